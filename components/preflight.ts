@@ -1,0 +1,71 @@
+// Preflight: the services the pipeline runs on, checked before anything is built on them: the Kafka
+// Connect cluster has the source and sink plugins, the source database is ready for CDC, the target
+// database accepts the pipeline's credentials. Later resources depend on it, so a wrong endpoint fails
+// here with one clear message instead of half-way through a deployment.
+import * as pulumi from "@pulumi/pulumi";
+import { ConnectCluster } from "../providers/connect-cluster";
+import { PostgresServer } from "../providers/postgres-server";
+
+/** Debezium connector classes by source engine, and the JDBC sink class. */
+export const SOURCE_CONNECTOR_CLASSES = {
+  sqlserver: "io.debezium.connector.sqlserver.SqlServerConnector",
+  postgres: "io.debezium.connector.postgresql.PostgresConnector",
+} as const;
+export const SINK_CONNECTOR_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector";
+
+export interface DatabaseEndpoint {
+  /** Host name or address. */
+  readonly host: string;
+  /** TCP port. */
+  readonly port: number;
+  /** Database name. */
+  readonly database: string;
+  /** Role the pipeline connects as. */
+  readonly user: string;
+  /** Password of that role (secret). */
+  readonly password: pulumi.Input<string>;
+}
+
+export interface PreflightArgs {
+  /** URL of the Kafka Connect REST API. */
+  readonly connectUrl: string;
+  /** Source engine: decides the Debezium plugin required and how the source is checked. */
+  readonly sourceEngine: keyof typeof SOURCE_CONNECTOR_CLASSES;
+  /** The source database; checked here for PostgreSQL only (SQL Server is checked by its CDC resource). */
+  readonly source: DatabaseEndpoint;
+  /** The target PostgreSQL database. */
+  readonly target: DatabaseEndpoint;
+  /** Further connector classes the worker must have. Default: none. */
+  readonly extraPlugins?: readonly string[];
+}
+
+export class Preflight extends pulumi.ComponentResource {
+  /** The Connect cluster as observed. */
+  readonly connect: ConnectCluster;
+  /** The source server as observed, when it is PostgreSQL. */
+  readonly sourceServer?: PostgresServer;
+  /** The target server as observed. */
+  readonly targetServer: PostgresServer;
+
+  constructor(name: string, args: PreflightArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cdc-pipeline:index:Preflight", name, {}, opts);
+    this.connect = new ConnectCluster(
+      `${name}-connect`,
+      {
+        url: args.connectUrl,
+        requiredPlugins: [SOURCE_CONNECTOR_CLASSES[args.sourceEngine], SINK_CONNECTOR_CLASS, ...(args.extraPlugins ?? [])],
+      },
+      { parent: this },
+    );
+    if (args.sourceEngine === "postgres") {
+      this.sourceServer = new PostgresServer(
+        `${name}-source`,
+        // Debezium's pgoutput plugin needs logical decoding.
+        { ...args.source, requiredSettings: { wal_level: "logical" } },
+        { parent: this },
+      );
+    }
+    this.targetServer = new PostgresServer(`${name}-target`, { ...args.target }, { parent: this });
+    this.registerOutputs({});
+  }
+}

