@@ -94,17 +94,21 @@ export class StackConfigError extends Error {
   }
 }
 
+function valueAt(raw: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], raw);
+}
+
 function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>, stack: string): string {
   const path = issue.path.map(String);
   const key = `${PROJECT}:${path.join(".")}`;
   const top = path[0] ?? "";
-  const missing = issue.code === "invalid_type" && issue.input === undefined;
+  const missing = issue.code === "invalid_type" && valueAt(raw, path) === undefined;
   const what = missing ? "is missing" : issue.message;
   let fix: string;
-  if (path.length <= 1 || raw[top] === undefined) {
-    fix = `pulumi config set --stack ${stack} --path ${top} ${EXAMPLES[top] ?? "<value>"}`;
-  } else if (issue.code === "unrecognized_keys") {
+  if (issue.code === "unrecognized_keys") {
     fix = `pulumi config rm --stack ${stack} --path ${[...path, issue.keys[0]].join(".")}`;
+  } else if (path.length <= 1 || typeof raw[top] !== "object") {
+    fix = `pulumi config set --stack ${stack} --path ${top} ${EXAMPLES[top] ?? "<value>"}`;
   } else {
     fix = `pulumi config set --stack ${stack} --path ${path.join(".")} <value>`;
   }

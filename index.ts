@@ -4,6 +4,17 @@ import { Preflight } from "./components/preflight";
 
 const config = loadStackConfig();
 
+// The container and backup-storage components are not part of the program yet (issue 5): a stack that
+// switches them on is refused rather than deployed without them.
+for (const component of ["containers", "backups"] as const) {
+  if (config.components[component]) {
+    throw new Error(
+      `cdc-pipeline:components.${component} is true, but this version has no ${component} component yet; ` +
+        `set it to false (pulumi config set --path components.${component} false)`,
+    );
+  }
+}
+
 const preflight = new Preflight("pipeline", {
   connectUrl: config.kafkaConnect.url,
   sourceEngine: config.source.engine,

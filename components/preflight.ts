@@ -53,7 +53,11 @@ export class Preflight extends pulumi.ComponentResource {
       `${name}-connect`,
       {
         url: args.connectUrl,
-        requiredPlugins: [SOURCE_CONNECTOR_CLASSES[args.sourceEngine], SINK_CONNECTOR_CLASS, ...(args.extraPlugins ?? [])],
+        requiredPlugins: [
+          SOURCE_CONNECTOR_CLASSES[args.sourceEngine],
+          SINK_CONNECTOR_CLASS,
+          ...(args.extraPlugins ?? []),
+        ],
       },
       { parent: this },
     );

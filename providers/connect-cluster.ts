@@ -60,29 +60,36 @@ export function checkConnectClusterInputs(news: Partial<ConnectClusterInputs>): 
 export function describeHttpError(err: unknown, what: string): Error {
   const e = err as { response?: { status: number; data?: { message?: string } }; code?: string; message?: string };
   if (e.response) {
-    return new Error(`${what}: HTTP ${e.response.status}${e.response.data?.message ? `: ${e.response.data.message}` : ""}`);
+    return new Error(
+      `${what}: HTTP ${e.response.status}${e.response.data?.message ? `: ${e.response.data.message}` : ""}`,
+    );
   }
   return new Error(`${what}: ${e.code ?? e.message ?? String(err)}`);
 }
 
+/** The cluster as it is now; a missing plugin is reported, not thrown, so refresh can record drift. */
 async function observe(inputs: ConnectClusterInputs): Promise<ConnectClusterState> {
   // Required here, not imported at the top: the provider is serialized into the state, and a module
   // captured by value would not survive that (see README, "Dynamic providers").
-  const axios: typeof import("axios").default = require("axios");
+  const axios = require("axios") as typeof import("axios").default;
   const http = axios.create({ baseURL: inputs.url, timeout: 10_000 });
-  let facts: ConnectClusterFacts;
   try {
-    facts = await fetchClusterFacts(http);
+    return { url: inputs.url, requiredPlugins: inputs.requiredPlugins, ...(await fetchClusterFacts(http)) };
   } catch (err) {
     throw describeHttpError(err, `Kafka Connect at ${inputs.url}`);
   }
-  const missing = missingPlugins(facts, inputs.requiredPlugins);
+}
+
+/** create and update succeed only on a cluster that has every required plugin. */
+async function observeReady(inputs: ConnectClusterInputs): Promise<ConnectClusterState> {
+  const state = await observe(inputs);
+  const missing = missingPlugins(state, inputs.requiredPlugins);
   if (missing.length > 0) {
     throw new Error(
-      `Kafka Connect at ${inputs.url} lacks the plugins ${missing.join(", ")}; installed: ${facts.plugins.join(", ")}`,
+      `Kafka Connect at ${inputs.url} lacks the plugins ${missing.join(", ")}; installed: ${state.plugins.join(", ")}`,
     );
   }
-  return { url: inputs.url, requiredPlugins: inputs.requiredPlugins, ...facts };
+  return state;
 }
 
 export const connectClusterProvider: pulumi.dynamic.ResourceProvider<ConnectClusterInputs, ConnectClusterState> = {
@@ -91,13 +98,16 @@ export const connectClusterProvider: pulumi.dynamic.ResourceProvider<ConnectClus
     return { inputs, failures: checkConnectClusterInputs(inputs) };
   },
   async diff(_id, olds, news) {
+    // olds holds the cluster as last observed (refresh updates it): a plugin removed by hand is drift.
     const replaces = olds.url !== news.url ? ["url"] : [];
     const changed =
-      replaces.length > 0 || JSON.stringify([...olds.requiredPlugins].sort()) !== JSON.stringify([...news.requiredPlugins].sort());
-    return { changes: changed, replaces, deleteBeforeReplace: false };
+      replaces.length > 0 ||
+      JSON.stringify([...olds.requiredPlugins].sort()) !== JSON.stringify([...news.requiredPlugins].sort()) ||
+      missingPlugins(olds, news.requiredPlugins).length > 0;
+    return { changes: changed, replaces };
   },
   async create(inputs) {
-    const state = await observe(inputs);
+    const state = await observeReady(inputs);
     return { id: `${inputs.url}#${state.kafkaClusterId}`, outs: state };
   },
   async read(id, props) {
@@ -105,7 +115,7 @@ export const connectClusterProvider: pulumi.dynamic.ResourceProvider<ConnectClus
     return { id, props: await observe(props) };
   },
   async update(_id, _olds, news) {
-    return { outs: await observe(news) };
+    return { outs: await observeReady(news) };
   },
   async delete() {
     // Nothing was created on the worker.
@@ -130,7 +140,14 @@ export class ConnectCluster extends pulumi.dynamic.Resource {
     super(
       connectClusterProvider,
       name,
-      { requiredPlugins: [], ...args, version: undefined, commit: undefined, kafkaClusterId: undefined, plugins: undefined },
+      {
+        requiredPlugins: [],
+        ...args,
+        version: undefined,
+        commit: undefined,
+        kafkaClusterId: undefined,
+        plugins: undefined,
+      },
       opts,
       "cdc-pipeline",
       "ConnectCluster",

@@ -67,9 +67,10 @@ export function clientConfig(conn: PostgresConnection): ClientConfig {
   return { host, port, database, user, password, connectionTimeoutMillis: 10_000 };
 }
 
+/** The server as it is now; a wrong setting is reported, not thrown, so refresh can record drift. */
 async function observe(inputs: PostgresServerInputs): Promise<PostgresServerState> {
   // Required here, not imported at the top: the provider is serialized into the state.
-  const { Client }: typeof import("pg") = require("pg");
+  const { Client } = require("pg") as typeof import("pg");
   const client = new Client(clientConfig(inputs));
   const where = `PostgreSQL ${inputs.user}@${inputs.host}:${inputs.port}/${inputs.database}`;
   let facts: PostgresServerFacts;
@@ -82,9 +83,17 @@ async function observe(inputs: PostgresServerInputs): Promise<PostgresServerStat
   } finally {
     await client.end().catch(() => undefined);
   }
-  const mismatches = settingMismatches(facts, inputs.requiredSettings);
-  if (mismatches.length > 0) throw new Error(`${where}: ${mismatches.join("; ")}`);
   return { ...inputs, ...facts };
+}
+
+/** create and update succeed only on a server whose required settings hold. */
+async function observeReady(inputs: PostgresServerInputs): Promise<PostgresServerState> {
+  const state = await observe(inputs);
+  const mismatches = settingMismatches(state, inputs.requiredSettings);
+  if (mismatches.length > 0) {
+    throw new Error(`PostgreSQL ${inputs.host}:${inputs.port}/${inputs.database}: ${mismatches.join("; ")}`);
+  }
+  return state;
 }
 
 const CONNECTION_KEYS = ["host", "port", "database"] as const;
@@ -95,17 +104,19 @@ export const postgresServerProvider: pulumi.dynamic.ResourceProvider<PostgresSer
     return { inputs, failures: checkPostgresServerInputs(inputs) };
   },
   async diff(_id, olds, news) {
-    // Another server is another resource; a new user, password or required setting is re-checked in place.
+    // Another server is another resource; a new user, password or required setting is re-checked in
+    // place. olds holds the server as last observed (refresh updates it): a setting changed by hand is drift.
     const replaces = CONNECTION_KEYS.filter((key) => olds[key] !== news[key]);
     const changed =
       replaces.length > 0 ||
       olds.user !== news.user ||
       olds.password !== news.password ||
-      JSON.stringify(olds.requiredSettings) !== JSON.stringify(news.requiredSettings);
+      JSON.stringify(olds.requiredSettings) !== JSON.stringify(news.requiredSettings) ||
+      settingMismatches(olds, news.requiredSettings).length > 0;
     return { changes: changed, replaces: [...replaces] };
   },
   async create(inputs) {
-    const state = await observe(inputs);
+    const state = await observeReady(inputs);
     return { id: `${inputs.host}:${inputs.port}/${inputs.database}`, outs: state };
   },
   async read(id, props) {
@@ -113,7 +124,7 @@ export const postgresServerProvider: pulumi.dynamic.ResourceProvider<PostgresSer
     return { id, props: await observe(props) };
   },
   async update(_id, _olds, news) {
-    return { outs: await observe(news) };
+    return { outs: await observeReady(news) };
   },
   async delete() {
     // Nothing was created on the server.
@@ -143,7 +154,13 @@ export class PostgresServer extends pulumi.dynamic.Resource {
     super(
       postgresServerProvider,
       name,
-      { requiredSettings: {}, ...args, password: pulumi.secret(args.password), serverVersion: undefined, settings: undefined },
+      {
+        requiredSettings: {},
+        ...args,
+        password: pulumi.secret(args.password),
+        serverVersion: undefined,
+        settings: undefined,
+      },
       { ...opts, additionalSecretOutputs: ["password"] },
       "cdc-pipeline",
       "PostgresServer",

@@ -15,7 +15,7 @@ PG_PASSWORD_FILE="$RUN_DIR/pg-password"
 SERVICES="pg-source pg-target kafka connect s3"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-http_ok() { curl -fsS -o /dev/null --max-time 3 "$1"; }
+http_ok() { curl -fs -o /dev/null --max-time 3 "$1"; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # wait_until SECONDS CMD...: polls CMD every half second.

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { parseStackSettings, SECRET_KEYS, StackConfigError } from "../../config";
+
+const ALL_SECRETS = new Set<string>(SECRET_KEYS);
+
+const valid = {
+  kafkaConnect: { url: "http://127.0.0.1:58083" },
+  source: { engine: "postgres", host: "127.0.0.1", port: 55432, database: "cdc_source", user: "postgres" },
+  target: { host: "127.0.0.1", port: 55433, database: "cdc_target", user: "postgres" },
+};
+
+/** The problems parseStackSettings reports for raw config, or a failure when it accepts it. */
+function problemsOf(raw: Record<string, unknown>, secrets: Set<string> = ALL_SECRETS): string[] {
+  try {
+    parseStackSettings(raw, "dev", secrets);
+  } catch (err) {
+    expect(err).toBeInstanceOf(StackConfigError);
+    return (err as StackConfigError).problems;
+  }
+  throw new Error("expected the configuration to be rejected");
+}
+
+describe("parseStackSettings", () => {
+  it("accepts a complete configuration and fills in defaults", () => {
+    const settings = parseStackSettings(valid, "local", ALL_SECRETS);
+    expect(settings.components).toEqual({ containers: false, backups: false });
+    expect(settings.target.schema).toBe("public");
+    expect(settings.source.engine).toBe("postgres");
+  });
+
+  it("names a missing key, says it is missing, and gives the command that sets it", () => {
+    const { source: _omitted, ...withoutSource } = valid;
+    const problems = problemsOf(withoutSource);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^cdc-pipeline:source is missing/);
+    expect(problems[0]).toContain('pulumi config set --stack dev --path source \'{"engine":');
+  });
+
+  it("names a nested invalid value and what is allowed", () => {
+    const problems = problemsOf({ ...valid, target: { ...valid.target, port: 70000 } });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^cdc-pipeline:target\.port .*65535/);
+    expect(problems[0]).toContain("pulumi config set --stack dev --path target.port <value>");
+  });
+
+  it("lists the allowed source engines", () => {
+    const [problem] = problemsOf({ ...valid, source: { ...valid.source, engine: "oracle" } });
+    expect(problem).toMatch(/^cdc-pipeline:source\.engine .*"sqlserver".*"postgres"/);
+  });
+
+  it("rejects a Connect URL that is not http(s)", () => {
+    const [problem] = problemsOf({ ...valid, kafkaConnect: { url: "ftp://connect:8083" } });
+    expect(problem).toMatch(/^cdc-pipeline:kafkaConnect\.url /);
+  });
+
+  it("reports a misspelt key with the command that removes it", () => {
+    const [problem] = problemsOf({ ...valid, target: { ...valid.target, hostname: "x" } });
+    expect(problem).toContain('"hostname"');
+    expect(problem).toContain("pulumi config rm --stack dev --path target.hostname");
+  });
+
+  it("requires the docker section when containers are switched on, and aws when backups are", () => {
+    const problems = problemsOf({ ...valid, components: { containers: true, backups: true } });
+    expect(problems).toEqual([
+      expect.stringMatching(/^cdc-pipeline:docker is required when components\.containers is true/),
+      expect.stringMatching(/^cdc-pipeline:aws is required when components\.backups is true/),
+    ]);
+  });
+
+  it("refuses a DR region equal to the primary region", () => {
+    const [problem] = problemsOf({ ...valid, aws: { primaryRegion: "us-east-1", drRegion: "us-east-1" } });
+    expect(problem).toMatch(/^cdc-pipeline:aws\.drRegion must differ from primaryRegion/);
+  });
+
+  it("reports every problem at once, missing secrets included, with the --secret command", () => {
+    const problems = problemsOf({ ...valid, target: { ...valid.target, port: "x" } }, new Set());
+    expect(problems).toHaveLength(3);
+    expect(problems).toContainEqual(expect.stringMatching(/^cdc-pipeline:target\.port /));
+    for (const key of SECRET_KEYS) {
+      expect(problems).toContainEqual(
+        `cdc-pipeline:${key} is missing: a secret password (fix: pulumi config set --stack dev --secret ${key})`,
+      );
+    }
+  });
+
+  it("reports a key whose text is not JSON as invalid rather than crashing", () => {
+    const [problem] = problemsOf({ ...valid, kafkaConnect: "http://connect:8083" });
+    expect(problem).toMatch(/^cdc-pipeline:kafkaConnect .*object/);
+  });
+});

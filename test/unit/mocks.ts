@@ -1,0 +1,37 @@
+// Pulumi runtime mocks for unit tests: records every resource the program registers.
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+/** Installs mocks (before the program under test is imported) and returns the list they fill. */
+export async function recordResources(stack: string, config: Record<string, unknown> = {}): Promise<Registered[]> {
+  const registered: Registered[] = [];
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(
+      Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+    ),
+    Object.keys(config).filter((key) => key.endsWith("Password")),
+  );
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        return { id: `${args.name}-id`, state: args.inputs as Record<string, unknown> };
+      },
+      call: () => ({}),
+    },
+    "cdc-pipeline",
+    stack,
+    false,
+  );
+  return registered;
+}
+
+/** Resolves an Output so that assertions on it are awaited (an assertion in .apply() alone never fails a test). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
