@@ -3,11 +3,15 @@
 # PostgreSQL clusters (CDC source and target), Kafka in KRaft mode, a Kafka Connect worker with the
 # Debezium plugins, and an S3-compatible server.
 #
-#   scripts/services.sh up       install what is missing, start what is not running, wait until healthy
-#   scripts/services.sh down     stop everything the harness started
-#   scripts/services.sh status   one line per service; exit 0 only when all are healthy
-#   scripts/services.sh env      the endpoints as shell variables: eval "$(scripts/services.sh env)"
-#   scripts/services.sh install  only the installs (Node 22, Pulumi CLI, PostgreSQL, Kafka, Debezium, moto)
+#   scripts/services.sh up [SERVICE...]      install what is missing, start what is not running, wait
+#                                            until healthy
+#   scripts/services.sh down [SERVICE...]    stop what the harness started
+#   scripts/services.sh status [SERVICE...]  one line per service; exit 0 only when all are healthy
+#   scripts/services.sh env                  the endpoints as shell variables:
+#                                            eval "$(scripts/services.sh env)"
+#   scripts/services.sh install              only the installs (Node 22, Pulumi CLI, PostgreSQL, Kafka,
+#                                            Debezium, moto)
+# SERVICE is one of: pg-source pg-target kafka connect s3 (default: all, in that order).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/common.sh
@@ -26,8 +30,29 @@ install_all() {
   run_step "install moto $MOTO_VERSION (PyPI)" "$LOG_DIR/install-moto.log" install_moto
 }
 
+require_known_services() {
+  local svc
+  for svc in "$@"; do
+    case " $SERVICES " in *" $svc "*) ;; *)
+      say "unknown service '$svc': expected one of $SERVICES"
+      exit 2
+      ;;
+    esac
+  done
+}
+
+# selected SERVICE...: the named services in start order, all of them when none is named.
+selected() {
+  local svc
+  [ $# -eq 0 ] && { echo "$SERVICES"; return; }
+  for svc in $SERVICES; do
+    case " $* " in *" $svc "*) echo "$svc" ;; esac
+  done
+}
+
 cmd_up() {
-  local started_at=$SECONDS svc t0 started=()
+  local started_at=$SECONDS svc t0 started=() services
+  services=$(selected "$@")
   install_all
   local installed_at=$SECONDS
   mkdir -p "$RUN_DIR"
@@ -35,7 +60,7 @@ cmd_up() {
   [ -f "$PG_PASSWORD_FILE" ] || (umask 077 && printf '%s\n' "$HARNESS_PG_PASSWORD" >"$PG_PASSWORD_FILE")
   chmod 644 "$PG_PASSWORD_FILE"
   write_log4j_config
-  for svc in $SERVICES; do
+  for svc in $services; do
     if svc_healthy "$svc"; then
       say "==> $svc already running"
       continue
@@ -46,14 +71,14 @@ cmd_up() {
     run_step "start $svc" "$LOG_DIR/start-$svc.log" svc_start "$svc"
     started+=("$svc ($((SECONDS - t0)) s)")
   done
-  cmd_status
+  cmd_status "$@"
   say "harness up in $((SECONDS - started_at)) s (installs $((installed_at - started_at)) s; started: ${started[*]:-nothing})"
 }
 
 cmd_down() {
   local svc rc=0
   # Reverse order: Connect before Kafka, so the worker leaves its group cleanly.
-  for svc in s3 connect kafka pg-target pg-source; do
+  for svc in $(selected "$@" | tac); do
     if svc_running "$svc"; then
       run_step "stop $svc" "$LOG_DIR/stop-$svc.log" svc_stop "$svc" || rc=1
     fi
@@ -63,7 +88,7 @@ cmd_down() {
 
 cmd_status() {
   local svc state all=0
-  for svc in $SERVICES; do
+  for svc in $(selected "$@"); do
     if svc_healthy "$svc"; then
       state=healthy
     elif svc_running "$svc"; then
@@ -94,14 +119,18 @@ export CDC_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 ENV
 }
 
-case "${1:-}" in
-up) cmd_up ;;
-down) cmd_down ;;
-status) cmd_status ;;
+command=${1:-}
+shift || true
+require_known_services "$@"
+case "$command" in
+up) cmd_up "$@" ;;
+down) cmd_down "$@" ;;
+status) cmd_status "$@" ;;
 env) cmd_env ;;
 install) install_all ;;
 *)
-  sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  # The header comment is the usage text.
+  sed -n '2,/^[^#]/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 2
   ;;
 esac
