@@ -44,7 +44,7 @@ require_known_services() {
 # selected SERVICE...: the named services in start order, all of them when none is named.
 selected() {
   local svc
-  [ $# -eq 0 ] && { echo "$SERVICES"; return; }
+  [ $# -eq 0 ] && { printf "%s\n" $SERVICES; return; }
   for svc in $SERVICES; do
     case " $* " in *" $svc "*) echo "$svc" ;; esac
   done

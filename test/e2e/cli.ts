@@ -1,0 +1,54 @@
+// Runs the project's scripts (and through scripts/pulumi.sh the real Pulumi CLI) as a user would, against
+// a private file backend so that the user's own stacks are left alone.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { expect } from "vitest";
+import { PROJECT_DIR } from "../harness";
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class PrivateBackend {
+  readonly dir = mkdtempSync(path.join(tmpdir(), "cdc-e2e-state-"));
+  /** Everything every command printed, to check that no secret was. */
+  readonly transcript: string[] = [];
+
+  /** Runs scripts/<script> with the backend's URL in the environment. */
+  script(script: string, ...args: string[]): RunResult {
+    const result = spawnSync("bash", [path.join(PROJECT_DIR, "scripts", script), ...args], {
+      encoding: "utf8",
+      env: { ...process.env, PULUMI_BACKEND_URL: `file://${this.dir}` },
+      timeout: 600_000,
+    });
+    this.transcript.push(result.stdout, result.stderr);
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  pulumi(...args: string[]): RunResult {
+    return this.script("pulumi.sh", ...args);
+  }
+
+  /** Runs the CLI and expects exit 0; returns its standard output. */
+  ok(...args: string[]): string {
+    const result = this.pulumi(...args);
+    expect(result.status, `pulumi ${args.join(" ")}\n${result.stdout}\n${result.stderr}`).toBe(0);
+    return result.stdout;
+  }
+
+  /** Every file of the backend (state, backups, history) as one text. */
+  files(): string {
+    const files = readdirSync(this.dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    return files.map((f) => readFileSync(path.join(f.parentPath, f.name), "utf8")).join("\n");
+  }
+
+  /** Destroys the local stack if it exists and removes the backend. */
+  dispose(): void {
+    this.pulumi("destroy", "--stack", "local", "--yes");
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
