@@ -1,0 +1,254 @@
+// One connector's lifecycle over the Kafka Connect REST API, as plain functions taking an axios client.
+import type { AxiosInstance } from "axios";
+import { call, ConnectError, redact } from "./connect-rest";
+import type { ConnectorConfig } from "./connector-config";
+
+export type DesiredState = "running" | "paused" | "stopped";
+export type RuntimeState = "RUNNING" | "PAUSED" | "STOPPED" | "FAILED" | "UNASSIGNED" | "RESTARTING";
+
+export interface TaskStatus {
+  id: number;
+  state: RuntimeState;
+  workerId: string;
+}
+
+export interface ConnectorStatus {
+  state: RuntimeState;
+  workerId: string;
+  tasks: TaskStatus[];
+  /** Traces of the failed connector and tasks, secrets redacted. */
+  traces: string[];
+}
+
+interface RawStatus {
+  connector: { state: RuntimeState; worker_id: string; trace?: string };
+  tasks: { id: number; state: RuntimeState; worker_id: string; trace?: string }[];
+}
+
+/**
+ * A Java stack trace reduced to its exceptions: the first line and every "Caused by", without the frames.
+ * The root cause (a refused password, an unknown host) is usually the last of them.
+ */
+export function summarizeTrace(trace: string): string {
+  return trace
+    .split("\n")
+    .filter((line) => !/^\s+(at |\.\.\. \d+ more)/.test(line) && line.trim() !== "")
+    .join("\n  ");
+}
+
+const path = (name: string, suffix = ""): string => `/connectors/${encodeURIComponent(name)}${suffix}`;
+
+/** The worker's version (GET /). */
+export async function workerVersion(http: AxiosInstance, secrets: readonly string[]): Promise<string> {
+  const res = await call("GET /", () => http.get<{ version: string }>("/"), secrets);
+  return res.data.version;
+}
+
+/** The connector's live config, or undefined when the worker has no connector of that name. */
+export async function getConfig(
+  http: AxiosInstance,
+  name: string,
+  secrets: readonly string[],
+): Promise<ConnectorConfig | undefined> {
+  try {
+    return (await call(`GET ${path(name, "/config")}`, () => http.get<ConnectorConfig>(path(name, "/config")), secrets))
+      .data;
+  } catch (err) {
+    if (err instanceof ConnectError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+/** The connector's status, or undefined when it does not exist (yet). */
+export async function getStatus(
+  http: AxiosInstance,
+  name: string,
+  secrets: readonly string[],
+): Promise<ConnectorStatus | undefined> {
+  let raw: RawStatus;
+  try {
+    raw = (await call(`GET ${path(name, "/status")}`, () => http.get<RawStatus>(path(name, "/status")), secrets)).data;
+  } catch (err) {
+    if (err instanceof ConnectError && err.status === 404) return undefined;
+    throw err;
+  }
+  const traces = [
+    ...(raw.connector.trace ? [`connector: ${summarizeTrace(raw.connector.trace)}`] : []),
+    ...raw.tasks.filter((t) => t.trace).map((t) => `task ${t.id}: ${summarizeTrace(t.trace!)}`),
+  ].map((trace) => redact(trace, secrets));
+  return {
+    state: raw.connector.state,
+    workerId: raw.connector.worker_id,
+    tasks: raw.tasks.map((t) => ({ id: t.id, state: t.state, workerId: t.worker_id })).sort((a, b) => a.id - b.id),
+    traces,
+  };
+}
+
+/** The topics the connector has used (GET /connectors/{name}/topics), sorted. */
+export async function getTopics(http: AxiosInstance, name: string, secrets: readonly string[]): Promise<string[]> {
+  const res = await call(
+    `GET ${path(name, "/topics")}`,
+    () => http.get<Record<string, { topics: string[] }>>(path(name, "/topics")),
+    secrets,
+  );
+  return [...(res.data[name]?.topics ?? [])].sort();
+}
+
+/**
+ * POST /connectors. Returns "exists" on 409 "already exists" (for example when a timed-out attempt did
+ * create it), so that the caller can compare and adopt instead of retrying blindly.
+ */
+export async function postConnector(
+  http: AxiosInstance,
+  name: string,
+  config: ConnectorConfig,
+  initialState: DesiredState | undefined,
+  secrets: readonly string[],
+): Promise<"created" | "exists"> {
+  const body = { name, config, ...(initialState ? { initial_state: initialState.toUpperCase() } : {}) };
+  try {
+    await call("POST /connectors", () => http.post("/connectors", body), secrets);
+    return "created";
+  } catch (err) {
+    if (err instanceof ConnectError && err.status === 409 && /already exists/i.test(err.message)) return "exists";
+    throw err;
+  }
+}
+
+/** PUT /connectors/{name}/config: writes the whole config. */
+export async function putConfig(
+  http: AxiosInstance,
+  name: string,
+  config: ConnectorConfig,
+  secrets: readonly string[],
+): Promise<void> {
+  await call(`PUT ${path(name, "/config")}`, () => http.put(path(name, "/config"), config), secrets);
+}
+
+/** Asks the worker for a target state: PUT resume, pause or stop. */
+export async function requestState(
+  http: AxiosInstance,
+  name: string,
+  state: DesiredState,
+  secrets: readonly string[],
+): Promise<void> {
+  const verb = { running: "resume", paused: "pause", stopped: "stop" }[state];
+  await call(`PUT ${path(name, `/${verb}`)}`, () => http.put(path(name, `/${verb}`)), secrets);
+}
+
+/** Restarts the failed connector and failed tasks only. */
+export async function restartFailed(http: AxiosInstance, name: string, secrets: readonly string[]): Promise<void> {
+  const url = path(name, "/restart?includeTasks=true&onlyFailed=true");
+  await call(`POST ${url}`, () => http.post(url), secrets);
+}
+
+/** DELETE /connectors/{name}; a connector that is already gone is success. */
+export async function deleteConnector(http: AxiosInstance, name: string, secrets: readonly string[]): Promise<void> {
+  try {
+    await call(`DELETE ${path(name)}`, () => http.delete(path(name)), secrets);
+  } catch (err) {
+    if (err instanceof ConnectError && err.status === 404) return;
+    throw err;
+  }
+}
+
+export interface ConnectorOffsets {
+  offsets: { partition: Record<string, unknown>; offset: Record<string, unknown> | null }[];
+}
+
+/** GET /connectors/{name}/offsets (Connect 3.5+). */
+export async function getOffsets(
+  http: AxiosInstance,
+  name: string,
+  secrets: readonly string[],
+): Promise<ConnectorOffsets> {
+  return (
+    await call(`GET ${path(name, "/offsets")}`, () => http.get<ConnectorOffsets>(path(name, "/offsets")), secrets)
+  ).data;
+}
+
+/** PATCH /connectors/{name}/offsets (Connect 3.6+; the connector must be stopped). */
+export async function patchOffsets(
+  http: AxiosInstance,
+  name: string,
+  offsets: ConnectorOffsets,
+  secrets: readonly string[],
+): Promise<void> {
+  await call(`PATCH ${path(name, "/offsets")}`, () => http.patch(path(name, "/offsets"), offsets), secrets);
+}
+
+/** DELETE /connectors/{name}/offsets (Connect 3.6+; the connector must be stopped). */
+export async function resetOffsets(http: AxiosInstance, name: string, secrets: readonly string[]): Promise<void> {
+  await call(`DELETE ${path(name, "/offsets")}`, () => http.delete(path(name, "/offsets")), secrets);
+}
+
+/** Per-key errors of PUT /connector-plugins/{class}/config/validate, as "key: message". */
+export async function validateConfig(
+  http: AxiosInstance,
+  name: string,
+  config: ConnectorConfig,
+  secrets: readonly string[],
+): Promise<string[]> {
+  const cls = config["connector.class"];
+  const url = `/connector-plugins/${encodeURIComponent(cls)}/config/validate`;
+  const res = await call(
+    `PUT ${url}`,
+    () => http.put<{ configs: { value: { name: string; errors: string[] } | null }[] }>(url, { ...config, name }),
+    secrets,
+  );
+  // Debezium's plugins answer some keys with no value entry at all.
+  return res.data.configs
+    .flatMap((c) => (c.value?.errors ?? []).map((error) => `${c.value!.name}: ${error}`))
+    .map((msg) => redact(msg, secrets));
+}
+
+/** The connector state and every task state match the desired state. */
+export function reached(status: ConnectorStatus, desired: DesiredState): boolean {
+  const want = desired.toUpperCase() as RuntimeState;
+  if (status.state !== want) return false;
+  // A stopped connector has no tasks; a running or paused one is ready once it has tasks, all in that state.
+  if (desired === "stopped") return status.tasks.length === 0;
+  return status.tasks.length > 0 && status.tasks.every((t) => t.state === want);
+}
+
+/** The failures in a status, or an empty list. */
+export function failures(status: ConnectorStatus): string[] {
+  const failed = [
+    ...(status.state === "FAILED" ? ["connector FAILED"] : []),
+    ...status.tasks.filter((t) => t.state === "FAILED").map((t) => `task ${t.id} FAILED on ${t.workerId}`),
+  ];
+  return failed;
+}
+
+/**
+ * Polls the status until the connector and its tasks reach the desired state. Fails with the traces as
+ * soon as the connector or a task FAILS, and with the last status when the timeout passes.
+ */
+export async function waitForState(
+  http: AxiosInstance,
+  name: string,
+  desired: DesiredState,
+  timeoutMs: number,
+  secrets: readonly string[],
+  pollMs = 500,
+): Promise<ConnectorStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: ConnectorStatus | undefined;
+  for (;;) {
+    last = await getStatus(http, name, secrets);
+    if (last) {
+      const failed = failures(last);
+      if (failed.length > 0) {
+        throw new Error(`Connector '${name}': ${failed.join(", ")}\n${last.traces.join("\n")}`);
+      }
+      if (reached(last, desired)) return last;
+    }
+    if (Date.now() >= deadline) {
+      const seen = last
+        ? `connector ${last.state}, tasks [${last.tasks.map((t) => `${t.id}:${t.state}`).join(", ")}]`
+        : "no status";
+      throw new Error(`Connector '${name}' did not reach ${desired.toUpperCase()} in ${timeoutMs / 1000} s (${seen})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
