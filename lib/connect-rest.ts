@@ -30,9 +30,9 @@ export function connectionSecrets(conn: ConnectConnection): string[] {
   );
 }
 
-/** An axios client for the connection. Requires its modules when called: see providers/README. */
+/** An axios client for the connection. Requires its modules when called (README, "Dynamic providers"). */
 export function connectHttp(conn: ConnectConnection, timeoutMs = 15_000): AxiosInstance {
-  const axios = require("axios") as typeof import("axios").default;
+  const axios = require("axios") as import("axios").AxiosStatic;
   const https = require("node:https") as typeof import("node:https");
   // Without a JSON content type, body-less PUTs (pause, resume, stop) are refused with 415.
   const headers: Record<string, string> = {
@@ -58,16 +58,30 @@ export function redact(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** An error of the Connect API: the request line, the status and the worker's message, nothing else. */
-export class ConnectError extends Error {
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly code: string | undefined,
-  ) {
-    super(message);
-    this.name = "ConnectError";
-  }
+/**
+ * An error of the Connect API: the request line, the status and the worker's message, nothing else.
+ * A plain Error with fields rather than a subclass: Pulumi serializes a dynamic provider's code, and an
+ * Error subclass comes out of that serialization without its message.
+ */
+export interface ConnectError extends Error {
+  name: "ConnectError";
+  /** HTTP status, or undefined when no response came (refused, timed out). */
+  status: number | undefined;
+  /** Node's error code (ECONNREFUSED, ECONNABORTED...) when no response came. */
+  code: string | undefined;
+}
+
+export function connectError(message: string, status: number | undefined, code: string | undefined): ConnectError {
+  return Object.assign(new Error(message), { name: "ConnectError" as const, status, code });
+}
+
+export function isConnectError(err: unknown): err is ConnectError {
+  return err instanceof Error && err.name === "ConnectError";
+}
+
+/** The HTTP status of a Connect API error; undefined for any other error or when no response came. */
+export function statusOf(err: unknown): number | undefined {
+  return isConnectError(err) ? err.status : undefined;
 }
 
 /** Turns anything axios throws into a ConnectError with no headers, bodies or secrets. */
@@ -81,10 +95,10 @@ export function toConnectError(err: unknown, what: string, secrets: readonly str
     const data = e.response.data as { message?: unknown } | string | undefined;
     const serverMessage = typeof data === "string" ? data : typeof data?.message === "string" ? data.message : "";
     const text = `${what}: HTTP ${e.response.status}${serverMessage ? `: ${serverMessage}` : ""}`;
-    return new ConnectError(redact(text, secrets), e.response.status, undefined);
+    return connectError(redact(text, secrets), e.response.status, undefined);
   }
   const text = `${what}: ${e.code ?? e.message ?? String(err)}`;
-  return new ConnectError(redact(text, secrets), undefined, e.code);
+  return connectError(redact(text, secrets), undefined, e.code);
 }
 
 /**

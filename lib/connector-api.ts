@@ -1,6 +1,6 @@
 // One connector's lifecycle over the Kafka Connect REST API, as plain functions taking an axios client.
 import type { AxiosInstance } from "axios";
-import { call, ConnectError, redact } from "./connect-rest";
+import { call, redact, statusOf } from "./connect-rest";
 import type { ConnectorConfig } from "./connector-config";
 
 export type DesiredState = "running" | "paused" | "stopped";
@@ -54,7 +54,7 @@ export async function getConfig(
     return (await call(`GET ${path(name, "/config")}`, () => http.get<ConnectorConfig>(path(name, "/config")), secrets))
       .data;
   } catch (err) {
-    if (err instanceof ConnectError && err.status === 404) return undefined;
+    if (statusOf(err) === 404) return undefined;
     throw err;
   }
 }
@@ -69,7 +69,7 @@ export async function getStatus(
   try {
     raw = (await call(`GET ${path(name, "/status")}`, () => http.get<RawStatus>(path(name, "/status")), secrets)).data;
   } catch (err) {
-    if (err instanceof ConnectError && err.status === 404) return undefined;
+    if (statusOf(err) === 404) return undefined;
     throw err;
   }
   const traces = [
@@ -110,7 +110,7 @@ export async function postConnector(
     await call("POST /connectors", () => http.post("/connectors", body), secrets);
     return "created";
   } catch (err) {
-    if (err instanceof ConnectError && err.status === 409 && /already exists/i.test(err.message)) return "exists";
+    if (statusOf(err) === 409 && /already exists/i.test((err as Error).message)) return "exists";
     throw err;
   }
 }
@@ -147,7 +147,7 @@ export async function deleteConnector(http: AxiosInstance, name: string, secrets
   try {
     await call(`DELETE ${path(name)}`, () => http.delete(path(name)), secrets);
   } catch (err) {
-    if (err instanceof ConnectError && err.status === 404) return;
+    if (statusOf(err) === 404) return;
     throw err;
   }
 }

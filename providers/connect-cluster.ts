@@ -3,6 +3,7 @@
 // worker; refresh re-reads it, so a worker upgrade or a removed plugin shows up as drift.
 import * as pulumi from "@pulumi/pulumi";
 import type { AxiosInstance } from "axios";
+import { connectHttp, toConnectError } from "../lib/connect-rest";
 
 /** What the cluster reports about itself. */
 export interface ConnectClusterFacts {
@@ -56,27 +57,13 @@ export function checkConnectClusterInputs(news: Partial<ConnectClusterInputs>): 
   return failures;
 }
 
-/** Turns an axios error into one line without request headers or bodies (they can carry credentials). */
-export function describeHttpError(err: unknown, what: string): Error {
-  const e = err as { response?: { status: number; data?: { message?: string } }; code?: string; message?: string };
-  if (e.response) {
-    return new Error(
-      `${what}: HTTP ${e.response.status}${e.response.data?.message ? `: ${e.response.data.message}` : ""}`,
-    );
-  }
-  return new Error(`${what}: ${e.code ?? e.message ?? String(err)}`);
-}
-
 /** The cluster as it is now; a missing plugin is reported, not thrown, so refresh can record drift. */
 async function observe(inputs: ConnectClusterInputs): Promise<ConnectClusterState> {
-  // Required here, not imported at the top: the provider is serialized into the state, and a module
-  // captured by value would not survive that (see README, "Dynamic providers").
-  const axios = require("axios") as typeof import("axios").default;
-  const http = axios.create({ baseURL: inputs.url, timeout: 10_000 });
+  const http = connectHttp({ url: inputs.url }, 10_000);
   try {
     return { url: inputs.url, requiredPlugins: inputs.requiredPlugins, ...(await fetchClusterFacts(http)) };
   } catch (err) {
-    throw describeHttpError(err, `Kafka Connect at ${inputs.url}`);
+    throw toConnectError(err, `Kafka Connect at ${inputs.url}`);
   }
 }
 

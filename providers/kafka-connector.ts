@@ -3,7 +3,8 @@
 // or stopped state is held, and create and update return only once the connector and its tasks are there.
 import * as pulumi from "@pulumi/pulumi";
 import {
-  ConnectError,
+  isConnectError,
+  statusOf,
   connectHttp,
   connectionSecrets,
   workerFeatures,
@@ -82,7 +83,9 @@ const VALIDATE_TIMEOUT_MS = 120_000;
 
 /** What the engine passes for a value not known until apply (pulumi's rpc.unknownValue). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const hasUnknown = (value: unknown): boolean => JSON.stringify(value ?? null).includes(UNKNOWN);
+/** Whether a value the provider works with is still unknown (never look at __provider: it holds this code). */
+const hasUnknown = (inputs: Record<string, unknown>): boolean =>
+  JSON.stringify([inputs.cluster, inputs.name, inputs.config, inputs.sensitiveConfig]).includes(UNKNOWN);
 
 const secretsOf = (inputs: { cluster: ConnectConnection; sensitiveConfig?: ConnectorConfig }): string[] => [
   ...connectionSecrets(inputs.cluster),
@@ -253,9 +256,9 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
         return { inputs: checked, failures: errors.map((reason) => ({ property: "config", reason })) };
       } catch (err) {
         // An unreachable worker (for example one this deployment creates) is validated at create time.
-        if (!(err instanceof ConnectError) || err.status !== undefined) {
+        if (!isConnectError(err) || err.status !== undefined) {
           const reason =
-            err instanceof ConnectError && err.status === 404
+            statusOf(err) === 404
               ? `connector.class '${checked.config["connector.class"]}' is not installed on ${checked.cluster.url}`
               : `validation failed: ${(err as Error).message}`;
           return { inputs: checked, failures: [{ property: "config", reason }] };
@@ -411,8 +414,11 @@ export class KafkaConnector extends pulumi.dynamic.Resource {
   declare readonly config: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: KafkaConnectorArgs, opts?: pulumi.CustomResourceOptions) {
+    // Every output must be a key of the properties, or the resource gets no Output for it; `state` is
+    // also an input, so an omitted input still gets its output.
     const outputs = {
       url: undefined,
+      state: undefined,
       tasks: undefined,
       workerId: undefined,
       workerVersion: undefined,
@@ -422,12 +428,12 @@ export class KafkaConnector extends pulumi.dynamic.Resource {
       kafkaConnectorProvider,
       name,
       {
+        ...outputs,
         ...args,
         name: args.name ?? name,
         // The cluster may carry credentials and the sensitive config does: both are secret in the state.
         cluster: pulumi.secret(args.cluster),
         sensitiveConfig: pulumi.secret(args.sensitiveConfig ?? {}),
-        ...outputs,
       },
       { ...opts, additionalSecretOutputs: ["cluster"] },
       "cdc-pipeline",

@@ -22,12 +22,13 @@ describe("Preflight", () => {
     });
     await Promise.all([valueOf(p.connect.urn), valueOf(p.targetServer.urn)]);
     const mine = registered.slice(before);
-    expect(mine.map((r) => `${r.type}/${r.name}`)).toEqual([
+    // Registration order follows provider serialization, which is asynchronous: compare as sets.
+    expect(mine.map((r) => `${r.type}/${r.name}`).sort()).toEqual([
       "cdc-pipeline:index:Preflight/sqls",
       "pulumi-nodejs:dynamic/cdc-pipeline:ConnectCluster/sqls-connect",
       "pulumi-nodejs:dynamic/cdc-pipeline:PostgresServer/sqls-target",
     ]);
-    expect(mine[1].inputs.requiredPlugins).toEqual([
+    expect(mine.find((r) => r.name === "sqls-connect")?.inputs.requiredPlugins).toEqual([
       "io.debezium.connector.sqlserver.SqlServerConnector",
       "io.debezium.connector.jdbc.JdbcSinkConnector",
     ]);
