@@ -230,8 +230,9 @@ export async function waitForState(
   desired: DesiredState,
   timeoutMs: number,
   secrets: readonly string[],
-  pollMs = 500,
 ): Promise<ConnectorStatus> {
+  // Tasks usually start within a few hundred ms: poll fast at first, then back off to once a second.
+  let pollMs = 50;
   const deadline = Date.now() + timeoutMs;
   let last: ConnectorStatus | undefined;
   for (;;) {
@@ -250,5 +251,6 @@ export async function waitForState(
       throw new Error(`Connector '${name}' did not reach ${desired.toUpperCase()} in ${timeoutMs / 1000} s (${seen})`);
     }
     await new Promise((resolve) => setTimeout(resolve, pollMs));
+    pollMs = Math.min(1000, pollMs * 2);
   }
 }

@@ -307,6 +307,8 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
       }
     };
     let created = false;
+    // Whether the connector is already headed for the desired state (posted with that initial_state).
+    let headed = false;
     if (await getConfig(http, inputs.name, secrets)) {
       await adoptable();
     } else {
@@ -316,6 +318,7 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
       const outcome = await postConnector(http, inputs.name, config, initial, secrets);
       if (outcome === "exists") await adoptable();
       created = outcome === "created";
+      headed = created && initial === inputs.state;
     }
     try {
       if (inputs.offsetsFrom) {
@@ -326,7 +329,7 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
         await waitForState(http, inputs.name, "stopped", inputs.readyTimeoutSeconds * 1000, secrets);
         await takeOverOffsets(inputs, secrets);
       }
-      await requestState(http, inputs.name, inputs.state, secrets);
+      if (!headed) await requestState(http, inputs.name, inputs.state, secrets);
       await waitForState(http, inputs.name, inputs.state, inputs.readyTimeoutSeconds * 1000, secrets);
     } catch (err) {
       // Leave nothing half-made behind: the next `pulumi up` starts from a clean slate.

@@ -43,10 +43,9 @@ install_postgres() {
 
 # Kafka, Connect and the Debezium plugins come from Maven Central through a throwaway pom.
 install_kafka() {
-  [ -f "$KAFKA_HOME/.complete" ] && return 0
   local pom="$CDC_CACHE/kafka-pom"
   mkdir -p "$pom"
-  cat >"$pom/pom.xml" <<POM
+  cat >"$pom/pom.xml.new" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
   <groupId>local.cdc</groupId><artifactId>kafka-runtime</artifactId><version>1</version>
@@ -57,15 +56,23 @@ install_kafka() {
     <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-runtime</artifactId><version>$KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-json</artifactId><version>$KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-transforms</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <!-- FileStream connectors: cheap connectors for benchmarks with many connectors. -->
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>connect-file</artifactId><version>$KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.24.3</version></dependency>
     <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>
   </dependencies>
 </project>
 POM
+  # Done when the same artifact list was installed completely before.
+  if [ -f "$KAFKA_HOME/.complete" ] && cmp -s "$pom/pom.xml.new" "$KAFKA_HOME/.complete"; then
+    rm "$pom/pom.xml.new"
+    return 0
+  fi
+  mv "$pom/pom.xml.new" "$pom/pom.xml"
   rm -rf "$KAFKA_HOME"
   mvn -B -q -f "$pom/pom.xml" org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME/libs"
-  touch "$KAFKA_HOME/.complete"
+  cp "$pom/pom.xml" "$KAFKA_HOME/.complete"
 }
 
 install_debezium() {
