@@ -192,6 +192,15 @@ async function record(inputs: KafkaConnectorInputs, salt: string, secrets: strin
   return { ...settings, ...sensitive, ...live, url: inputs.cluster.url };
 }
 
+/** The stopped state needs Connect 3.5+; fail before changing anything on an older worker. */
+function requireStopSupport(inputs: KafkaConnectorInputs, supported: boolean): void {
+  if (inputs.state === "stopped" && !supported) {
+    throw new Error(
+      `Connector '${inputs.name}': ${inputs.cluster.url} runs Kafka Connect < 3.5, which cannot stop a connector; use state "paused"`,
+    );
+  }
+}
+
 const merged = (inputs: KafkaConnectorInputs): ConnectorConfig => ({ ...inputs.config, ...inputs.sensitiveConfig });
 
 /**
@@ -294,6 +303,7 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
     const secrets = secretsOf(inputs);
     const http = connectHttp(inputs.cluster);
     const features = workerFeatures(await workerVersion(http, secrets));
+    requireStopSupport(inputs, features.stop);
     const config = merged(inputs);
     const where = `on ${inputs.cluster.url}`;
     const adoptable = async () => {
@@ -350,6 +360,7 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
   async update(_id, olds, news) {
     const secrets = secretsOf(news);
     const http = connectHttp(news.cluster);
+    requireStopSupport(news, workerFeatures(await workerVersion(http, secrets)).stop);
     await putConfig(http, news.name, merged(news), secrets);
     if (news.restartFailedTasks) {
       const status = await getStatus(http, news.name, secrets);

@@ -4,6 +4,7 @@ import {
   backoffDelay,
   call,
   connectError,
+  connectHttp,
   connectionSecrets,
   isTransient,
   toConnectError,
@@ -111,5 +112,27 @@ describe("Connect REST errors and retries", () => {
     expect(reached(status("RUNNING", [task("FAILED")]), "running")).toBe(false);
     expect(reached(status("PAUSED", [task("PAUSED")]), "paused")).toBe(true);
     expect(reached(status("STOPPED", []), "stopped")).toBe(true);
+  });
+});
+
+describe("connectHttp", () => {
+  it("sends basic auth, a bearer token, extra headers and a JSON content type; trusts the given CA", () => {
+    const http = connectHttp({
+      url: "https://connect:8083/",
+      username: "admin",
+      password: "pw",
+      token: "tok",
+      caCert: "-----BEGIN CERTIFICATE-----",
+      headers: { "X-Tenant": "t1" },
+    });
+    expect(http.defaults.baseURL).toBe("https://connect:8083");
+    expect(http.defaults.auth).toEqual({ username: "admin", password: "pw" });
+    expect(http.defaults.headers).toMatchObject({
+      Authorization: "Bearer tok",
+      "X-Tenant": "t1",
+      "Content-Type": "application/json",
+    });
+    expect((http.defaults.httpsAgent as { options: { ca: string } }).options.ca).toBe("-----BEGIN CERTIFICATE-----");
+    expect(connectHttp({ url: "http://c:8083" }).defaults.httpsAgent).toBeUndefined();
   });
 });
