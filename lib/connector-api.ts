@@ -220,9 +220,13 @@ export function failures(status: ConnectorStatus): string[] {
   return failed;
 }
 
+const RESTART_GRACE_MS = 10_000;
+
 /**
  * Polls the status until the connector and its tasks reach the desired state. Fails with the traces as
- * soon as the connector or a task FAILS, and with the last status when the timeout passes.
+ * soon as the connector or a task FAILS, and with the last status when the timeout passes. With
+ * `restartOnce`, a failure is first answered by one restart of what failed: after a config write the
+ * worker may still report a task of the old config that failed.
  */
 export async function waitForState(
   http: AxiosInstance,
@@ -230,7 +234,10 @@ export async function waitForState(
   desired: DesiredState,
   timeoutMs: number,
   secrets: readonly string[],
+  restartOnce = false,
 ): Promise<ConnectorStatus> {
+  let mayRestart = restartOnce;
+  let graceUntil = 0;
   // Tasks usually start within a few hundred ms: poll fast at first, then back off to once a second.
   let pollMs = 50;
   const deadline = Date.now() + timeoutMs;
@@ -240,9 +247,17 @@ export async function waitForState(
     if (last) {
       const failed = failures(last);
       if (failed.length > 0) {
-        throw new Error(`Connector '${name}': ${failed.join(", ")}\n${last.traces.join("\n")}`);
+        if (mayRestart) {
+          mayRestart = false;
+          await restartFailed(http, name, secrets);
+          // The restart is carried out asynchronously: the status may say FAILED a little longer.
+          graceUntil = Date.now() + RESTART_GRACE_MS;
+        } else if (Date.now() >= graceUntil) {
+          throw new Error(`Connector '${name}': ${failed.join(", ")}\n${last.traces.join("\n")}`);
+        }
+      } else if (reached(last, desired)) {
+        return last;
       }
-      if (reached(last, desired)) return last;
     }
     if (Date.now() >= deadline) {
       const seen = last

@@ -21,7 +21,6 @@ import {
   putConfig,
   requestState,
   resetOffsets,
-  restartFailed,
   validateConfig,
   waitForState,
   workerVersion,
@@ -362,15 +361,10 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
     const http = connectHttp(news.cluster);
     requireStopSupport(news, workerFeatures(await workerVersion(http, secrets)).stop);
     await putConfig(http, news.name, merged(news), secrets);
-    if (news.restartFailedTasks) {
-      const status = await getStatus(http, news.name, secrets);
-      if (status && (status.state === "FAILED" || status.tasks.some((t) => t.state === "FAILED"))) {
-        await restartFailed(http, news.name, secrets);
-      }
-    }
     // The desired state is re-asserted after every write, whatever the write did to it.
     await requestState(http, news.name, news.state, secrets);
-    await waitForState(http, news.name, news.state, news.readyTimeoutSeconds * 1000, secrets);
+    const timeoutMs = news.readyTimeoutSeconds * 1000;
+    await waitForState(http, news.name, news.state, timeoutMs, secrets, news.restartFailedTasks);
     return { outs: await record(news, olds.salt, secrets) };
   },
 

@@ -21,6 +21,22 @@ export async function query<T extends object = Record<string, unknown>>(
   }
 }
 
+/**
+ * Drops the replication slots whose names start with `prefix` once no connector holds them (a deleted
+ * connector's task lets go of its slot a moment later). A leftover slot pins WAL and uses up
+ * max_replication_slots.
+ */
+export async function dropReplicationSlots(prefix: string): Promise<void> {
+  const slots = () =>
+    query<{ slot_name: string; active: boolean }>(
+      "source",
+      "SELECT slot_name, active FROM pg_replication_slots WHERE starts_with(slot_name, $1)",
+      [prefix],
+    );
+  const idle = await eventually(slots, (rows) => rows.every((r) => !r.active), 30_000);
+  for (const slot of idle) await query("source", "SELECT pg_drop_replication_slot($1)", [slot.slot_name]);
+}
+
 /** One pipeline: a source table customers_<id>, its topic, and the sink table it arrives in. */
 export class TestPipeline {
   readonly table: string;
@@ -42,11 +58,7 @@ export class TestPipeline {
   async dropAll(): Promise<void> {
     await query("source", `DROP TABLE IF EXISTS ${this.table}`);
     await query("target", `DROP TABLE IF EXISTS ${this.table}`);
-    await query(
-      "source",
-      "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active",
-      [this.prefix],
-    );
+    await dropReplicationSlots(this.prefix);
     await query("source", `DROP PUBLICATION IF EXISTS ${this.prefix}`);
   }
 

@@ -58,7 +58,7 @@ pg_start() {
       echo "unix_socket_directories = '$dir'"
       # Logical decoding for the CDC source; harmless on the target and keeps both clusters alike.
       echo "wal_level = logical"
-      echo "max_replication_slots = 10"
+      echo "max_replication_slots = 20"
       echo "max_wal_senders = 10"
     } | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
   fi

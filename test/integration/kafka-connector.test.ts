@@ -2,7 +2,7 @@
 // Debezium plugins, moving rows between the two real PostgreSQL clusters.
 import axios from "axios";
 import { readFileSync } from "node:fs";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectHttp } from "../../lib/connect-rest";
 import { getOffsets, postConnector } from "../../lib/connector-api";
 import {
@@ -10,7 +10,7 @@ import {
   type KafkaConnectorInputs,
   type KafkaConnectorState,
 } from "../../providers/kafka-connector";
-import { cluster, eventually, query, TestPipeline } from "../connectors";
+import { cluster, dropReplicationSlots, eventually, query, TestPipeline } from "../connectors";
 import { harness } from "../harness";
 
 // A plain client for changes "by hand"; Connect wants a JSON content type even on body-less PUTs.
@@ -52,6 +52,11 @@ async function errorOf(promise: Promise<unknown>): Promise<string> {
 
 const liveStatus = async (name: string) =>
   (await rest.get<{ connector: { state: string } }>(`/connectors/${name}/status`)).data;
+
+beforeAll(async () => {
+  // Slots left by an interrupted earlier run.
+  await dropReplicationSlots("it_");
+});
 
 afterAll(async () => {
   const names = (await rest.get<string[]>("/connectors")).data.filter((n) => n.includes(run));
