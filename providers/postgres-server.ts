@@ -2,16 +2,8 @@
 // on) that fails early when a required setting is wrong, for example a CDC source without
 // wal_level=logical. It changes nothing on the server; refresh re-reads it, so a changed setting is drift.
 import * as pulumi from "@pulumi/pulumi";
-import type { Client, ClientConfig } from "pg";
-
-export interface PostgresConnection {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  /** Stored in the state only as a secret (see additionalSecretOutputs below). */
-  password: string;
-}
+import type { Client } from "pg";
+import { withClient, type PostgresConnection } from "../lib/postgres";
 
 export interface PostgresServerInputs extends PostgresConnection {
   /** Settings that must have these values, for example { wal_level: "logical" }. */
@@ -61,28 +53,9 @@ export function checkPostgresServerInputs(news: Partial<PostgresServerInputs>): 
   return failures;
 }
 
-/** Connection settings for pg, with a bounded connect timeout so an unreachable host fails fast. */
-export function clientConfig(conn: PostgresConnection): ClientConfig {
-  const { host, port, database, user, password } = conn;
-  return { host, port, database, user, password, connectionTimeoutMillis: 10_000 };
-}
-
 /** The server as it is now; a wrong setting is reported, not thrown, so refresh can record drift. */
 async function observe(inputs: PostgresServerInputs): Promise<PostgresServerState> {
-  // Required here, not imported at the top: the provider is serialized into the state.
-  const { Client } = require("pg") as typeof import("pg");
-  const client = new Client(clientConfig(inputs));
-  const where = `PostgreSQL ${inputs.user}@${inputs.host}:${inputs.port}/${inputs.database}`;
-  let facts: PostgresServerFacts;
-  try {
-    await client.connect();
-    facts = await fetchServerFacts(client, Object.keys(inputs.requiredSettings));
-  } catch (err) {
-    // pg's messages name the server and the user, never the password.
-    throw new Error(`${where}: ${(err as Error).message}`);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  const facts = await withClient(inputs, (client) => fetchServerFacts(client, Object.keys(inputs.requiredSettings)));
   return { ...inputs, ...facts };
 }
 

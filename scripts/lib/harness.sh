@@ -52,16 +52,18 @@ pg_start() {
     as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pwfile" \
       --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8
     rm -f "$dir/pwfile"
-    {
-      echo "listen_addresses = '127.0.0.1'"
-      echo "port = $port"
-      echo "unix_socket_directories = '$dir'"
-      # Logical decoding for the CDC source; harmless on the target and keeps both clusters alike.
-      echo "wal_level = logical"
-      echo "max_replication_slots = 20"
-      echo "max_wal_senders = 10"
-    } | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
+    echo "include = 'harness.conf'" | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
   fi
+  # Rewritten at every start, so a changed setting reaches existing clusters too. Logical decoding on
+  # the CDC source only: the target is an ordinary database, and tests check that CDC refuses it.
+  {
+    echo "listen_addresses = '127.0.0.1'"
+    echo "port = $port"
+    echo "unix_socket_directories = '$dir'"
+    if [ "$svc" = pg-source ]; then echo "wal_level = logical"; else echo "wal_level = replica"; fi
+    echo "max_replication_slots = 20"
+    echo "max_wal_senders = 10"
+  } | as_pg tee "$dir/data/harness.conf" >/dev/null
   as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start
   as_pg "$PG_BIN/psql" -h "$dir" -p "$port" -U postgres -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = '$(pg_database "$svc")'" | grep -q 1 ||
@@ -253,7 +255,7 @@ svc_log() {
 svc_endpoint() {
   case $1 in
   pg-source) echo "postgres://postgres@127.0.0.1:$PG_SOURCE_PORT/cdc_source (wal_level=logical)" ;;
-  pg-target) echo "postgres://postgres@127.0.0.1:$PG_TARGET_PORT/cdc_target" ;;
+  pg-target) echo "postgres://postgres@127.0.0.1:$PG_TARGET_PORT/cdc_target (wal_level=replica)" ;;
   kafka) echo "127.0.0.1:$KAFKA_PORT (KRaft, controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)" ;;
   connect) echo "http://127.0.0.1:$CONNECT_PORT (plugins: $CONNECT_PLUGINS)" ;;
   s3) echo "http://127.0.0.1:$S3_PORT (moto)" ;;
