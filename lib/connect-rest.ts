@@ -2,6 +2,7 @@
 // Retries only what a worker reports as transient, and never lets a request's headers, body or a secret
 // value into an error message: axios errors carry the whole request, credentials included.
 import type { AxiosInstance, AxiosResponse } from "axios";
+import { redact } from "./redact";
 
 /** How to reach a Connect cluster. Every field but `url` is optional; secrets among them stay secret. */
 export interface ConnectConnection {
@@ -49,13 +50,6 @@ export function connectHttp(conn: ConnectConnection, timeoutMs = 15_000): AxiosI
     auth: conn.username !== undefined ? { username: conn.username, password: conn.password ?? "" } : undefined,
     httpsAgent: tls ? new https.Agent({ ca: conn.caCert, cert: conn.clientCert, key: conn.clientKey }) : undefined,
   });
-}
-
-/** Replaces every secret value in a text by [secret]. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join("[secret]");
-  return out;
 }
 
 /**

@@ -1,6 +1,7 @@
 // One connector's lifecycle over the Kafka Connect REST API, as plain functions taking an axios client.
 import type { AxiosInstance } from "axios";
-import { call, redact, statusOf } from "./connect-rest";
+import { call, statusOf } from "./connect-rest";
+import { redact } from "./redact";
 import type { ConnectorConfig } from "./connector-config";
 
 export type DesiredState = "running" | "paused" | "stopped";

@@ -1,0 +1,70 @@
+// SQL Server access for the providers: a small query interface over the mssql driver, so the T-SQL can be
+// run against a real server or replayed from a recording (no SQL Server can run on the build machines).
+import type { config as MssqlConfig } from "mssql";
+import { redact } from "./redact";
+
+export type SqlParam = string | number | boolean | null;
+
+/** What the SQL Server code needs of a driver: parameterised queries returning rows. */
+export interface SqlClient {
+  query<T = Record<string, unknown>>(sql: string, params?: Record<string, SqlParam>): Promise<T[]>;
+}
+
+/** How to reach a SQL Server database. The password is a secret wherever it is stored. */
+export interface SqlServerConnection {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+  /** Encrypt the connection (TLS). Default: true. */
+  encrypt: boolean;
+  /** Accept a server certificate no CA vouches for (self-signed containers). Default: false. */
+  trustServerCertificate: boolean;
+}
+
+export function mssqlConfig(conn: SqlServerConnection): MssqlConfig {
+  return {
+    server: conn.host,
+    port: conn.port,
+    database: conn.database,
+    user: conn.user,
+    password: conn.password,
+    options: { encrypt: conn.encrypt, trustServerCertificate: conn.trustServerCertificate },
+    connectionTimeout: 15_000,
+    requestTimeout: 60_000,
+  };
+}
+
+/** "user@host:port/database", for messages (never the password). */
+export function describeSqlServer(conn: SqlServerConnection): string {
+  return `${conn.user}@${conn.host}:${conn.port}/${conn.database}`;
+}
+
+/**
+ * Runs `work` with a client on a real server through the mssql driver, required when called (the
+ * providers are serialized into the state). Errors name the server, never the password.
+ */
+export async function withSqlServer<T>(conn: SqlServerConnection, work: (client: SqlClient) => Promise<T>): Promise<T> {
+  const mssql = require("mssql") as typeof import("mssql");
+  const pool = new mssql.ConnectionPool(mssqlConfig(conn));
+  const client: SqlClient = {
+    async query<R>(sql: string, params: Record<string, SqlParam> = {}) {
+      const request = pool.request();
+      for (const [name, value] of Object.entries(params)) {
+        if (typeof value === "number") request.input(name, mssql.Int, value);
+        else if (typeof value === "boolean") request.input(name, mssql.Bit, value);
+        else request.input(name, mssql.NVarChar(mssql.MAX), value);
+      }
+      return (await request.query<R>(sql)).recordset ?? [];
+    },
+  };
+  try {
+    await pool.connect();
+    return await work(client);
+  } catch (err) {
+    throw new Error(`SQL Server ${describeSqlServer(conn)}: ${redact((err as Error).message, [conn.password])}`);
+  } finally {
+    await pool.close().catch(() => undefined);
+  }
+}
