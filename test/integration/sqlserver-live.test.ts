@@ -23,7 +23,7 @@ function connection(raw: string): SqlServerConnection {
   };
 }
 
-describe.skipIf(!url)("SqlServerCdc against a live SQL Server (MSSQL_URL)", () => {
+describe.skipIf(!url)("SqlServerCdc against a live SQL Server (skipped: set MSSQL_URL to run it)", () => {
   const conn = url ? connection(url) : ({} as SqlServerConnection);
   const table = `cdc_live_${Date.now().toString(36)}`;
   const inputs: SqlServerCdcInputs = {

@@ -73,6 +73,33 @@ describe("SqlServerCdc T-SQL (recorded driver)", () => {
     );
   });
 
+  it("on a database already in sync: enables nothing, only re-applies the job settings", async () => {
+    const client = new ReplayClient(recording("create-already-enabled"), secrets);
+    const one = { ...inputs, tables: [inputs.tables[0]], connectorLogin: "", connectorPassword: "" };
+    await applySqlServerCdc(client, one);
+    expect(client.unused).toEqual([]);
+    expect(client.sent.filter((s) => s.sql.startsWith("EXEC")).map((s) => s.sql.match(/sp_cdc_\w+/)![0])).toEqual([
+      "sp_cdc_change_job",
+      "sp_cdc_change_job",
+    ]);
+  });
+
+  it("a table added is enabled alone; a table removed is disabled alone, the database keeping CDC", async () => {
+    const one = { ...inputs, tables: [inputs.tables[0]], connectorLogin: "", connectorPassword: "" };
+    const added = new ReplayClient(recording("update-table-added"), secrets);
+    await applySqlServerCdc(added, { ...one, tables: [...one.tables, { schema: "dbo", name: "orders" }] });
+    expect(added.sent.filter((s) => s.sql.includes("sp_cdc_enable_table")).map((s) => s.params.table)).toEqual([
+      "orders",
+    ]);
+
+    const removed = new ReplayClient(recording("update-table-removed"), secrets);
+    await disableSqlServerCdc(removed, { ...one, tables: [{ schema: "dbo", name: "orders" }] });
+    expect(removed.unused).toEqual([]);
+    expect(
+      removed.sent.filter((s) => s.sql.startsWith("EXEC")).map((s) => [s.sql.match(/sp_cdc_\w+/)![0], s.params.table]),
+    ).toEqual([["sp_cdc_disable_table", "orders"]]);
+  });
+
   it("fails before changing anything when SQL Server Agent is not running", async () => {
     const client = new ReplayClient(recording("create-agent-stopped"), secrets);
     await expect(applySqlServerCdc(client, inputs)).rejects.toThrow(
