@@ -1,4 +1,5 @@
 // PostgreSQL connections for the providers: one way to connect, one way to quote.
+import type * as pulumi from "@pulumi/pulumi";
 import type { Client, ClientConfig } from "pg";
 
 /** How to reach a PostgreSQL database. The password is a secret wherever it is stored. */
@@ -51,4 +52,30 @@ export function qualified(schema: string, name: string): string {
 /** A quoted string literal, for the few places SQL takes no parameter (a role's password). */
 export function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A PostgreSQL name: 1 to 63 bytes (NAMEDATALEN - 1); any characters, since names are always quoted. */
+export const isPgName = (value: unknown): value is string =>
+  typeof value === "string" && value.length > 0 && Buffer.byteLength(value) <= 63;
+
+/** check failures of a connection's fields, and of further keys that must be PostgreSQL names. */
+export function connectionFailures(
+  news: Record<string, unknown>,
+  nameKeys: readonly string[] = [],
+): pulumi.dynamic.CheckFailure[] {
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  if (typeof news.host !== "string" || news.host === "" || news.host.length > 253) {
+    failures.push({ property: "host", reason: "must be a host name or address" });
+  }
+  for (const key of ["database", "user", ...nameKeys]) {
+    if (!isPgName(news[key])) failures.push({ property: key, reason: "must be a name of 1 to 63 bytes" });
+  }
+  const port = news.port;
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
+    failures.push({ property: "port", reason: `must be a port number from 1 to 65535, got '${String(port)}'` });
+  }
+  if (typeof news.password !== "string") {
+    failures.push({ property: "password", reason: "must be a string (set it as a secret)" });
+  }
+  return failures;
 }

@@ -4,7 +4,15 @@
 // reads all of it back, so a table dropped from the publication or a dropped slot is drift.
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";
-import { ident, literal, qualified, withClient, type PostgresConnection } from "../lib/postgres";
+import {
+  connectionFailures,
+  ident,
+  isPgName,
+  literal,
+  qualified,
+  withClient,
+  type PostgresConnection,
+} from "../lib/postgres";
 
 export interface PgTable {
   schema: string;
@@ -164,18 +172,11 @@ export function cdcDrift(state: PostgresCdcFacts, inputs: PostgresCdcInputs): st
 }
 
 export function checkCdcInputs(news: Partial<PostgresCdcInputs>): pulumi.dynamic.CheckFailure[] {
-  const failures: pulumi.dynamic.CheckFailure[] = [];
-  const name = (v: unknown) => typeof v === "string" && v.length > 0 && v.length <= 63;
-  for (const key of ["host", "database", "user", "publication"] as const) {
-    if (!name(news[key])) failures.push({ property: key, reason: "must be a name of 1 to 63 characters" });
-  }
-  if (!Number.isInteger(news.port) || (news.port as number) < 1 || (news.port as number) > 65535) {
-    failures.push({ property: "port", reason: `must be a port number from 1 to 65535, got '${news.port}'` });
-  }
+  const failures = connectionFailures(news, ["publication"]);
   if (
     !Array.isArray(news.tables) ||
     news.tables.length === 0 ||
-    news.tables.some((t) => !name(t?.schema) || !name(t?.name))
+    news.tables.some((t) => !isPgName(t?.schema) || !isPgName(t?.name))
   ) {
     failures.push({
       property: "tables",
@@ -185,7 +186,7 @@ export function checkCdcInputs(news: Partial<PostgresCdcInputs>): pulumi.dynamic
   if (news.slot && !/^[a-z0-9_]{1,63}$/.test(news.slot)) {
     failures.push({ property: "slot", reason: "a replication slot name may hold only a-z, 0-9 and _ (at most 63)" });
   }
-  if (news.replicationUser && !name(news.replicationUser)) {
+  if (news.replicationUser && !isPgName(news.replicationUser)) {
     failures.push({ property: "replicationUser", reason: "must be a name of 1 to 63 characters" });
   }
   if (news.replicationUser && !news.replicationPassword) {

@@ -4,7 +4,7 @@
 // the tables back, so a change made by hand is drift.
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";
-import { ident, qualified, withClient, type PostgresConnection } from "../lib/postgres";
+import { connectionFailures, ident, isPgName, qualified, withClient, type PostgresConnection } from "../lib/postgres";
 
 export interface ColumnSpec {
   name: string;
@@ -231,23 +231,17 @@ export async function applyPlan(client: Pick<Client, "query">, plan: SchemaPlan)
 }
 
 export function checkSchemaInputs(news: Partial<PostgresSchemaInputs>): pulumi.dynamic.CheckFailure[] {
-  const failures: pulumi.dynamic.CheckFailure[] = [];
-  const name = (v: unknown) => typeof v === "string" && v.length > 0 && v.length <= 63;
-  for (const key of ["host", "database", "user", "schema"] as const) {
-    if (!name(news[key])) failures.push({ property: key, reason: "must be a name of 1 to 63 characters" });
-  }
-  if (!Number.isInteger(news.port) || (news.port as number) < 1 || (news.port as number) > 65535) {
-    failures.push({ property: "port", reason: `must be a port number from 1 to 65535, got '${news.port}'` });
-  }
+  const failures = connectionFailures(news, ["schema"]);
   for (const [i, table] of (news.tables ?? []).entries()) {
     const where = `tables[${i}]`;
-    if (!name(table.name)) failures.push({ property: "tables", reason: `${where}.name must be 1 to 63 characters` });
+    if (!isPgName(table.name))
+      failures.push({ property: "tables", reason: `${where}.name must be 1 to 63 characters` });
     if (!Array.isArray(table.columns) || table.columns.length === 0) {
       failures.push({ property: "tables", reason: `${where} (${table.name}) needs at least one column` });
       continue;
     }
     for (const col of table.columns) {
-      if (!name(col.name) || typeof col.type !== "string" || !/^[\w\s(),[\]."]+$/.test(col.type)) {
+      if (!isPgName(col.name) || typeof col.type !== "string" || !/^[\w\s(),[\]."]+$/.test(col.type)) {
         failures.push({
           property: "tables",
           reason: `${where} (${table.name}): column '${col.name}' needs a name and a plain type name`,

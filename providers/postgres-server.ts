@@ -3,7 +3,7 @@
 // wal_level=logical. It changes nothing on the server; refresh re-reads it, so a changed setting is drift.
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";
-import { withClient, type PostgresConnection } from "../lib/postgres";
+import { connectionFailures, withClient, type PostgresConnection } from "../lib/postgres";
 
 export interface PostgresServerInputs extends PostgresConnection {
   /** Settings that must have these values, for example { wal_level: "logical" }. */
@@ -38,19 +38,7 @@ export function settingMismatches(facts: PostgresServerFacts, required: Record<s
 }
 
 export function checkPostgresServerInputs(news: Partial<PostgresServerInputs>): pulumi.dynamic.CheckFailure[] {
-  const failures: pulumi.dynamic.CheckFailure[] = [];
-  for (const key of ["host", "database", "user"] as const) {
-    if (typeof news[key] !== "string" || news[key] === "") {
-      failures.push({ property: key, reason: "must be a non-empty string" });
-    }
-  }
-  if (!Number.isInteger(news.port) || (news.port as number) < 1 || (news.port as number) > 65535) {
-    failures.push({ property: "port", reason: `must be a port number from 1 to 65535, got '${news.port}'` });
-  }
-  if (typeof news.password !== "string") {
-    failures.push({ property: "password", reason: "must be a string (set it as a secret)" });
-  }
-  return failures;
+  return connectionFailures(news);
 }
 
 /** The server as it is now; a wrong setting is reported, not thrown, so refresh can record drift. */

@@ -37,6 +37,16 @@ export async function dropReplicationSlots(prefix: string): Promise<void> {
   for (const slot of idle) await query("source", "SELECT pg_drop_replication_slot($1)", [slot.slot_name]);
 }
 
+/** The settings both test connectors share: running, a short readiness timeout, the defaults otherwise. */
+const SETTINGS = {
+  state: "running",
+  readyTimeoutSeconds: 60,
+  restartFailedTasks: true,
+  offsetsPolicy: "keep",
+  ignoreKeys: [],
+  validate: true,
+} as const satisfies Partial<KafkaConnectorInputs>;
+
 /** One pipeline: a source table customers_<id>, its topic, and the sink table it arrives in. */
 export class TestPipeline {
   readonly table: string;
@@ -81,12 +91,7 @@ export class TestPipeline {
         "tasks.max": "1",
       },
       sensitiveConfig: { "database.password": harness.pgPassword },
-      state: "running",
-      readyTimeoutSeconds: 60,
-      restartFailedTasks: true,
-      offsetsPolicy: "keep",
-      ignoreKeys: [],
-      validate: true,
+      ...SETTINGS,
       ...overrides,
     };
   }
@@ -108,12 +113,7 @@ export class TestPipeline {
         "tasks.max": "1",
       },
       sensitiveConfig: { "connection.password": harness.pgPassword },
-      state: "running",
-      readyTimeoutSeconds: 60,
-      restartFailedTasks: true,
-      offsetsPolicy: "keep",
-      ignoreKeys: [],
-      validate: true,
+      ...SETTINGS,
       ...overrides,
     };
   }

@@ -48,7 +48,7 @@ pg_start() {
   [ "$(id -u)" = 0 ] && chown postgres: "$dir"
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     rm -rf "$dir/data"
-    as_pg cp "$PG_PASSWORD_FILE" "$dir/pwfile" 2>/dev/null || { cp "$PG_PASSWORD_FILE" "$dir/pwfile" && chown postgres: "$dir/pwfile"; }
+    as_pg cp "$PG_PASSWORD_FILE" "$dir/pwfile"
     as_pg "$PG_BIN/initdb" -D "$dir/data" -U postgres --pwfile="$dir/pwfile" \
       --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8
     rm -f "$dir/pwfile"
