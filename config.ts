@@ -26,7 +26,32 @@ const targetSchema = databaseSchema.extend({
 
 const kafkaConnectSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
+  bootstrapServers: z.string().regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, "host:port[,host:port...]"),
   requiredPlugins: z.array(z.string().min(1)).optional(),
+});
+
+const columnSchema = z.strictObject({
+  name: identifier,
+  type: z.string().regex(/^[\w\s(),[\]."]+$/, "a PostgreSQL type such as integer, text or numeric(10,2)"),
+  nullable: z.boolean().optional(),
+});
+
+const tableSchema = z
+  .strictObject({
+    schema: identifier,
+    name: identifier,
+    columns: z.array(columnSchema).min(1),
+    primaryKey: z.array(identifier).min(1),
+  })
+  .refine((t) => t.primaryKey.every((key) => t.columns.some((c) => c.name === key)), {
+    path: ["primaryKey"],
+    message: "must name columns of the table",
+  });
+
+const pipelineSchema = z.strictObject({
+  topicPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "letters, digits, '_', '.' or '-'"),
+  snapshotMode: z.enum(["initial", "no_data", "when_needed", "always", "initial_only"]).default("initial"),
+  replicationFactor: z.number().int().min(1).max(5).default(3),
 });
 
 const componentsSchema = z.strictObject({
@@ -53,6 +78,8 @@ const stackSchema = z
   .strictObject({
     components: componentsSchema.default({ containers: false, backups: false }),
     kafkaConnect: kafkaConnectSchema,
+    pipeline: pipelineSchema,
+    tables: z.array(tableSchema).min(1),
     source: sourceSchema,
     target: targetSchema,
     docker: dockerSchema.optional(),
@@ -77,7 +104,9 @@ export type StackConfig = StackSettings & { readonly secrets: Record<SecretKey, 
 /** Example values shown in the fix command of an error, by top-level key. */
 const EXAMPLES: Record<string, string> = {
   components: `'{"containers":false,"backups":false}'`,
-  kafkaConnect: `'{"url":"http://127.0.0.1:8083"}'`,
+  kafkaConnect: `'{"url":"http://127.0.0.1:8083","bootstrapServers":"kafka:9092"}'`,
+  pipeline: `'{"topicPrefix":"inventory"}'`,
+  tables: `'[{"schema":"dbo","name":"customers","columns":[{"name":"id","type":"integer"}],"primaryKey":["id"]}]'`,
   source: `'{"engine":"sqlserver","host":"mssql","port":1433,"database":"inventory","user":"cdc_reader"}'`,
   target: `'{"host":"postgres","port":5432,"database":"warehouse","user":"cdc_writer"}'`,
   docker: `'{"host":"unix:///var/run/docker.sock"}'`,
@@ -98,19 +127,24 @@ function valueAt(raw: unknown, path: readonly string[]): unknown {
   return path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], raw);
 }
 
+/** A config path as `pulumi config set --path` writes it: tables[0].columns[1].type. */
+function configPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+}
+
 function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>, stack: string): string {
   const path = issue.path.map(String);
-  const key = `${PROJECT}:${path.join(".")}`;
+  const key = `${PROJECT}:${configPath(issue.path)}`;
   const top = path[0] ?? "";
   const missing = issue.code === "invalid_type" && valueAt(raw, path) === undefined;
   const what = missing ? "is missing" : issue.message;
   let fix: string;
   if (issue.code === "unrecognized_keys") {
-    fix = `pulumi config rm --stack ${stack} --path ${[...path, issue.keys[0]].join(".")}`;
+    fix = `pulumi config rm --stack ${stack} --path ${configPath([...issue.path, issue.keys[0]])}`;
   } else if (path.length <= 1 || typeof raw[top] !== "object") {
     fix = `pulumi config set --stack ${stack} --path ${top} ${EXAMPLES[top] ?? "<value>"}`;
   } else {
-    fix = `pulumi config set --stack ${stack} --path ${path.join(".")} <value>`;
+    fix = `pulumi config set --stack ${stack} --path '${configPath(issue.path)}' <value>`;
   }
   return `${key} ${what} (fix: ${fix})`;
 }
@@ -147,7 +181,7 @@ export function loadStackConfig(): StackConfig {
   const config = new pulumi.Config(PROJECT);
   const stack = pulumi.getStack();
   const raw: Record<string, unknown> = {};
-  for (const key of ["components", "kafkaConnect", "source", "target", "docker", "aws"]) {
+  for (const key of ["components", "kafkaConnect", "pipeline", "tables", "source", "target", "docker", "aws"]) {
     try {
       const value = config.getObject<unknown>(key);
       if (value !== undefined) raw[key] = value;

@@ -1,5 +1,6 @@
 // The program: reads the stack's typed configuration and composes the components it switches on.
 import { loadStackConfig } from "./config";
+import { CdcPipeline } from "./components/cdc-pipeline";
 import { Preflight } from "./components/preflight";
 
 const config = loadStackConfig();
@@ -23,8 +24,28 @@ const preflight = new Preflight("pipeline", {
   extraPlugins: config.kafkaConnect.requiredPlugins,
 });
 
+// Waits for the preflight checks: connectors are only deployed onto services that passed them.
+const pipeline = new CdcPipeline(
+  "pipeline",
+  {
+    connect: { url: config.kafkaConnect.url },
+    kafkaBootstrap: config.kafkaConnect.bootstrapServers,
+    sourceEngine: config.source.engine,
+    source: { ...config.source, password: config.secrets.sourcePassword },
+    target: { ...config.target, password: config.secrets.targetPassword },
+    tables: config.tables,
+    topicPrefix: config.pipeline.topicPrefix,
+    snapshotMode: config.pipeline.snapshotMode,
+    replicationFactor: config.pipeline.replicationFactor,
+  },
+  { dependsOn: [preflight] },
+);
+
 export const connectVersion = preflight.connect.version;
 export const kafkaClusterId = preflight.connect.kafkaClusterId;
 export const connectPlugins = preflight.connect.plugins;
 export const sourceServerVersion = preflight.sourceServer?.serverVersion;
 export const targetServerVersion = preflight.targetServer.serverVersion;
+export const sourceConnectorState = pipeline.sourceConnector.state;
+export const sinkConnectorState = pipeline.sinkConnector.state;
+export const topics = pipeline.sourceConnector.topics;

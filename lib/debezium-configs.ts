@@ -41,3 +41,76 @@ export function sqlServerSourceConfig(s: SqlServerSourceSettings): ConnectorConf
     "tasks.max": "1",
   };
 }
+
+export interface PostgresSourceSettings {
+  /** Prefix of every topic (Debezium's topic.prefix). */
+  topicPrefix: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Tables as "schema.table". */
+  tables: string[];
+  /** Publication and slot, made by PostgresCdc (the connector creates neither). */
+  publication: string;
+  slot: string;
+  /** Default: initial. */
+  snapshotMode?: string;
+}
+
+/** The Debezium PostgreSQL source config (without database.password). */
+export function postgresSourceConfig(s: PostgresSourceSettings): ConnectorConfig {
+  return {
+    "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+    "database.hostname": s.host,
+    "database.port": String(s.port),
+    "database.user": s.user,
+    "database.dbname": s.database,
+    "topic.prefix": s.topicPrefix,
+    "plugin.name": "pgoutput",
+    "publication.name": s.publication,
+    "publication.autocreate.mode": "disabled",
+    "slot.name": s.slot,
+    "table.include.list": s.tables.join(","),
+    "snapshot.mode": s.snapshotMode ?? "initial",
+    "tasks.max": "1",
+  };
+}
+
+export interface JdbcSinkSettings {
+  /** Topics to read, one per source table. */
+  topics: string[];
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Schema of the target tables; each table is named after its source table. */
+  schema: string;
+  /** Topic for records the sink cannot write. */
+  deadLetterTopic: string;
+  /** Replication factor of the dead-letter topic. Default: 3. */
+  deadLetterReplicationFactor?: number;
+}
+
+/**
+ * The Debezium JDBC sink config (without connection.password): upserts by the record key, deletes
+ * applied (without it deletes never reach the target), failing records sent to a dead-letter topic.
+ */
+export function jdbcSinkConfig(s: JdbcSinkSettings): ConnectorConfig {
+  return {
+    "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
+    "connection.url": `jdbc:postgresql://${s.host}:${s.port}/${s.database}`,
+    "connection.username": s.user,
+    topics: s.topics.join(","),
+    "insert.mode": "upsert",
+    "primary.key.mode": "record_key",
+    "delete.enabled": "true",
+    "schema.evolution": "basic",
+    "collection.name.format": `${s.schema}.\${source.table}`,
+    "errors.tolerance": "all",
+    "errors.deadletterqueue.topic.name": s.deadLetterTopic,
+    "errors.deadletterqueue.topic.replication.factor": String(s.deadLetterReplicationFactor ?? 3),
+    "errors.deadletterqueue.context.headers.enable": "true",
+    "tasks.max": "1",
+  };
+}

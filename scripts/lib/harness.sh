@@ -68,6 +68,26 @@ pg_start() {
   as_pg "$PG_BIN/psql" -h "$dir" -p "$port" -U postgres -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = '$(pg_database "$svc")'" | grep -q 1 ||
     as_pg "$PG_BIN/createdb" -h "$dir" -p "$port" -U postgres "$(pg_database "$svc")"
+  [ "$svc" = pg-source ] && seed_source "$dir" "$port"
+  return 0
+}
+
+# The demo source tables the local stack captures (what a user's database would hold).
+seed_source() {
+  as_pg "$PG_BIN/psql" -h "$1" -p "$2" -U postgres -d cdc_source -v ON_ERROR_STOP=1 -q <<'SQL'
+CREATE SCHEMA IF NOT EXISTS inventory;
+CREATE TABLE IF NOT EXISTS inventory.customers (
+  id integer PRIMARY KEY,
+  name text NOT NULL,
+  email text
+);
+CREATE TABLE IF NOT EXISTS inventory.orders (
+  id integer PRIMARY KEY,
+  customer_id integer NOT NULL REFERENCES inventory.customers (id),
+  amount numeric(10,2) NOT NULL,
+  ordered_at timestamp with time zone NOT NULL DEFAULT now()
+);
+SQL
 }
 
 pg_stop() {

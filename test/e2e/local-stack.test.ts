@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { eventually, query } from "../connectors";
 import { harness, PROJECT_DIR } from "../harness";
 import { PrivateBackend } from "./cli";
 
@@ -19,9 +20,18 @@ describe("local stack with the real CLI", () => {
   it("npm run local deploys the stack and prints its outputs", () => {
     const run = backend.script("local.sh");
     expect(run.status, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/\+ 5 created/);
+    expect(run.stdout).toMatch(/\+ 10 created/);
     expect(run.stdout).toMatch(/connectVersion\s+4\.3\.1/);
     expect(run.stdout).toMatch(/targetServerVersion\s+15\./);
+  });
+
+  it("moves a row inserted in the source to the target", async () => {
+    const id = 100_000 + Math.floor(Math.random() * 100_000);
+    await query("source", "INSERT INTO inventory.customers VALUES ($1, 'Grace', NULL)", [id]);
+    const rows = () => query("target", "SELECT name FROM inventory.customers WHERE id = $1", [id]).catch(() => []);
+    expect(await eventually(rows, (r) => r.length === 1)).toEqual([{ name: "Grace" }]);
+    await query("source", "DELETE FROM inventory.customers WHERE id = $1", [id]);
+    await eventually(rows, (r) => r.length === 0);
   });
 
   it("preview without changes, refresh and destroy; no plaintext secret anywhere", () => {
@@ -33,19 +43,24 @@ describe("local stack with the real CLI", () => {
 
     expect(backend.pulumi("preview", "--stack", "local", "--expect-no-changes").status).toBe(0);
 
-    // The passwords are in the state, encrypted: as inputs and as outputs of both servers.
+    // The passwords are in the state, encrypted: as inputs and outputs of every database resource, and as
+    // the connectors' sensitive config.
     expect(backend.files()).not.toContain(harness.pgPassword);
-    const servers = (exported().deployment.resources ?? []).filter((r) => r.type.endsWith("PostgresServer"));
-    expect(servers).toHaveLength(2);
-    for (const server of servers) {
-      expect(server.inputs.password).toHaveProperty("ciphertext");
-      expect(server.outputs.password).toHaveProperty("ciphertext");
+    const resources = exported().deployment.resources ?? [];
+    const databases = resources.filter((r) => /PostgresServer|PostgresCdc|PostgresSchema$/.test(r.type));
+    expect(databases).toHaveLength(4);
+    for (const r of databases) {
+      expect(r.inputs.password).toHaveProperty("ciphertext");
+      expect(r.outputs.password).toHaveProperty("ciphertext");
     }
+    const connectors = resources.filter((r) => r.type.endsWith("KafkaConnector"));
+    expect(connectors).toHaveLength(2);
+    for (const r of connectors) expect(r.inputs.sensitiveConfig).toHaveProperty("ciphertext");
 
-    expect(backend.ok("refresh", "--stack", "local", "--yes")).toMatch(/5 unchanged/);
+    expect(backend.ok("refresh", "--stack", "local", "--yes")).toMatch(/10 unchanged/);
     expect(backend.pulumi("preview", "--stack", "local", "--expect-no-changes").status).toBe(0);
 
-    expect(backend.ok("destroy", "--stack", "local", "--yes")).toMatch(/5 deleted/);
+    expect(backend.ok("destroy", "--stack", "local", "--yes")).toMatch(/10 deleted/);
     expect(exported().deployment.resources ?? []).toEqual([]);
 
     expect(backend.transcript.join("\n")).not.toContain(harness.pgPassword);
@@ -60,7 +75,7 @@ describe("local stack with the real CLI", () => {
     expect(result.status).not.toBe(0);
     const text = result.stdout + result.stderr;
     expect(text).toContain("cdc-pipeline:target.port");
-    expect(text).toContain("pulumi config set --stack local --path target.port <value>");
+    expect(text).toContain("pulumi config set --stack local --path 'target.port' <value>");
     // Only the stack itself is recorded: no resource of the program was declared.
     expect((exported().deployment.resources ?? []).map((r) => r.type)).toEqual(["pulumi:pulumi:Stack"]);
   });

@@ -4,7 +4,9 @@ import { parseStackSettings, SECRET_KEYS, StackConfigError } from "../../config"
 const ALL_SECRETS = new Set<string>(SECRET_KEYS);
 
 const valid = {
-  kafkaConnect: { url: "http://127.0.0.1:58083" },
+  kafkaConnect: { url: "http://127.0.0.1:58083", bootstrapServers: "127.0.0.1:59092" },
+  pipeline: { topicPrefix: "local" },
+  tables: [{ schema: "inventory", name: "customers", columns: [{ name: "id", type: "integer" }], primaryKey: ["id"] }],
   source: { engine: "postgres", host: "127.0.0.1", port: 55432, database: "cdc_source", user: "postgres" },
   target: { host: "127.0.0.1", port: 55433, database: "cdc_target", user: "postgres" },
 };
@@ -40,7 +42,7 @@ describe("parseStackSettings", () => {
     const problems = problemsOf({ ...valid, target: { ...valid.target, port: 70000 } });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^cdc-pipeline:target\.port .*65535/);
-    expect(problems[0]).toContain("pulumi config set --stack dev --path target.port <value>");
+    expect(problems[0]).toContain("pulumi config set --stack dev --path 'target.port' <value>");
   });
 
   it("lists the allowed source engines", () => {
@@ -49,7 +51,7 @@ describe("parseStackSettings", () => {
   });
 
   it("rejects a Connect URL that is not http(s)", () => {
-    const [problem] = problemsOf({ ...valid, kafkaConnect: { url: "ftp://connect:8083" } });
+    const [problem] = problemsOf({ ...valid, kafkaConnect: { ...valid.kafkaConnect, url: "ftp://connect:8083" } });
     expect(problem).toMatch(/^cdc-pipeline:kafkaConnect\.url /);
   });
 
@@ -81,6 +83,19 @@ describe("parseStackSettings", () => {
         `cdc-pipeline:${key} is missing: a secret password (fix: pulumi config set --stack dev --secret ${key})`,
       );
     }
+  });
+
+  it("names a problem inside a table with the path syntax of pulumi config set --path", () => {
+    const tables = [
+      { ...valid.tables[0], columns: [{ name: "id", type: "int); DROP TABLE x" }], primaryKey: ["nope"] },
+    ];
+    const problems = problemsOf({ ...valid, tables });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^cdc-pipeline:tables\[0\]\.columns\[0\]\.type a PostgreSQL type .*--path 'tables\[0\]\.columns\[0\]\.type'/,
+      ),
+      expect.stringMatching(/^cdc-pipeline:tables\[0\]\.primaryKey must name columns of the table/),
+    ]);
   });
 
   it("reports a key whose text is not JSON as invalid rather than crashing", () => {

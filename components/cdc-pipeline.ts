@@ -1,0 +1,155 @@
+// CdcPipeline: from one description of the tables, the whole change-data-capture path, in order: CDC
+// enabled on the source (SQL Server or PostgreSQL) and the target tables created, then the Debezium
+// source connector and the JDBC sink connector.
+import * as pulumi from "@pulumi/pulumi";
+import type { ConnectConnection } from "../lib/connect-rest";
+import { jdbcSinkConfig, postgresSourceConfig, sqlServerSourceConfig } from "../lib/debezium-configs";
+import { KafkaConnector } from "../providers/kafka-connector";
+import { PostgresCdc } from "../providers/postgres-cdc";
+import { PostgresSchema, type ColumnSpec } from "../providers/postgres-schema";
+import { SqlServerCdc } from "../providers/sqlserver-cdc";
+
+/** One captured table: its name on the source, and its columns as the target has them. */
+export interface PipelineTable {
+  /** Source schema (also used in topic names). */
+  readonly schema: string;
+  /** Table name, the same on source and target. */
+  readonly name: string;
+  /** Target columns with PostgreSQL types. */
+  readonly columns: ColumnSpec[];
+  /** Primary key columns (the sink upserts and deletes by them). */
+  readonly primaryKey: string[];
+}
+
+export interface DatabaseArgs {
+  /** Host name or address. */
+  readonly host: string;
+  /** TCP port. */
+  readonly port: number;
+  /** Database name. */
+  readonly database: string;
+  /** Role the pipeline connects as. */
+  readonly user: string;
+  /** Its password (secret). */
+  readonly password: pulumi.Input<string>;
+}
+
+export interface CdcPipelineArgs {
+  /** The Kafka Connect cluster the connectors run on. */
+  readonly connect: ConnectConnection;
+  /** Kafka bootstrap servers (the SQL Server connector keeps its schema history there). */
+  readonly kafkaBootstrap: string;
+  /** Source engine. */
+  readonly sourceEngine: "sqlserver" | "postgres";
+  /** The source database. */
+  readonly source: DatabaseArgs;
+  /** The target PostgreSQL database and the schema the tables live in. */
+  readonly target: DatabaseArgs & { readonly schema: string };
+  /** The tables to capture. */
+  readonly tables: PipelineTable[];
+  /** Prefix of topics, connector names, publication and slot. */
+  readonly topicPrefix: string;
+  /** Debezium snapshot.mode: initial rebuilds the target from a snapshot first. Default: initial. */
+  readonly snapshotMode?: string;
+  /** Replication factor of the dead-letter topic. Default: 3. */
+  readonly replicationFactor?: number;
+  /** Accept the SQL Server's self-signed certificate (containers). Default: false. */
+  readonly trustServerCertificate?: boolean;
+}
+
+export class CdcPipeline extends pulumi.ComponentResource {
+  /** CDC enablement on the source. */
+  readonly cdc: SqlServerCdc | PostgresCdc;
+  /** The target tables. */
+  readonly targetSchema: PostgresSchema;
+  /** The Debezium source connector. */
+  readonly sourceConnector: KafkaConnector;
+  /** The JDBC sink connector. */
+  readonly sinkConnector: KafkaConnector;
+
+  constructor(name: string, args: CdcPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cdc-pipeline:index:CdcPipeline", name, {}, opts);
+    const { source, target, topicPrefix } = args;
+    const tableNames = args.tables.map((t) => `${t.schema}.${t.name}`);
+    // Slot names allow only a-z, 0-9 and _.
+    const slot = `${topicPrefix.toLowerCase().replace(/[^a-z0-9_]/g, "_")}_slot`;
+    const publication = `${topicPrefix}_publication`;
+
+    if (args.sourceEngine === "postgres") {
+      this.cdc = new PostgresCdc(
+        `${name}-cdc`,
+        { ...source, publication, slot, tables: args.tables.map(({ schema, name }) => ({ schema, name })) },
+        { parent: this },
+      );
+    } else {
+      this.cdc = new SqlServerCdc(
+        `${name}-cdc`,
+        {
+          ...source,
+          trustServerCertificate: args.trustServerCertificate,
+          tables: args.tables.map(({ schema, name }) => ({ schema, name })),
+        },
+        { parent: this },
+      );
+    }
+
+    this.targetSchema = new PostgresSchema(
+      `${name}-schema`,
+      {
+        ...target,
+        tables: args.tables.map((t) => ({ name: t.name, columns: t.columns, primaryKey: t.primaryKey })),
+      },
+      { parent: this },
+    );
+
+    const common = { host: source.host, port: source.port, database: source.database, user: source.user };
+    const sourceConfig =
+      args.sourceEngine === "postgres"
+        ? postgresSourceConfig({
+            ...common,
+            topicPrefix,
+            tables: tableNames,
+            publication,
+            slot,
+            snapshotMode: args.snapshotMode,
+          })
+        : sqlServerSourceConfig({
+            ...common,
+            topicPrefix,
+            tables: tableNames,
+            kafkaBootstrap: args.kafkaBootstrap,
+            snapshotMode: args.snapshotMode,
+            trustServerCertificate: args.trustServerCertificate,
+          });
+    // The connectors start only once CDC is on and the target tables exist.
+    this.sourceConnector = new KafkaConnector(
+      `${name}-source`,
+      {
+        cluster: args.connect,
+        name: `${topicPrefix}-source`,
+        config: sourceConfig,
+        sensitiveConfig: { "database.password": source.password },
+        // Deleting the pipeline removes the slot or change tables its offsets point into: a connector
+        // created again must start over with a snapshot, not resume from a position that is gone.
+        offsetsPolicy: "reset",
+      },
+      { parent: this, dependsOn: [this.cdc] },
+    );
+    this.sinkConnector = new KafkaConnector(
+      `${name}-sink`,
+      {
+        cluster: args.connect,
+        name: `${topicPrefix}-sink`,
+        config: jdbcSinkConfig({
+          ...target,
+          topics: tableNames.map((t) => `${topicPrefix}.${t}`),
+          deadLetterTopic: `${topicPrefix}.dead-letter`,
+          deadLetterReplicationFactor: args.replicationFactor,
+        }),
+        sensitiveConfig: { "connection.password": target.password },
+      },
+      { parent: this, dependsOn: [this.targetSchema] },
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,74 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { recordResources, type Registered, valueOf } from "./mocks";
+
+let registered: Registered[];
+let CdcPipeline: typeof import("../../components/cdc-pipeline").CdcPipeline;
+beforeAll(async () => {
+  registered = await recordResources("unit");
+  ({ CdcPipeline } = await import("../../components/cdc-pipeline"));
+});
+
+const db = { host: "db", port: 1433, database: "inventory", user: "cdc", password: "pw" };
+const tables = [
+  { schema: "dbo", name: "customers", columns: [{ name: "id", type: "integer" }], primaryKey: ["id"] },
+  { schema: "dbo", name: "orders", columns: [{ name: "id", type: "integer" }], primaryKey: ["id"] },
+];
+
+async function build(name: string, sourceEngine: "sqlserver" | "postgres"): Promise<Map<string, Registered>> {
+  const before = registered.length;
+  const p = new CdcPipeline(name, {
+    connect: { url: "http://connect:8083" },
+    kafkaBootstrap: "kafka:9092",
+    sourceEngine,
+    source: db,
+    target: { ...db, port: 5432, schema: "warehouse" },
+    tables,
+    topicPrefix: "Inventory-DR",
+    replicationFactor: 1,
+  });
+  await Promise.all([p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector].map((r) => valueOf(r.urn)));
+  return new Map(registered.slice(before).map((r) => [r.name, r]));
+}
+
+describe("CdcPipeline", () => {
+  it("for SQL Server: CDC on the tables, a SQL Server source with its schema history, the JDBC sink", async () => {
+    const r = await build("mssql", "sqlserver");
+    expect(r.get("mssql-cdc")?.type).toBe("pulumi-nodejs:dynamic/cdc-pipeline:SqlServerCdc");
+    expect(r.get("mssql-cdc")?.inputs.tables).toEqual([
+      { schema: "dbo", name: "customers" },
+      { schema: "dbo", name: "orders" },
+    ]);
+    expect(r.get("mssql-source")?.inputs.config).toMatchObject({
+      "connector.class": "io.debezium.connector.sqlserver.SqlServerConnector",
+      "database.names": "inventory",
+      "topic.prefix": "Inventory-DR",
+      "table.include.list": "dbo.customers,dbo.orders",
+      "schema.history.internal.kafka.bootstrap.servers": "kafka:9092",
+      "snapshot.mode": "initial",
+    });
+    expect(r.get("mssql-sink")?.inputs.config).toMatchObject({
+      topics: "Inventory-DR.dbo.customers,Inventory-DR.dbo.orders",
+      "insert.mode": "upsert",
+      "delete.enabled": "true",
+      "primary.key.mode": "record_key",
+      "collection.name.format": "warehouse.${source.table}",
+      "errors.deadletterqueue.topic.name": "Inventory-DR.dead-letter",
+      "errors.deadletterqueue.topic.replication.factor": "1",
+    });
+    expect(r.get("mssql-schema")?.inputs.schema).toBe("warehouse");
+  });
+
+  it("for PostgreSQL: a publication and a slot made by PostgresCdc, which the source connector uses", async () => {
+    const r = await build("pg", "postgres");
+    expect(r.get("pg-cdc")?.inputs).toMatchObject({
+      publication: "Inventory-DR_publication",
+      slot: "inventory_dr_slot",
+    });
+    expect(r.get("pg-source")?.inputs.config).toMatchObject({
+      "publication.name": "Inventory-DR_publication",
+      "publication.autocreate.mode": "disabled",
+      "slot.name": "inventory_dr_slot",
+      "plugin.name": "pgoutput",
+    });
+  });
+});
