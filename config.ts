@@ -63,10 +63,20 @@ const dockerSchema = z.strictObject({
   host: z.string().regex(/^(unix|tcp|ssh):\/\/.+/, "a Docker host URL such as unix:///var/run/docker.sock"),
 });
 
+const days = z.number().int().min(1).max(36500);
 const awsSchema = z
   .strictObject({
     primaryRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-east-1"),
     drRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-west-2"),
+    lifecycle: z
+      .strictObject({
+        infrequentAccessAfterDays: days.optional(),
+        glacierAfterDays: days.optional(),
+        expireAfterDays: days.optional(),
+        noncurrentExpireAfterDays: days.optional(),
+        abortIncompleteUploadAfterDays: days.optional(),
+      })
+      .optional(),
   })
   .refine((aws) => aws.primaryRegion !== aws.drRegion, {
     path: ["drRegion"],

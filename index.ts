@@ -1,20 +1,21 @@
 // The program: reads the stack's typed configuration and composes the components it switches on.
 import { loadStackConfig } from "./config";
+import { BackupStorage } from "./components/backup-storage";
 import { CdcPipeline } from "./components/cdc-pipeline";
 import { Preflight } from "./components/preflight";
 
 const config = loadStackConfig();
 
-// The container and backup-storage components are not part of the program yet (issue 5): a stack that
-// switches them on is refused rather than deployed without them.
-for (const component of ["containers", "backups"] as const) {
-  if (config.components[component]) {
-    throw new Error(
-      `cdc-pipeline:components.${component} is true, but this version has no ${component} component yet; ` +
-        `set it to false (pulumi config set --path components.${component} false)`,
-    );
-  }
+// The container component is not part of the program yet: a stack that switches it on is refused rather
+// than deployed without it.
+if (config.components.containers) {
+  throw new Error(
+    "cdc-pipeline:components.containers is true, but this version has no containers component yet; " +
+      "set it to false (pulumi config set --path components.containers false)",
+  );
 }
+
+const backups = config.aws && config.components.backups ? new BackupStorage("backups", config.aws) : undefined;
 
 const preflight = new Preflight("pipeline", {
   connectUrl: config.kafkaConnect.url,
@@ -49,3 +50,5 @@ export const targetServerVersion = preflight.targetServer.serverVersion;
 export const sourceConnectorState = pipeline.sourceConnector.state;
 export const sinkConnectorState = pipeline.sinkConnector.state;
 export const topics = pipeline.sourceConnector.topics;
+export const backupBucket = backups?.bucket.bucket;
+export const replicaBucket = backups?.replica.bucket;

@@ -1,0 +1,39 @@
+// The whole program under mocks with a primary-site configuration (the containers component aside).
+import { expect, it } from "vitest";
+import { recordResources } from "./mocks";
+
+it("composes preflight, the SQL Server pipeline and the backup buckets from the stack's configuration", async () => {
+  const registered = await recordResources("dev", {
+    "cdc-pipeline:components": { containers: false, backups: true },
+    "cdc-pipeline:aws": { primaryRegion: "eu-west-1", drRegion: "eu-central-1", lifecycle: { expireAfterDays: 730 } },
+    "cdc-pipeline:kafkaConnect": { url: "http://connect:8083", bootstrapServers: "kafka:9092" },
+    "cdc-pipeline:pipeline": { topicPrefix: "inventory" },
+    "cdc-pipeline:tables": [
+      { schema: "dbo", name: "customers", columns: [{ name: "id", type: "integer" }], primaryKey: ["id"] },
+    ],
+    "cdc-pipeline:source": { engine: "sqlserver", host: "mssql", port: 1433, database: "inventory", user: "cdc" },
+    "cdc-pipeline:target": { host: "postgres", port: 5432, database: "warehouse", user: "writer" },
+    "cdc-pipeline:sourcePassword": "source-pw",
+    "cdc-pipeline:targetPassword": "target-pw",
+  });
+  await import("../../index");
+  for (let i = 0; i < 200 && registered.length < 29; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  const types = registered.map((r) => r.type.replace(/^pulumi-nodejs:dynamic\//, ""));
+  expect(types.filter((t) => t.startsWith("cdc-pipeline:")).sort()).toEqual([
+    "cdc-pipeline:ConnectCluster",
+    "cdc-pipeline:KafkaConnector",
+    "cdc-pipeline:KafkaConnector",
+    "cdc-pipeline:PostgresSchema",
+    "cdc-pipeline:PostgresServer",
+    "cdc-pipeline:SqlServerCdc",
+    "cdc-pipeline:index:BackupStorage",
+    "cdc-pipeline:index:CdcPipeline",
+    "cdc-pipeline:index:Preflight",
+  ]);
+  const providers = registered.filter((r) => r.type === "pulumi:providers:aws").map((r) => r.inputs.region);
+  expect(providers).toEqual(["eu-west-1", "eu-central-1"]);
+  const lifecycle = registered.find((r) => r.name === "backups-backup-lifecycle")!;
+  expect((lifecycle.inputs.rules as { expiration: unknown }[])[0].expiration).toEqual({ days: 730 });
+  const source = registered.find((r) => r.name === "pipeline-source")!;
+  expect(source.inputs.config).toMatchObject({ "database.names": "inventory", "table.include.list": "dbo.customers" });
+});
