@@ -104,12 +104,21 @@ const stackSchema = z
     }
   });
 
-/** Keys that must be set with `pulumi config set --secret`. */
-export const SECRET_KEYS = ["sourcePassword", "targetPassword"] as const;
+/** Keys that must be set with `pulumi config set --secret`; grafanaPassword only with containers. */
+export const SECRET_KEYS = ["sourcePassword", "targetPassword", "grafanaPassword"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
+const requiredSecrets = (raw: Record<string, unknown>): SecretKey[] =>
+  (raw.components as { containers?: unknown } | undefined)?.containers === true
+    ? [...SECRET_KEYS]
+    : ["sourcePassword", "targetPassword"];
 
 export type StackSettings = z.infer<typeof stackSchema>;
-export type StackConfig = StackSettings & { readonly secrets: Record<SecretKey, pulumi.Output<string>> };
+export type StackConfig = StackSettings & {
+  readonly secrets: Record<"sourcePassword" | "targetPassword", pulumi.Output<string>> & {
+    /** Present whenever components.containers is on (validated). */
+    readonly grafanaPassword?: pulumi.Output<string>;
+  };
+};
 
 /** Example values shown in the fix command of an error, by top-level key. */
 const EXAMPLES: Record<string, string> = {
@@ -173,7 +182,7 @@ export function parseStackSettings(
   if (!result.success) {
     problems.push(...result.error.issues.map((issue) => describeIssue(issue, raw, stack)));
   }
-  for (const key of SECRET_KEYS) {
+  for (const key of requiredSecrets(raw)) {
     if (!presentSecrets.has(key)) {
       problems.push(
         `${PROJECT}:${key} is missing: a secret password (fix: pulumi config set --stack ${stack} --secret ${key})`,
@@ -206,5 +215,5 @@ export function loadStackConfig(): StackConfig {
     if (value !== undefined) secrets[key] = value;
   }
   const settings = parseStackSettings(raw, stack, new Set(Object.keys(secrets)));
-  return { ...settings, secrets: secrets as Record<SecretKey, pulumi.Output<string>> };
+  return { ...settings, secrets: secrets as StackConfig["secrets"] };
 }

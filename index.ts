@@ -2,28 +2,38 @@
 import { loadStackConfig } from "./config";
 import { BackupStorage } from "./components/backup-storage";
 import { CdcPipeline } from "./components/cdc-pipeline";
+import { PipelineContainers } from "./components/pipeline-containers";
 import { Preflight } from "./components/preflight";
 
 const config = loadStackConfig();
 
-// The container component is not part of the program yet: a stack that switches it on is refused rather
-// than deployed without it.
-if (config.components.containers) {
-  throw new Error(
-    "cdc-pipeline:components.containers is true, but this version has no containers component yet; " +
-      "set it to false (pulumi config set --path components.containers false)",
-  );
-}
+// With containers on, the services run on the stack's Docker host: the source is its SQL Server (source
+// password = sa password), the target its PostgreSQL (target password = postgres password).
+const { docker, secrets } = config;
+const containers =
+  config.components.containers && docker && secrets.grafanaPassword
+    ? new PipelineContainers("services", {
+        dockerHost: docker.host,
+        sqlServerPassword: secrets.sourcePassword,
+        postgresPassword: secrets.targetPassword,
+        grafanaPassword: secrets.grafanaPassword,
+        deadLetterTopic: `${config.pipeline.topicPrefix}.dead-letter`,
+      })
+    : undefined;
 
 const backups = config.aws && config.components.backups ? new BackupStorage("backups", config.aws) : undefined;
 
-const preflight = new Preflight("pipeline", {
-  connectUrl: config.kafkaConnect.url,
-  sourceEngine: config.source.engine,
-  source: { ...config.source, password: config.secrets.sourcePassword },
-  target: { ...config.target, password: config.secrets.targetPassword },
-  extraPlugins: config.kafkaConnect.requiredPlugins,
-});
+const preflight = new Preflight(
+  "pipeline",
+  {
+    connectUrl: config.kafkaConnect.url,
+    sourceEngine: config.source.engine,
+    source: { ...config.source, password: config.secrets.sourcePassword },
+    target: { ...config.target, password: config.secrets.targetPassword },
+    extraPlugins: config.kafkaConnect.requiredPlugins,
+  },
+  { dependsOn: containers ? [containers] : [] },
+);
 
 // Waits for the preflight checks: connectors are only deployed onto services that passed them.
 const pipeline = new CdcPipeline(
@@ -52,3 +62,4 @@ export const sinkConnectorState = pipeline.sinkConnector.state;
 export const topics = pipeline.sourceConnector.topics;
 export const backupBucket = backups?.bucket.bucket;
 export const replicaBucket = backups?.replica.bucket;
+export const serviceEndpoints = containers?.endpoints;

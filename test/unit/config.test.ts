@@ -78,11 +78,23 @@ describe("parseStackSettings", () => {
     const problems = problemsOf({ ...valid, target: { ...valid.target, port: "x" } }, new Set());
     expect(problems).toHaveLength(3);
     expect(problems).toContainEqual(expect.stringMatching(/^cdc-pipeline:target\.port /));
-    for (const key of SECRET_KEYS) {
+    for (const key of ["sourcePassword", "targetPassword"]) {
       expect(problems).toContainEqual(
         `cdc-pipeline:${key} is missing: a secret password (fix: pulumi config set --stack dev --secret ${key})`,
       );
     }
+  });
+
+  it("asks for the Grafana password too when the containers are switched on", () => {
+    const withContainers = {
+      ...valid,
+      components: { containers: true },
+      docker: { host: "unix:///var/run/docker.sock" },
+    };
+    expect(problemsOf(withContainers, new Set(["sourcePassword", "targetPassword"]))).toEqual([
+      "cdc-pipeline:grafanaPassword is missing: a secret password (fix: pulumi config set --stack dev --secret grafanaPassword)",
+    ]);
+    expect(parseStackSettings(withContainers, "dev", ALL_SECRETS).components.containers).toBe(true);
   });
 
   it("names a problem inside a table with the path syntax of pulumi config set --path", () => {

@@ -2,9 +2,11 @@
 import { expect, it } from "vitest";
 import { recordResources } from "./mocks";
 
-it("composes preflight, the SQL Server pipeline and the backup buckets from the stack's configuration", async () => {
+it("composes containers, preflight, the SQL Server pipeline and the backup buckets from the stack's configuration", async () => {
   const registered = await recordResources("dev", {
-    "cdc-pipeline:components": { containers: false, backups: true },
+    "cdc-pipeline:components": { containers: true, backups: true },
+    "cdc-pipeline:docker": { host: "unix:///var/run/docker.sock" },
+    "cdc-pipeline:grafanaPassword": "grafana-pw",
     "cdc-pipeline:aws": { primaryRegion: "eu-west-1", drRegion: "eu-central-1", lifecycle: { expireAfterDays: 730 } },
     "cdc-pipeline:kafkaConnect": { url: "http://connect:8083", bootstrapServers: "kafka:9092" },
     "cdc-pipeline:pipeline": { topicPrefix: "inventory" },
@@ -17,7 +19,7 @@ it("composes preflight, the SQL Server pipeline and the backup buckets from the 
     "cdc-pipeline:targetPassword": "target-pw",
   });
   await import("../../index");
-  for (let i = 0; i < 200 && registered.length < 29; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 200 && registered.length < 58; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   const types = registered.map((r) => r.type.replace(/^pulumi-nodejs:dynamic\//, ""));
   expect(types.filter((t) => t.startsWith("cdc-pipeline:")).sort()).toEqual([
     "cdc-pipeline:ConnectCluster",
@@ -28,8 +30,10 @@ it("composes preflight, the SQL Server pipeline and the backup buckets from the 
     "cdc-pipeline:SqlServerCdc",
     "cdc-pipeline:index:BackupStorage",
     "cdc-pipeline:index:CdcPipeline",
+    "cdc-pipeline:index:PipelineContainers",
     "cdc-pipeline:index:Preflight",
   ]);
+  expect(registered.filter((r) => r.type === "docker:index/container:Container")).toHaveLength(9);
   const providers = registered.filter((r) => r.type === "pulumi:providers:aws").map((r) => r.inputs.region);
   expect(providers).toEqual(["eu-west-1", "eu-central-1"]);
   const lifecycle = registered.find((r) => r.name === "backups-backup-lifecycle")!;

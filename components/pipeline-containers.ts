@@ -1,0 +1,227 @@
+// PipelineContainers: the pipeline's services as containers on one Docker host: SQL Server 2022 with its
+// Agent (CDC needs it), PostgreSQL, Kafka in KRaft mode, Kafka Connect with the Debezium plugins, and the
+// monitoring around them (JMX and Kafka exporters, a Pushgateway for backup jobs, Prometheus with the
+// pipeline's alert rules, Grafana with its datasource and dashboard). Images are pinned; every container
+// has a healthcheck and `pulumi up` waits until it is healthy.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  alertRules,
+  GRAFANA_DASHBOARD_PROVIDER,
+  grafanaDashboard,
+  grafanaDatasource,
+  jmxExporterConfig,
+  prometheusConfig,
+} from "../lib/monitoring";
+
+/** Pinned images: a rebuild gets exactly what was tested. */
+export const IMAGES = {
+  sqlserver: "mcr.microsoft.com/mssql/server:2022-CU16-ubuntu-22.04",
+  postgres: "postgres:15.10",
+  kafka: "apache/kafka:4.3.1",
+  connect: "quay.io/debezium/connect:3.6.1.Final",
+  jmxExporter: "bitnami/jmx-exporter:1.0.1",
+  kafkaExporter: "danielqsj/kafka-exporter:v1.9.0",
+  pushgateway: "prom/pushgateway:v1.11.0",
+  prometheus: "prom/prometheus:v3.1.0",
+  grafana: "grafana/grafana:11.4.0",
+} as const;
+
+export interface PipelineContainersArgs {
+  /** Docker host URL: unix:///var/run/docker.sock, tcp://..., ssh://... */
+  readonly dockerHost: string;
+  /** Host name under which the published ports are reached. Default: localhost. */
+  readonly publicHost?: string;
+  /** SQL Server `sa` password (secret; SQL Server's complexity rules apply). */
+  readonly sqlServerPassword: pulumi.Input<string>;
+  /** PostgreSQL `postgres` password (secret). */
+  readonly postgresPassword: pulumi.Input<string>;
+  /** Grafana `admin` password (secret). */
+  readonly grafanaPassword: pulumi.Input<string>;
+  /** Topic the sink sends failed records to, watched by an alert. */
+  readonly deadLetterTopic: string;
+  /** Alert when the newest backup is older than this many hours. Default: 24. */
+  readonly rpoHours?: number;
+  /** Alert when the source connector is more than this many seconds behind. Default: 300. */
+  readonly lagSeconds?: number;
+}
+
+interface ServiceSpec {
+  image: string;
+  /** Host port : container port. */
+  ports?: [number, number][];
+  envs?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Named volume : mount path. */
+  volume?: string;
+  healthcheck?: string;
+  command?: string[];
+  /** Files written into the container before it starts. */
+  files?: Record<string, string>;
+  dependsOn?: docker.Container[];
+}
+
+export class PipelineContainers extends pulumi.ComponentResource {
+  readonly network: docker.Network;
+  /** Containers by service name. */
+  readonly containers: Record<string, docker.Container> = {};
+  /** Where each service is reached from outside the Docker host. */
+  readonly endpoints: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: PipelineContainersArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("cdc-pipeline:index:PipelineContainers", name, {}, opts);
+    const provider = new docker.Provider(`${name}-docker`, { host: args.dockerHost }, { parent: this });
+    const childOpts = { parent: this, provider };
+    this.network = new docker.Network(`${name}-net`, { name: `${name}-net` }, childOpts);
+
+    const service = (svc: string, spec: ServiceSpec): docker.Container => {
+      const image = new docker.RemoteImage(`${name}-${svc}-image`, { name: spec.image, keepLocally: true }, childOpts);
+      const volumes = spec.volume
+        ? [
+            {
+              volumeName: new docker.Volume(`${name}-${svc}-data`, { name: `${name}-${svc}-data` }, childOpts).name,
+              containerPath: spec.volume,
+            },
+          ]
+        : [];
+      const container = new docker.Container(
+        `${name}-${svc}`,
+        {
+          name: `${name}-${svc}`,
+          image: image.imageId,
+          hostname: svc,
+          networksAdvanced: [{ name: this.network.name, aliases: [svc] }],
+          ports: (spec.ports ?? []).map(([external, internal]) => ({ external, internal })),
+          envs: spec.envs,
+          command: spec.command,
+          volumes,
+          uploads: Object.entries(spec.files ?? {}).map(([file, content]) => ({ file, content })),
+          restart: "unless-stopped",
+          healthcheck: spec.healthcheck
+            ? {
+                tests: ["CMD-SHELL", spec.healthcheck],
+                interval: "10s",
+                timeout: "5s",
+                retries: 30,
+                startPeriod: "20s",
+              }
+            : undefined,
+          wait: spec.healthcheck !== undefined,
+          waitTimeout: 300,
+        },
+        { ...childOpts, dependsOn: spec.dependsOn },
+      );
+      this.containers[svc] = container;
+      return container;
+    };
+
+    const sqlserver = service("sqlserver", {
+      image: IMAGES.sqlserver,
+      ports: [[1433, 1433]],
+      // The Agent runs the CDC capture and cleanup jobs; without it Debezium sees no changes.
+      envs: pulumi
+        .all([args.sqlServerPassword])
+        .apply(([pw]) => ["ACCEPT_EULA=Y", "MSSQL_AGENT_ENABLED=true", `MSSQL_SA_PASSWORD=${pw}`]),
+      volume: "/var/opt/mssql",
+      // The password comes from the container's environment, not from this definition.
+      healthcheck: `/opt/mssql-tools18/bin/sqlcmd -C -S localhost -U sa -P "$MSSQL_SA_PASSWORD" -Q "SELECT 1" -b -o /dev/null`,
+    });
+    const postgres = service("postgres", {
+      image: IMAGES.postgres,
+      ports: [[5432, 5432]],
+      envs: pulumi.all([args.postgresPassword]).apply(([pw]) => [`POSTGRES_PASSWORD=${pw}`]),
+      volume: "/var/lib/postgresql/data",
+      healthcheck: "pg_isready -U postgres",
+    });
+    const kafka = service("kafka", {
+      image: IMAGES.kafka,
+      envs: [
+        "KAFKA_NODE_ID=1",
+        "KAFKA_PROCESS_ROLES=broker,controller",
+        "KAFKA_LISTENERS=PLAINTEXT://:9092,CONTROLLER://:9093",
+        "KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://kafka:9092",
+        "KAFKA_CONTROLLER_LISTENER_NAMES=CONTROLLER",
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "KAFKA_CONTROLLER_QUORUM_VOTERS=1@kafka:9093",
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR=1",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR=1",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR=1",
+        "KAFKA_LOG_DIRS=/var/lib/kafka/data",
+      ],
+      volume: "/var/lib/kafka/data",
+      healthcheck: "/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:9092 > /dev/null",
+    });
+    const connect = service("connect", {
+      image: IMAGES.connect,
+      ports: [[8083, 8083]],
+      envs: [
+        "BOOTSTRAP_SERVERS=kafka:9092",
+        "GROUP_ID=cdc-connect",
+        "CONFIG_STORAGE_TOPIC=_connect-configs",
+        "OFFSET_STORAGE_TOPIC=_connect-offsets",
+        "STATUS_STORAGE_TOPIC=_connect-status",
+        "CONFIG_STORAGE_REPLICATION_FACTOR=1",
+        "OFFSET_STORAGE_REPLICATION_FACTOR=1",
+        "STATUS_STORAGE_REPLICATION_FACTOR=1",
+        "JMXPORT=9012",
+        "JMXHOST=connect",
+      ],
+      healthcheck: "curl -fs http://localhost:8083/connectors > /dev/null",
+      dependsOn: [kafka],
+    });
+    service("jmx-exporter", {
+      image: IMAGES.jmxExporter,
+      command: ["5556", "/etc/jmx-exporter/config.yml"],
+      files: { "/etc/jmx-exporter/config.yml": jmxExporterConfig("connect:9012") },
+      dependsOn: [connect],
+    });
+    service("kafka-exporter", {
+      image: IMAGES.kafkaExporter,
+      command: ["--kafka.server=kafka:9092"],
+      dependsOn: [kafka],
+    });
+    service("pushgateway", { image: IMAGES.pushgateway, ports: [[9091, 9091]] });
+    const prometheus = service("prometheus", {
+      image: IMAGES.prometheus,
+      ports: [[9090, 9090]],
+      volume: "/prometheus",
+      files: {
+        "/etc/prometheus/prometheus.yml": prometheusConfig({
+          connect: "jmx-exporter:5556",
+          kafka: "kafka-exporter:9308",
+          pushgateway: "pushgateway:9091",
+        }),
+        "/etc/prometheus/alerts.yml": alertRules({
+          lagSeconds: args.lagSeconds ?? 300,
+          rpoHours: args.rpoHours ?? 24,
+          deadLetterTopic: args.deadLetterTopic,
+        }),
+      },
+      healthcheck: "wget -qO- http://localhost:9090/-/ready > /dev/null",
+    });
+    service("grafana", {
+      image: IMAGES.grafana,
+      ports: [[3000, 3000]],
+      envs: pulumi.all([args.grafanaPassword]).apply(([pw]) => [`GF_SECURITY_ADMIN_PASSWORD=${pw}`]),
+      volume: "/var/lib/grafana",
+      files: {
+        "/etc/grafana/provisioning/datasources/prometheus.yml": grafanaDatasource("http://prometheus:9090"),
+        "/etc/grafana/provisioning/dashboards/cdc-pipeline.yml": GRAFANA_DASHBOARD_PROVIDER,
+        "/var/lib/grafana/dashboards/cdc-pipeline.json": grafanaDashboard(args.deadLetterTopic),
+      },
+      healthcheck: "wget -qO- http://localhost:3000/api/health > /dev/null",
+      dependsOn: [prometheus],
+    });
+
+    const host = args.publicHost ?? "localhost";
+    // Known once the databases are healthy: components that use them wait on these outputs.
+    this.endpoints = pulumi.all([sqlserver.id, postgres.id, connect.id]).apply((): Record<string, string> => ({
+      sqlServer: `${host}:1433`,
+      postgres: `${host}:5432`,
+      connect: `http://${host}:8083`,
+      prometheus: `http://${host}:9090`,
+      grafana: `http://${host}:3000`,
+      pushgateway: `http://${host}:9091`,
+    }));
+    this.registerOutputs({ endpoints: this.endpoints });
+  }
+}
