@@ -1,8 +1,9 @@
 // Connector configs the project builds, from typed settings: one place that knows Debezium's 2.x+ keys.
 import type { ConnectorConfig } from "./connector-config";
 
-export interface SqlServerSourceSettings {
-  /** Prefix of every topic (Debezium's topic.prefix); also names the schema history topic. */
+/** What every source connector needs: where the database is, what to capture, how to name topics. */
+interface SourceSettings {
+  /** Prefix of every topic (Debezium's topic.prefix). */
   topicPrefix: string;
   host: string;
   port: number;
@@ -10,10 +11,13 @@ export interface SqlServerSourceSettings {
   user: string;
   /** Tables as "schema.table". */
   tables: string[];
-  /** Kafka bootstrap servers for the schema history topic. */
-  kafkaBootstrap: string;
   /** initial (snapshot, then stream), no_data (stream only), when_needed... Default: initial. */
   snapshotMode?: string;
+}
+
+export interface SqlServerSourceSettings extends SourceSettings {
+  /** Kafka bootstrap servers for the schema history topic (named <topicPrefix>.schema-history). */
+  kafkaBootstrap: string;
   /** Encrypt the JDBC connection. Default: true. */
   encrypt?: boolean;
   /** Trust a self-signed server certificate. Default: false. */
@@ -42,20 +46,10 @@ export function sqlServerSourceConfig(s: SqlServerSourceSettings): ConnectorConf
   };
 }
 
-export interface PostgresSourceSettings {
-  /** Prefix of every topic (Debezium's topic.prefix). */
-  topicPrefix: string;
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  /** Tables as "schema.table". */
-  tables: string[];
+export interface PostgresSourceSettings extends SourceSettings {
   /** Publication and slot, made by PostgresCdc (the connector creates neither). */
   publication: string;
   slot: string;
-  /** Default: initial. */
-  snapshotMode?: string;
 }
 
 /** The Debezium PostgreSQL source config (without database.password). */

@@ -17,6 +17,20 @@ export function clientConfig(conn: PostgresConnection): ClientConfig {
   return { host, port, database, user, password, connectionTimeoutMillis: 10_000 };
 }
 
+/** The connection as resource arguments (each may come from another resource's output). */
+export interface PostgresConnectionArgs {
+  /** Host name or address of the server. */
+  readonly host: pulumi.Input<string>;
+  /** TCP port of the server. */
+  readonly port: pulumi.Input<number>;
+  /** Database to connect to. */
+  readonly database: pulumi.Input<string>;
+  /** Role to connect as. */
+  readonly user: pulumi.Input<string>;
+  /** Its password; kept secret in the state. */
+  readonly password: pulumi.Input<string>;
+}
+
 /** "user@host:port/database", for messages (never the password). */
 export function describeConnection(conn: PostgresConnection): string {
   return `${conn.user}@${conn.host}:${conn.port}/${conn.database}`;

@@ -12,6 +12,7 @@ import {
   qualified,
   withClient,
   type PostgresConnection,
+  type PostgresConnectionArgs,
 } from "../lib/postgres";
 
 export interface PgTable {
@@ -252,17 +253,7 @@ export const postgresCdcProvider: pulumi.dynamic.ResourceProvider<PostgresCdcInp
   },
 };
 
-export interface PostgresCdcArgs {
-  /** Host of the source database. */
-  readonly host: pulumi.Input<string>;
-  /** Port of the source database. */
-  readonly port: pulumi.Input<number>;
-  /** Source database name. */
-  readonly database: pulumi.Input<string>;
-  /** Role that sets CDC up (owner of the tables, or superuser). */
-  readonly user: pulumi.Input<string>;
-  /** Its password (secret). */
-  readonly password: pulumi.Input<string>;
+export interface PostgresCdcArgs extends PostgresConnectionArgs {
   /** Publication for the captured tables. */
   readonly publication: pulumi.Input<string>;
   /** Tables to capture. */

@@ -4,7 +4,15 @@
 // the tables back, so a change made by hand is drift.
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";
-import { connectionFailures, ident, isPgName, qualified, withClient, type PostgresConnection } from "../lib/postgres";
+import {
+  connectionFailures,
+  ident,
+  isPgName,
+  qualified,
+  withClient,
+  type PostgresConnection,
+  type PostgresConnectionArgs,
+} from "../lib/postgres";
 
 export interface ColumnSpec {
   name: string;
@@ -324,17 +332,7 @@ export const postgresSchemaProvider: pulumi.dynamic.ResourceProvider<PostgresSch
   },
 };
 
-export interface PostgresSchemaArgs {
-  /** Host of the target database. */
-  readonly host: pulumi.Input<string>;
-  /** Port of the target database. */
-  readonly port: pulumi.Input<number>;
-  /** Target database name. */
-  readonly database: pulumi.Input<string>;
-  /** Role that owns the tables. */
-  readonly user: pulumi.Input<string>;
-  /** Its password (secret). */
-  readonly password: pulumi.Input<string>;
+export interface PostgresSchemaArgs extends PostgresConnectionArgs {
   /** Schema the tables live in (created when missing). */
   readonly schema: pulumi.Input<string>;
   /** The tables. */

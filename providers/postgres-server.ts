@@ -3,7 +3,7 @@
 // wal_level=logical. It changes nothing on the server; refresh re-reads it, so a changed setting is drift.
 import * as pulumi from "@pulumi/pulumi";
 import type { Client } from "pg";
-import { connectionFailures, withClient, type PostgresConnection } from "../lib/postgres";
+import { connectionFailures, withClient, type PostgresConnection, type PostgresConnectionArgs } from "../lib/postgres";
 
 export interface PostgresServerInputs extends PostgresConnection {
   /** Settings that must have these values, for example { wal_level: "logical" }. */
@@ -92,17 +92,7 @@ export const postgresServerProvider: pulumi.dynamic.ResourceProvider<PostgresSer
   },
 };
 
-export interface PostgresServerArgs {
-  /** Host name or address of the server. */
-  readonly host: pulumi.Input<string>;
-  /** TCP port of the server. */
-  readonly port: pulumi.Input<number>;
-  /** Database to connect to. */
-  readonly database: pulumi.Input<string>;
-  /** Role to connect as. */
-  readonly user: pulumi.Input<string>;
-  /** Password of the role; kept secret in the state. */
-  readonly password: pulumi.Input<string>;
+export interface PostgresServerArgs extends PostgresConnectionArgs {
   /** Settings that must have these values, for example { wal_level: "logical" }. Default: none. */
   readonly requiredSettings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
