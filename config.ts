@@ -83,6 +83,11 @@ const awsSchema = z
     message: "must differ from primaryRegion",
   });
 
+/** The DR stack names the primary stack it takes over from (org/project/stack, or stack on a file backend). */
+const failoverSchema = z.strictObject({
+  primaryStack: z.string().regex(/^[\w.-]+(\/[\w.-]+){0,2}$/, "a stack name such as acme/cdc-pipeline/dev"),
+});
+
 /** Every structured key of the project namespace (`cdc-pipeline:<key>`). */
 const stackSchema = z
   .strictObject({
@@ -94,6 +99,7 @@ const stackSchema = z
     target: targetSchema,
     docker: dockerSchema.optional(),
     aws: awsSchema.optional(),
+    failover: failoverSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.components.containers && !cfg.docker) {
@@ -130,6 +136,7 @@ const EXAMPLES: Record<string, string> = {
   target: `'{"host":"postgres","port":5432,"database":"warehouse","user":"cdc_writer"}'`,
   docker: `'{"host":"unix:///var/run/docker.sock"}'`,
   aws: `'{"primaryRegion":"us-east-1","drRegion":"us-west-2"}'`,
+  failover: `'{"primaryStack":"acme/cdc-pipeline/dev"}'`,
 };
 
 export class StackConfigError extends Error {
@@ -200,7 +207,17 @@ export function loadStackConfig(): StackConfig {
   const config = new pulumi.Config(PROJECT);
   const stack = pulumi.getStack();
   const raw: Record<string, unknown> = {};
-  for (const key of ["components", "kafkaConnect", "pipeline", "tables", "source", "target", "docker", "aws"]) {
+  for (const key of [
+    "components",
+    "kafkaConnect",
+    "pipeline",
+    "tables",
+    "source",
+    "target",
+    "docker",
+    "aws",
+    "failover",
+  ]) {
     try {
       const value = config.getObject<unknown>(key);
       if (value !== undefined) raw[key] = value;

@@ -1,4 +1,5 @@
 // The program: reads the stack's typed configuration and composes the components it switches on.
+import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./config";
 import { BackupStorage } from "./components/backup-storage";
 import { CdcPipeline } from "./components/cdc-pipeline";
@@ -22,6 +23,10 @@ const containers =
     : undefined;
 
 const backups = config.aws && config.components.backups ? new BackupStorage("backups", config.aws) : undefined;
+
+// The DR stack reads the primary stack's outputs (the replica of its backups) from the state backend, not
+// from the primary region: with the backend outside that region, failover works while it is down.
+const primary = config.failover ? new pulumi.StackReference(config.failover.primaryStack) : undefined;
 
 const preflight = new Preflight(
   "pipeline",
@@ -63,3 +68,5 @@ export const topics = pipeline.sourceConnector.topics;
 export const backupBucket = backups?.bucket.bucket;
 export const replicaBucket = backups?.replica.bucket;
 export const serviceEndpoints = containers?.endpoints;
+/** On the DR stack: the primary's replica bucket, holding the backups to restore the source from. */
+export const restoreFromBucket = primary?.getOutput("replicaBucket");

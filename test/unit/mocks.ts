@@ -7,8 +7,15 @@ export interface Registered {
   inputs: Record<string, unknown>;
 }
 
-/** Installs mocks (before the program under test is imported) and returns the list they fill. */
-export async function recordResources(stack: string, config: Record<string, unknown> = {}): Promise<Registered[]> {
+/**
+ * Installs mocks (before the program under test is imported) and returns the list they fill.
+ * `stackOutputs` answers StackReferences, by referenced stack name.
+ */
+export async function recordResources(
+  stack: string,
+  config: Record<string, unknown> = {},
+  stackOutputs: Record<string, Record<string, unknown>> = {},
+): Promise<Registered[]> {
   const registered: Registered[] = [];
   pulumi.runtime.setAllConfig(
     Object.fromEntries(
@@ -20,7 +27,11 @@ export async function recordResources(stack: string, config: Record<string, unkn
     {
       newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-        return { id: `${args.name}-id`, state: args.inputs as Record<string, unknown> };
+        const state = args.inputs as Record<string, unknown>;
+        if (args.type === "pulumi:pulumi:StackReference") {
+          return { id: args.name, state: { ...state, outputs: stackOutputs[args.name] ?? {} } };
+        }
+        return { id: `${args.name}-id`, state };
       },
       call: () => ({}),
     },
