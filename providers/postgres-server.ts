@@ -37,10 +37,6 @@ export function settingMismatches(facts: PostgresServerFacts, required: Record<s
     .map(([name, want]) => `${name} is '${facts.settings[name] ?? "unknown"}', must be '${want}'`);
 }
 
-export function checkPostgresServerInputs(news: Partial<PostgresServerInputs>): pulumi.dynamic.CheckFailure[] {
-  return connectionFailures(news);
-}
-
 /** The server as it is now; a wrong setting is reported, not thrown, so refresh can record drift. */
 async function observe(inputs: PostgresServerInputs): Promise<PostgresServerState> {
   const facts = await withClient(inputs, (client) => fetchServerFacts(client, Object.keys(inputs.requiredSettings)));
@@ -62,7 +58,7 @@ const CONNECTION_KEYS = ["host", "port", "database"] as const;
 export const postgresServerProvider: pulumi.dynamic.ResourceProvider<PostgresServerInputs, PostgresServerState> = {
   async check(_olds, news) {
     const inputs = { ...news, requiredSettings: news.requiredSettings ?? {} };
-    return { inputs, failures: checkPostgresServerInputs(inputs) };
+    return { inputs, failures: connectionFailures(inputs) };
   },
   async diff(_id, olds, news) {
     // Another server is another resource; a new user, password or required setting is re-checked in
