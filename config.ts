@@ -52,6 +52,7 @@ const pipelineSchema = z.strictObject({
   topicPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "letters, digits, '_', '.' or '-'"),
   snapshotMode: z.enum(["initial", "no_data", "when_needed", "always", "initial_only"]).default("initial"),
   replicationFactor: z.number().int().min(1).max(5).default(3),
+  rebuild: z.string().min(1).optional(),
 });
 
 const componentsSchema = z.strictObject({

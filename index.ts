@@ -53,6 +53,7 @@ const pipeline = new CdcPipeline(
     topicPrefix: config.pipeline.topicPrefix,
     snapshotMode: config.pipeline.snapshotMode,
     replicationFactor: config.pipeline.replicationFactor,
+    rebuild: config.pipeline.rebuild,
   },
   { dependsOn: [preflight] },
 );

@@ -53,6 +53,11 @@ export interface CdcPipelineArgs {
   readonly snapshotMode?: string;
   /** Replication factor of the dead-letter topic. Default: 3. */
   readonly replicationFactor?: number;
+  /**
+   * Set it, or change it, after the source was restored (failover, failback): the target tables are emptied
+   * and the source connector's offsets reset, so a fresh snapshot rebuilds the target. Default: none.
+   */
+  readonly rebuild?: string;
   /** Accept the SQL Server's self-signed certificate (containers). Default: false. */
   readonly trustServerCertificate?: boolean;
 }
@@ -98,6 +103,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
       {
         ...target,
         tables: args.tables.map((t) => ({ name: t.name, columns: t.columns, primaryKey: t.primaryKey })),
+        rebuildToken: args.rebuild,
       },
       { parent: this },
     );
@@ -121,7 +127,8 @@ export class CdcPipeline extends pulumi.ComponentResource {
             snapshotMode: args.snapshotMode,
             trustServerCertificate: args.trustServerCertificate,
           });
-    // The connectors start only once CDC is on and the target tables exist.
+    // The connectors start only once CDC is on and the target tables exist; the source's snapshot only
+    // once a rebuild has emptied the target.
     this.sourceConnector = new KafkaConnector(
       `${name}-source`,
       {
@@ -132,8 +139,9 @@ export class CdcPipeline extends pulumi.ComponentResource {
         // Deleting the pipeline removes the slot or change tables its offsets point into: a connector
         // created again must start over with a snapshot, not resume from a position that is gone.
         offsetsPolicy: "reset",
+        offsetsResetToken: args.rebuild,
       },
-      { parent: this, dependsOn: [this.cdc] },
+      { parent: this, dependsOn: [this.cdc, this.targetSchema] },
     );
     this.sinkConnector = new KafkaConnector(
       `${name}-sink`,

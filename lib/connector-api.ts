@@ -246,7 +246,8 @@ export async function waitForState(
   for (;;) {
     last = await getStatus(http, name, secrets);
     if (last) {
-      const failed = failures(last);
+      // A task that failed before a stop is on its way out: stopping is the way to clear it.
+      const failed = desired === "stopped" ? [] : failures(last);
       if (failed.length > 0) {
         if (mayRestart) {
           mayRestart = false;

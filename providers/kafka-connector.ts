@@ -55,6 +55,8 @@ export interface KafkaConnectorInputs {
   offsetsPolicy: OffsetsPolicy;
   ignoreKeys: string[];
   validate: boolean;
+  /** Setting or changing it resets the committed offsets on update (a Debezium source then snapshots again). */
+  offsetsResetToken?: string;
   /**
    * Set by check on a rename or a move to another cluster with offsetsPolicy "keep": the connector whose
    * offsets the new one takes over. Only its name and URL: the state keeps no second set of credentials,
@@ -145,6 +147,9 @@ export function inputFailures(news: Record<string, unknown>): pulumi.dynamic.Che
     fail("ignoreKeys", "must be a list of config keys");
   }
   if (typeof news.validate !== "boolean") fail("validate", "must be true or false");
+  if (news.offsetsResetToken !== undefined && typeof news.offsetsResetToken !== "string") {
+    fail("offsetsResetToken", "must be a string");
+  }
   return failures;
 }
 
@@ -294,7 +299,8 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
       olds.state !== news.state ||
       olds.tasks.some((t) => t.state === "FAILED") ||
       settingsChanged ||
-      JSON.stringify(olds.ignoreKeys) !== JSON.stringify(news.ignoreKeys);
+      JSON.stringify(olds.ignoreKeys) !== JSON.stringify(news.ignoreKeys) ||
+      olds.offsetsResetToken !== news.offsetsResetToken;
     return { changes, replaces };
   },
 
@@ -359,11 +365,21 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
   async update(_id, olds, news) {
     const secrets = secretsOf(news);
     const http = connectHttp(news.cluster);
-    requireStopSupport(news, workerFeatures(await workerVersion(http, secrets)).stop);
+    const features = workerFeatures(await workerVersion(http, secrets));
+    requireStopSupport(news, features.stop);
+    const timeoutMs = news.readyTimeoutSeconds * 1000;
+    // A token newly set or changed resets; one removed does not.
+    if (news.offsetsResetToken !== undefined && olds.offsetsResetToken !== news.offsetsResetToken) {
+      if (!features.offsets) {
+        throw new Error(`Connector '${news.name}': ${news.cluster.url} cannot reset offsets (Connect < 3.6)`);
+      }
+      await requestState(http, news.name, "stopped", secrets);
+      await waitForState(http, news.name, "stopped", timeoutMs, secrets);
+      await resetOffsets(http, news.name, secrets);
+    }
     await putConfig(http, news.name, merged(news), secrets);
     // The desired state is re-asserted after every write, whatever the write did to it.
     await requestState(http, news.name, news.state, secrets);
-    const timeoutMs = news.readyTimeoutSeconds * 1000;
     await waitForState(http, news.name, news.state, timeoutMs, secrets, news.restartFailedTasks);
     return { outs: await record(news, olds.salt, secrets) };
   },
@@ -403,6 +419,8 @@ export interface KafkaConnectorArgs {
   readonly ignoreKeys?: pulumi.Input<pulumi.Input<string>[]>;
   /** Validate the config with the worker's plugin during check. Default: true. */
   readonly validate?: pulumi.Input<boolean>;
+  /** Setting or changing it resets the committed offsets on update: a Debezium source snapshots again. Default: none. */
+  readonly offsetsResetToken?: pulumi.Input<string>;
 }
 
 export class KafkaConnector extends pulumi.dynamic.Resource {

@@ -44,6 +44,8 @@ export interface PostgresSchemaInputs extends PostgresConnection {
   allowDestructive: boolean;
   /** Drop the tables on delete. Default: false: the data stays. */
   dropTablesOnDelete: boolean;
+  /** Set at create, or changed: the tables are emptied, for a snapshot of a restored source to refill them. */
+  rebuildToken?: string;
 }
 
 /** A table as the database has it, in the same shape as TableSpec with types as PostgreSQL prints them. */
@@ -274,7 +276,12 @@ async function observe(inputs: PostgresSchemaInputs): Promise<PostgresSchemaStat
   return { ...inputs, live: await withClient(inputs, (client) => readTables(client, inputs.schema, names(inputs))) };
 }
 
-async function converge(inputs: PostgresSchemaInputs, previous: TableSpec[]): Promise<PostgresSchemaState> {
+/** Creates or evolves the tables; with `empty`, also empties them, in the same transaction. */
+async function converge(
+  inputs: PostgresSchemaInputs,
+  previous: TableSpec[],
+  empty: boolean,
+): Promise<PostgresSchemaState> {
   await withClient(inputs, async (client) => {
     const plan = planSchema(
       inputs.schema,
@@ -284,6 +291,7 @@ async function converge(inputs: PostgresSchemaInputs, previous: TableSpec[]): Pr
     );
     const refused = refusal(plan, inputs.allowDestructive);
     if (refused) throw new Error(refused);
+    if (empty) plan.additive.push(`TRUNCATE ${inputs.tables.map((t) => qualified(inputs.schema, t.name)).join(", ")}`);
     await applyPlan(client, plan);
   });
   return observe(inputs);
@@ -307,13 +315,14 @@ export const postgresSchemaProvider: pulumi.dynamic.ResourceProvider<PostgresSch
       olds.user !== news.user ||
       olds.password !== news.password ||
       olds.allowDestructive !== news.allowDestructive ||
-      olds.dropTablesOnDelete !== news.dropTablesOnDelete;
+      olds.dropTablesOnDelete !== news.dropTablesOnDelete ||
+      olds.rebuildToken !== news.rebuildToken;
     return { changes, replaces: [...replaces] };
   },
   async create(inputs) {
     return {
       id: `${inputs.host}:${inputs.port}/${inputs.database}/${inputs.schema}`,
-      outs: await converge(inputs, []),
+      outs: await converge(inputs, [], inputs.rebuildToken !== undefined),
     };
   },
   async read(id, props) {
@@ -321,7 +330,8 @@ export const postgresSchemaProvider: pulumi.dynamic.ResourceProvider<PostgresSch
     return { id, props: await observe(props) };
   },
   async update(_id, olds, news) {
-    return { outs: await converge(news, olds.tables) };
+    const rebuild = news.rebuildToken !== undefined && news.rebuildToken !== olds.rebuildToken;
+    return { outs: await converge(news, olds.tables, rebuild) };
   },
   async delete(_id, props) {
     if (!props.dropTablesOnDelete) return;
@@ -341,6 +351,8 @@ export interface PostgresSchemaArgs extends PostgresConnectionArgs {
   readonly allowDestructive?: pulumi.Input<boolean>;
   /** Drop the tables on delete. Default: false (the data stays). */
   readonly dropTablesOnDelete?: pulumi.Input<boolean>;
+  /** Set at create, or changed: the tables are emptied for a snapshot to refill them. Default: none. */
+  readonly rebuildToken?: pulumi.Input<string>;
 }
 
 export class PostgresSchema extends pulumi.dynamic.Resource {

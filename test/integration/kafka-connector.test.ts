@@ -298,6 +298,55 @@ describe("KafkaConnector provider", () => {
     expect(await committed(again.name)).toEqual([]);
   });
 
+  it("a new offsetsResetToken resets the source's offsets on update: it snapshots again", async () => {
+    const p = pipeline("resnap");
+    await p.createSourceTable();
+    await query("source", `INSERT INTO ${p.table} VALUES (1, 'Ada'), (2, 'Grace')`);
+    const source = await create(p.source());
+    await create(p.sink());
+    const rows = () => query("target", `SELECT id FROM ${p.table} ORDER BY id`).catch(() => []);
+    await eventually(rows, (r) => r.length === 2);
+    // The target loses its rows (as a rebuild empties it); only a new snapshot brings them back.
+    await query("target", `TRUNCATE ${p.table}`);
+    const same = await checked(p.source());
+    expect((await provider.diff!(source.name, source, same)).changes).toBe(false);
+    const token = await checked(p.source({ offsetsResetToken: "restore-1" }), p.source());
+    expect((await provider.diff!(source.name, source, token)).changes).toBe(true);
+    const updated = (await provider.update!(source.name, source, token)).outs!;
+    expect(updated).toMatchObject({ state: "running", offsetsResetToken: "restore-1" });
+    expect(await eventually(rows, (r) => r.length === 2)).toEqual([{ id: 1 }, { id: 2 }]);
+
+    // The same token again, or none, changes no offsets: nothing is snapshotted again.
+    await query("target", `TRUNCATE ${p.table}`);
+    await provider.update!(source.name, updated, token);
+    await provider.update!(source.name, updated, same);
+    await query("source", `INSERT INTO ${p.table} VALUES (3, 'Lin')`);
+    expect(await eventually(rows, (r) => r.length > 0)).toEqual([{ id: 3 }]);
+  });
+
+  it("a reset gets past a task that failed before it: a sink reset reads its topic again", async () => {
+    const p = pipeline("refail");
+    await p.createSourceTable();
+    await query("source", `INSERT INTO ${p.table} VALUES (1, 'Ada'), (2, 'Grace')`);
+    await create(p.source());
+    const sink = await create(p.sink());
+    const rows = () => query("target", `SELECT id FROM ${p.table} ORDER BY id`).catch(() => []);
+    await eventually(rows, (r) => r.length === 2);
+    await query("target", `TRUNCATE ${p.table}`);
+    // Broken by hand: the sink's task fails on the refused login, as a task whose database was just
+    // replaced does. Stopping it on the way to the reset must not trip over that failure.
+    const live = (await rest.get<Record<string, string>>(`/connectors/${sink.name}/config`)).data;
+    await rest.put(`/connectors/${sink.name}/config`, { ...live, "connection.password": "wrong-password" });
+    await eventually(
+      async () => (await liveStatus(sink.name)) as unknown as { tasks: { state: string }[] },
+      (status) => status.tasks.some((t) => t.state === "FAILED"),
+    );
+    const reset = await checked(p.sink({ offsetsResetToken: "restore-1" }), p.sink());
+    const updated = (await provider.update!(sink.name, sink, reset)).outs!;
+    expect(updated.state).toBe("running");
+    expect(await eventually(rows, (r) => r.length === 2)).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
   it("no secret in any message, output or worker log", () => {
     expect(messages.length).toBeGreaterThan(0);
     expect(messages.join("\n")).not.toContain(harness.pgPassword);

@@ -72,6 +72,25 @@ describe("PostgresSchema provider", () => {
     expect(await query("target", `SELECT id FROM ${qualified(schema, table)}`)).toEqual([{ id: 1 }]);
   });
 
+  it("a rebuild token empties the tables when set or changed, and only then", async () => {
+    const rows = () => query("target", `SELECT id FROM ${qualified(schema, table)}`);
+    const current = { ...inputs, tables: state.tables };
+    const rebuild = { ...current, rebuildToken: "restore-1" };
+    expect((await provider.diff!("x", state, rebuild)).changes).toBe(true);
+    state = (await provider.update!("x", state, rebuild)).outs!;
+    expect(await rows()).toEqual([]);
+
+    await query("target", `INSERT INTO ${qualified(schema, table)} (id) VALUES (2)`);
+    expect((await provider.diff!("x", state, rebuild)).changes).toBe(false);
+    await provider.update!("x", state, rebuild);
+    // Created with a token (a DR site's first deploy): emptied too, tables kept.
+    await provider.create({ ...current, rebuildToken: "failover" });
+    expect(await rows()).toEqual([]);
+    await query("target", `INSERT INTO ${qualified(schema, table)} (id) VALUES (1)`);
+    state = (await provider.update!("x", state, current)).outs!;
+    expect(await rows()).toEqual([{ id: 1 }]);
+  });
+
   it("refuses a type change and a dropped column with a clear message, changing nothing; applies them when allowed", async () => {
     const narrowed = {
       ...inputs,

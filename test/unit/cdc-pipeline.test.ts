@@ -14,7 +14,11 @@ const tables = [
   { schema: "dbo", name: "orders", columns: [{ name: "id", type: "integer" }], primaryKey: ["id"] },
 ];
 
-async function build(name: string, sourceEngine: "sqlserver" | "postgres"): Promise<Map<string, Registered>> {
+async function build(
+  name: string,
+  sourceEngine: "sqlserver" | "postgres",
+  rebuild?: string,
+): Promise<Map<string, Registered>> {
   const before = registered.length;
   const p = new CdcPipeline(name, {
     connect: { url: "http://connect:8083" },
@@ -25,6 +29,7 @@ async function build(name: string, sourceEngine: "sqlserver" | "postgres"): Prom
     tables,
     topicPrefix: "Inventory-DR",
     replicationFactor: 1,
+    rebuild,
   });
   await Promise.all([p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector].map((r) => valueOf(r.urn)));
   return new Map(registered.slice(before).map((r) => [r.name, r]));
@@ -56,6 +61,22 @@ describe("CdcPipeline", () => {
       "errors.deadletterqueue.topic.replication.factor": "1",
     });
     expect(r.get("mssql-schema")?.inputs.schema).toBe("warehouse");
+  });
+
+  it("orders the work: connectors after CDC and the target tables, the source also after a rebuild empties them", async () => {
+    const r = await build("ordered", "postgres");
+    expect(r.get("ordered-source")?.dependsOn).toEqual(expect.arrayContaining(["ordered-cdc", "ordered-schema"]));
+    expect(r.get("ordered-sink")?.dependsOn).toContain("ordered-schema");
+    expect(r.get("ordered-cdc")?.dependsOn).toEqual([]);
+    expect(r.get("ordered-schema")?.dependsOn).toEqual([]);
+    expect(r.get("ordered-source")?.inputs.offsetsResetToken).toBeUndefined();
+  });
+
+  it("a rebuild token empties the target tables and resets the source's offsets, not the sink's", async () => {
+    const r = await build("rebuilt", "postgres", "restore-2026-11-24");
+    expect(r.get("rebuilt-schema")?.inputs.rebuildToken).toBe("restore-2026-11-24");
+    expect(r.get("rebuilt-source")?.inputs.offsetsResetToken).toBe("restore-2026-11-24");
+    expect(r.get("rebuilt-sink")?.inputs.offsetsResetToken).toBeUndefined();
   });
 
   it("for PostgreSQL: a publication and a slot made by PostgresCdc, which the source connector uses", async () => {

@@ -50,6 +50,15 @@ describe("parseStackSettings", () => {
     expect(problem).toMatch(/^cdc-pipeline:source\.engine .*"sqlserver".*"postgres"/);
   });
 
+  it("takes a rebuild token as text, refusing an empty one", () => {
+    const pipeline = { ...valid.pipeline, rebuild: "restore-2026-11-24" };
+    expect(parseStackSettings({ ...valid, pipeline }, "dr", ALL_SECRETS).pipeline.rebuild).toBe("restore-2026-11-24");
+    const [problem] = problemsOf({ ...valid, pipeline: { ...valid.pipeline, rebuild: "" } });
+    expect(problem).toMatch(
+      /^cdc-pipeline:pipeline\.rebuild .*pulumi config set --stack dev --path 'pipeline\.rebuild' <value>/,
+    );
+  });
+
   it("rejects a Connect URL that is not http(s)", () => {
     const [problem] = problemsOf({ ...valid, kafkaConnect: { ...valid.kafkaConnect, url: "ftp://connect:8083" } });
     expect(problem).toMatch(/^cdc-pipeline:kafkaConnect\.url /);

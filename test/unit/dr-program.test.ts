@@ -10,7 +10,7 @@ it("puts the DR stack's buckets in the DR region first and reads the primary's r
       "cdc-pipeline:aws": { primaryRegion: "us-west-2", drRegion: "us-east-1" },
       "cdc-pipeline:failover": { primaryStack: "acme/cdc-pipeline/dev" },
       "cdc-pipeline:kafkaConnect": { url: "http://dr-docker-host:8083", bootstrapServers: "dr-docker-host:9092" },
-      "cdc-pipeline:pipeline": { topicPrefix: "inventory", snapshotMode: "initial" },
+      "cdc-pipeline:pipeline": { topicPrefix: "inventory", snapshotMode: "initial", rebuild: "failover" },
       "cdc-pipeline:tables": [
         { schema: "dbo", name: "customers", columns: [{ name: "id", type: "integer" }], primaryKey: ["id"] },
       ],
@@ -37,7 +37,9 @@ it("puts the DR stack's buckets in the DR region first and reads the primary's r
     ["backups-primary", "us-west-2"],
     ["backups-dr", "us-east-1"],
   ]);
-  // The connectors rebuild the target from a snapshot of the restored source.
+  // The connectors rebuild the target from a snapshot of the restored source, into emptied tables.
   const source = registered.find((r) => r.name === "pipeline-source");
   expect((source?.inputs.config as Record<string, string>)["snapshot.mode"]).toBe("initial");
+  expect(source?.inputs.offsetsResetToken).toBe("failover");
+  expect(registered.find((r) => r.name === "pipeline-schema")?.inputs.rebuildToken).toBe("failover");
 });

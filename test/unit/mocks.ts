@@ -5,6 +5,14 @@ export interface Registered {
   type: string;
   name: string;
   inputs: Record<string, unknown>;
+  /** Names of the resources it depends on (dependsOn and the inputs' origins), as the engine gets them. */
+  dependsOn: string[];
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
 }
 
 /**
@@ -17,6 +25,8 @@ export async function recordResources(
   stackOutputs: Record<string, Record<string, unknown>> = {},
 ): Promise<Registered[]> {
   const registered: Registered[] = [];
+  // The mocks' newResource sees no dependencies: they are taken from the request on its way in.
+  const dependencies = new Map<string, string[]>();
   pulumi.runtime.setAllConfig(
     Object.fromEntries(
       Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
@@ -26,7 +36,12 @@ export async function recordResources(
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        registered.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs as Record<string, unknown>,
+          dependsOn: (dependencies.get(`${args.type}::${args.name}`) ?? []).map((urn) => urn.split("::").pop()!),
+        });
         const state = args.inputs as Record<string, unknown>;
         if (args.type === "pulumi:pulumi:StackReference") {
           return { id: args.name, state: { ...state, outputs: stackOutputs[args.name] ?? {} } };
@@ -39,6 +54,14 @@ export async function recordResources(
     stack,
     false,
   );
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, callback: unknown): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
+    return register(req, callback);
+  };
   return registered;
 }
 
