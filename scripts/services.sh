@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The real-service harness: installs what is missing and runs, on loopback ports of its own, two
 # PostgreSQL clusters (CDC source and target), Kafka in KRaft mode, a Kafka Connect worker with the
-# Debezium plugins, and an S3-compatible server.
+# Debezium plugins, and an S3-compatible server. The clusters also hold the DR site's databases.
 #
 #   scripts/services.sh up [SERVICE...]      install what is missing, start what is not running, wait
 #                                            until healthy
@@ -11,6 +11,9 @@
 #                                            eval "$(scripts/services.sh env)"
 #   scripts/services.sh install              only the installs (Node 22, Pulumi CLI, PostgreSQL, Kafka,
 #                                            Debezium, moto)
+#   scripts/services.sh restore-source FROM TO
+#                                            replace source database TO with a backup of FROM taken now,
+#                                            without CDC (the DR drill's restore at the other site)
 # SERVICE is one of: pg-source pg-target kafka connect s3 (default: all, in that order).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -63,13 +66,14 @@ cmd_up() {
   for svc in $services; do
     if svc_healthy "$svc"; then
       say "==> $svc already running"
-      continue
+    else
+      # A process left from a failed start is stopped first, so the new one does not collide with it.
+      svc_running "$svc" && svc_stop "$svc" >>"$(svc_log "$svc")" 2>&1
+      t0=$SECONDS
+      run_step "start $svc" "$LOG_DIR/start-$svc.log" svc_start "$svc"
+      started+=("$svc ($((SECONDS - t0)) s)")
     fi
-    # A process left from a failed start is stopped first, so the new one does not collide with it.
-    svc_running "$svc" && svc_stop "$svc" >>"$(svc_log "$svc")" 2>&1
-    t0=$SECONDS
-    run_step "start $svc" "$LOG_DIR/start-$svc.log" svc_start "$svc"
-    started+=("$svc ($((SECONDS - t0)) s)")
+    case $svc in pg-*) run_step "prepare $svc databases" "$LOG_DIR/prepare-$svc.log" pg_prepare "$svc" ;; esac
   done
   cmd_status "$@"
   say "harness up in $((SECONDS - started_at)) s (installs $((installed_at - started_at)) s; started: ${started[*]:-nothing})"
@@ -122,8 +126,12 @@ ENV
 
 command=${1:-}
 shift || true
-require_known_services "$@"
+[ "$command" = restore-source ] || require_known_services "$@"
 case "$command" in
+restore-source)
+  [ $# = 2 ] || { say "usage: scripts/services.sh restore-source FROM TO"; exit 2; }
+  restore_source "$@"
+  ;;
 up) cmd_up "$@" ;;
 down) cmd_down "$@" ;;
 status) cmd_status "$@" ;;

@@ -32,5 +32,30 @@ export const harness = {
   },
 };
 
+/**
+ * The environment scripts/pulumi.sh runs the CLI in (Node 22 and the CLI first on PATH, offline settings,
+ * the harness passphrase), with the given state backend: for the Automation API.
+ */
+export function pulumiEnv(backendUrl: string): Record<string, string> {
+  const dump = execFileSync(
+    "bash",
+    ["-c", "source scripts/lib/common.sh && source scripts/lib/pulumi-env.sh && env -0"],
+    {
+      cwd: PROJECT_DIR,
+      env: { ...process.env, PULUMI_BACKEND_URL: backendUrl },
+      encoding: "utf8",
+    },
+  );
+  return Object.fromEntries(
+    dump
+      .split("\0")
+      .filter((line) => line.includes("="))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+}
+
+/** The harness's restore of a source database at the other site (scripts/services.sh restore-source). */
+export const HARNESS_RESTORE = 'bash scripts/services.sh restore-source "$FROM_DATABASE" "$TO_DATABASE"';
+
 /** A port on which nothing listens (the discard port is never served on these machines). */
 export const CLOSED_PORT = 9;

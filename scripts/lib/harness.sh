@@ -65,11 +65,57 @@ pg_start() {
     echo "max_wal_senders = 10"
   } | as_pg tee "$dir/data/harness.conf" >/dev/null
   as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start
-  as_pg "$PG_BIN/psql" -h "$dir" -p "$port" -U postgres -d postgres -tAc \
-    "SELECT 1 FROM pg_database WHERE datname = '$(pg_database "$svc")'" | grep -q 1 ||
-    as_pg "$PG_BIN/createdb" -h "$dir" -p "$port" -U postgres "$(pg_database "$svc")"
-  [ "$svc" = pg-source ] && seed_source "$dir" "$port"
+}
+
+# pg_prepare SERVICE: the cluster's databases and demo tables, created when missing (at every `up`, so a
+# cluster that is already running gets what a newer harness adds).
+pg_prepare() {
+  local svc=$1
+  pg_create_database "$svc" "$(pg_database "$svc")"
+  # The target cluster also holds the DR site's target database (the DR drill's second site).
+  [ "$svc" = pg-target ] && pg_create_database "$svc" cdc_target_dr
+  [ "$svc" = pg-source ] && seed_source "$(pg_dir "$svc")" "$(pg_port "$svc")"
   return 0
+}
+
+pg_psql() {
+  local svc=$1
+  shift
+  as_pg "$PG_BIN/psql" -h "$(pg_dir "$svc")" -p "$(pg_port "$svc")" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"
+}
+
+pg_create_database() {
+  pg_psql "$1" -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$2'" | grep -q 1 ||
+    as_pg "$PG_BIN/createdb" -h "$(pg_dir "$1")" -p "$(pg_port "$1")" -U postgres "$2"
+}
+
+# restore_source FROM TO: replaces database TO of the source cluster with a backup of database FROM taken
+# now (pg_dump without publications). The harness's stand-in for restoring the source at the other site:
+# like a SQL Server restore without KEEP_CDC, the restored database has no CDC (no publication, no slot).
+restore_source() {
+  local from=$1 to=$2 name
+  for name in "$from" "$to"; do
+    [[ $name =~ ^[a-z_][a-z0-9_]*$ ]] || { say "restore-source: '$name' is not a plain database name"; return 2; }
+  done
+  [ "$from" != "$to" ] || { say "restore-source: FROM and TO are the same database"; return 2; }
+  local dump="$RUN_DIR/pg-source/$from.dump"
+  as_pg "$PG_BIN/pg_dump" -h "$(pg_dir pg-source)" -p "$PG_SOURCE_PORT" -U postgres -Fc \
+    --no-publications --no-subscriptions -f "$dump" "$from"
+  # A slot pins its database: shut the database, end its sessions, drop its slots, then the database.
+  pg_psql pg-source -d postgres <<SQL
+DO \$\$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_database WHERE datname = '$to') THEN
+    ALTER DATABASE $to ALLOW_CONNECTIONS false;
+  END IF;
+END \$\$;
+SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE datname = '$to';
+SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots WHERE database = '$to';
+DROP DATABASE IF EXISTS $to WITH (FORCE);
+CREATE DATABASE $to;
+SQL
+  as_pg "$PG_BIN/pg_restore" -h "$(pg_dir pg-source)" -p "$PG_SOURCE_PORT" -U postgres --no-owner \
+    --exit-on-error -d "$to" "$dump" >/dev/null
+  rm -f "$dump"
 }
 
 # The demo source tables the local stack captures (what a user's database would hold).

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { expect } from "vitest";
-import { PROJECT_DIR } from "../harness";
+import { pulumiEnv, PROJECT_DIR } from "../harness";
 
 export interface RunResult {
   status: number | null;
@@ -46,9 +46,14 @@ export class PrivateBackend {
     return files.map((f) => readFileSync(path.join(f.parentPath, f.name), "utf8")).join("\n");
   }
 
-  /** Destroys the local stack if it exists and removes the backend. */
-  dispose(): void {
-    this.pulumi("destroy", "--stack", "local", "--yes");
+  /** The CLI's environment with this backend, for the Automation API. */
+  env(): Record<string, string> {
+    return pulumiEnv(`file://${this.dir}`);
+  }
+
+  /** Destroys the stacks (those that exist) and removes the backend. */
+  dispose(stacks: string[] = ["local"]): void {
+    for (const stack of stacks) this.pulumi("destroy", "--stack", stack, "--yes");
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

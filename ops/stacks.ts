@@ -1,0 +1,64 @@
+// A stack as the operations commands see it: its Automation API handle, its validated settings and the
+// database passwords from its secret config (kept in memory, never printed).
+import { LocalWorkspace, type LocalWorkspaceOptions, type Stack } from "@pulumi/pulumi/automation";
+import { parseStackSettings, PROJECT, SECRET_KEYS, type StackSettings } from "../config";
+import type { PostgresConnection } from "../lib/postgres";
+
+export interface StackSite {
+  /** The Automation API stack, in the project's directory. */
+  readonly stack: Stack;
+  readonly settings: StackSettings;
+  readonly sourcePassword: string;
+  readonly targetPassword: string;
+}
+
+/** Where the project lives and the environment the CLI runs in (backend, passphrase, PATH). */
+export interface ProjectWorkspace {
+  readonly workDir: string;
+  readonly envVars?: Record<string, string>;
+}
+
+const workspaceOptions = (project: ProjectWorkspace): LocalWorkspaceOptions => ({
+  workDir: project.workDir,
+  envVars: project.envVars,
+});
+
+/** Selects (creating when missing) the stack and reads its configuration. */
+export async function openStack(project: ProjectWorkspace, stackName: string): Promise<StackSite> {
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName, workDir: project.workDir },
+    workspaceOptions(project),
+  );
+  const config = await stack.getAllConfig();
+  const raw: Record<string, unknown> = {};
+  const secrets = new Map<string, string>();
+  for (const [key, { value }] of Object.entries(config)) {
+    if (!key.startsWith(`${PROJECT}:`)) continue;
+    const name = key.slice(PROJECT.length + 1);
+    if ((SECRET_KEYS as readonly string[]).includes(name)) secrets.set(name, value);
+    else raw[name] = parseValue(value);
+  }
+  const settings = parseStackSettings(raw, stackName, new Set(secrets.keys()));
+  return {
+    stack,
+    settings,
+    sourcePassword: secrets.get("sourcePassword") ?? "",
+    targetPassword: secrets.get("targetPassword") ?? "",
+  };
+}
+
+/** Structured values come back as JSON text; plain ones as text. */
+function parseValue(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+export const targetConnection = (site: StackSite): PostgresConnection => ({
+  ...site.settings.target,
+  password: site.targetPassword,
+});
+
+export const sourceConnection = (site: StackSite) => ({ ...site.settings.source, password: site.sourcePassword });
