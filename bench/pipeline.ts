@@ -1,0 +1,64 @@
+// Benchmark of the whole stack on the harness, with the real CLI through the Automation API. Prints figures;
+// asserts nothing.
+//   1. `pulumi up` of the local stack from nothing (empty state backend);
+//   2. a no-op `pulumi preview`, and a no-op `pulumi preview --refresh` (median of 3 each);
+//   3. the DR drill: failover to local-dr and failback, each with its RTO.
+// Run: npm run bench:pipeline (the harness must be up: scripts/services.sh up). It uses a state backend of
+// its own and destroys both stacks at the end.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { commandRestore, describeSwitch, switchSite } from "../ops/drill";
+import { openStack } from "../ops/stacks";
+import { HARNESS_RESTORE, PROJECT_DIR, pulumiEnv } from "../test/harness";
+
+const ROUNDS = 3;
+
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await work();
+  return (performance.now() - start) / 1000;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const fmt = (s: number) => `${s.toFixed(1)} s`;
+
+async function main(): Promise<void> {
+  const backendDir = mkdtempSync(path.join(tmpdir(), "cdc-bench-state-"));
+  const project = { workDir: PROJECT_DIR, envVars: pulumiEnv(`file://${backendDir}`) };
+  // The drill records its rebuild tokens in the stacks' config files: put them back at the end.
+  const configFiles = ["Pulumi.local.yaml", "Pulumi.local-dr.yaml"].map((f) => path.join(PROJECT_DIR, f));
+  const saved = configFiles.map((f) => readFileSync(f, "utf8"));
+  const primary = await openStack(project, "local");
+  const dr = await openStack(project, "local-dr");
+  try {
+    const upFromNothing = await timed(() => primary.stack.up());
+    const previews: number[] = [];
+    const refreshPreviews: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      previews.push(await timed(() => primary.stack.preview({ expectNoChanges: true })));
+      refreshPreviews.push(await timed(() => primary.stack.preview({ refresh: true, expectNoChanges: true })));
+    }
+    const restore = commandRestore(HARNESS_RESTORE, PROJECT_DIR);
+    const failover = await switchSite(primary, dr, { restore });
+    const failback = await switchSite(dr, primary, { restore });
+
+    console.log("local stack on the harness (10 resources), real Pulumi CLI:");
+    console.log(`  pulumi up from nothing            ${fmt(upFromNothing)}`);
+    console.log(`  no-op pulumi preview              ${fmt(median(previews))} (median of ${ROUNDS})`);
+    console.log(`  no-op pulumi preview --refresh    ${fmt(median(refreshPreviews))} (median of ${ROUNDS})`);
+    console.log("DR drill (restore the source at the other site, pulumi up --refresh, wait for every row):");
+    console.log(`  failover  ${describeSwitch(failover)}`);
+    console.log(`  failback  ${describeSwitch(failback)}`);
+  } finally {
+    await dr.stack.destroy().catch((err: Error) => console.error(`destroy local-dr: ${err.message}`));
+    await primary.stack.destroy().catch((err: Error) => console.error(`destroy local: ${err.message}`));
+    configFiles.forEach((f, i) => writeFileSync(f, saved[i]));
+    rmSync(backendDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});
