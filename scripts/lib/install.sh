@@ -21,9 +21,9 @@ install_node() {
 }
 
 install_pulumi() {
-  if [ ! -x "$PULUMI_ROOT/bin/pulumi" ] || [ ! -x "$PULUMI_ROOT/bin/pulumi-language-nodejs" ]; then
-    bash "$(dirname "${BASH_SOURCE[0]}")/build-pulumi.sh" "$PULUMI_ROOT" "$PULUMI_VERSION" "$PULUMI_NODEJS_HOST_VERSION"
-  fi
+  # It builds only what is missing or out of date (the CLI, the Node.js language host, the wrapper in front
+  # of it), so an older cache is completed without building the CLI again; with nothing to do it is instant.
+  bash "$(dirname "${BASH_SOURCE[0]}")/build-pulumi.sh" "$PULUMI_ROOT" "$PULUMI_VERSION" "$PULUMI_NODEJS_HOST_VERSION"
   # The dynamic-provider host is a shell script shipped in @pulumi/pulumi; the CLI looks for it on PATH.
   # It resolves the SDK from the program's directory, so one copy serves every project.
   if [ ! -x "$PULUMI_ROOT/bin/pulumi-resource-pulumi-nodejs" ]; then
