@@ -2,15 +2,19 @@
 // asserts nothing.
 //   1. `pulumi up` of the local stack from nothing (empty state backend);
 //   2. a no-op `pulumi preview`, and a no-op `pulumi preview --refresh` (median of 3 each);
-//   3. the DR drill: failover to local-dr and failback, each with its RTO.
+//   3. the drift check (ops/drift.ts, as `npm run drift` runs it) on the clean stack and with a connector
+//      paused by hand (median of 3 each);
+//   4. the DR drill: failover to local-dr and failback, each with its RTO.
 // Run: npm run bench:pipeline (the harness must be up: scripts/services.sh up). It uses a state backend of
 // its own and destroys both stacks at the end.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import axios from "axios";
+import { checkDrift } from "../ops/drift";
 import { commandRestore, describeSwitch, switchSite } from "../ops/drill";
 import { openStack } from "../ops/stacks";
-import { HARNESS_RESTORE, PROJECT_DIR, pulumiEnv } from "../test/harness";
+import { harness, HARNESS_RESTORE, PROJECT_DIR, pulumiEnv } from "../test/harness";
 
 const ROUNDS = 3;
 
@@ -39,6 +43,19 @@ async function main(): Promise<void> {
       previews.push(await timed(() => primary.stack.preview({ expectNoChanges: true })));
       refreshPreviews.push(await timed(() => primary.stack.preview({ refresh: true, expectNoChanges: true })));
     }
+    const check = async (expected: string) => {
+      const report = await checkDrift({ stack: "local", cwd: PROJECT_DIR, env: project.envVars });
+      if (report.status !== expected) throw new Error(`drift check: ${report.status}, expected ${expected}`);
+      return report.seconds;
+    };
+    const cleanChecks: number[] = [];
+    const driftChecks: number[] = [];
+    const rest = axios.create({ baseURL: harness.connectUrl, headers: { "Content-Type": "application/json" } });
+    for (let i = 0; i < ROUNDS; i++) cleanChecks.push(await check("clean"));
+    await rest.put("/connectors/local-sink/pause");
+    for (let i = 0; i < ROUNDS; i++) driftChecks.push(await check("drift"));
+    await primary.stack.up({ refresh: true });
+
     const restore = commandRestore(HARNESS_RESTORE, PROJECT_DIR);
     const failover = await switchSite(primary, dr, { restore });
     const failback = await switchSite(dr, primary, { restore });
@@ -47,6 +64,8 @@ async function main(): Promise<void> {
     console.log(`  pulumi up from nothing            ${fmt(upFromNothing)}`);
     console.log(`  no-op pulumi preview              ${fmt(median(previews))} (median of ${ROUNDS})`);
     console.log(`  no-op pulumi preview --refresh    ${fmt(median(refreshPreviews))} (median of ${ROUNDS})`);
+    console.log(`  drift check, clean                ${fmt(median(cleanChecks))} (median of ${ROUNDS})`);
+    console.log(`  drift check, a connector paused   ${fmt(median(driftChecks))} (median of ${ROUNDS})`);
     console.log("DR drill (restore the source at the other site, pulumi up --refresh, wait for every row):");
     console.log(`  failover  ${describeSwitch(failover)}`);
     console.log(`  failback  ${describeSwitch(failback)}`);
