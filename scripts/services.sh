@@ -10,7 +10,7 @@
 #   scripts/services.sh env                  the endpoints as shell variables:
 #                                            eval "$(scripts/services.sh env)"
 #   scripts/services.sh install              only the installs (Node 22, Pulumi CLI, PostgreSQL, Kafka,
-#                                            Debezium, moto)
+#                                            Debezium, moto, actionlint)
 #   scripts/services.sh restore-source FROM TO
 #                                            replace source database TO with a backup of FROM taken now,
 #                                            without CDC (the DR drill's restore at the other site)
@@ -31,6 +31,7 @@ install_all() {
   run_step "install Kafka $KAFKA_VERSION (Maven Central)" "$LOG_DIR/install-kafka.log" install_kafka
   run_step "install Debezium $DEBEZIUM_VERSION plugins (Maven Central)" "$LOG_DIR/install-debezium.log" install_debezium
   run_step "install moto $MOTO_VERSION (PyPI)" "$LOG_DIR/install-moto.log" install_moto
+  run_step "install actionlint $ACTIONLINT_VERSION (Go modules)" "$LOG_DIR/install-actionlint.log" install_actionlint
 }
 
 require_known_services() {
@@ -121,6 +122,7 @@ export CDC_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
 export CDC_CONNECT_URL=http://127.0.0.1:$CONNECT_PORT
 export CDC_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
 export CDC_RUN_DIR="$RUN_DIR"
+export CDC_ACTIONLINT="$ACTIONLINT"
 ENV
 }
 

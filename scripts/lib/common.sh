@@ -13,6 +13,8 @@ DEBEZIUM_VERSION=3.6.1.Final
 # Maven Central has no 3.6.1 release of the JDBC sink; 3.6.0 is the newest one it serves.
 DEBEZIUM_JDBC_VERSION=3.6.0.Final
 MOTO_VERSION=5.2.5
+# The GitHub Actions workflows' linter (the tests check .github/workflows with it).
+ACTIONLINT_VERSION=1.7.12
 PG_MAJOR=15
 
 NODE_HOME="$CDC_CACHE/node-$NODE_VERSION"
@@ -20,6 +22,7 @@ PULUMI_ROOT="$CDC_CACHE/pulumi-$PULUMI_VERSION"
 KAFKA_HOME="$CDC_CACHE/kafka-$KAFKA_VERSION"
 CONNECT_PLUGINS="$CDC_CACHE/debezium-$DEBEZIUM_VERSION"
 MOTO_VENV="$CDC_CACHE/moto-$MOTO_VERSION"
+ACTIONLINT="$CDC_CACHE/actionlint-$ACTIONLINT_VERSION/actionlint"
 PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
 LOG_DIR="$CDC_CACHE/logs"
 mkdir -p "$CDC_CACHE" "$LOG_DIR"

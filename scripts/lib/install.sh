@@ -90,6 +90,16 @@ install_debezium() {
   touch "$CONNECT_PLUGINS/.complete"
 }
 
+# actionlint also checks the workflows' shell steps when shellcheck is on PATH (Debian's package).
+install_actionlint() {
+  if ! command -v shellcheck >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends shellcheck ||
+      { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends shellcheck; }
+  fi
+  [ -x "$ACTIONLINT" ] && return 0
+  GOBIN=$(dirname "$ACTIONLINT") CGO_ENABLED=0 go install "github.com/rhysd/actionlint/cmd/actionlint@v$ACTIONLINT_VERSION"
+}
+
 install_moto() {
   [ -x "$MOTO_VENV/bin/moto_server" ] && return 0
   # pip is idempotent, so a half-finished venv is simply completed on the next run.
