@@ -78,6 +78,14 @@ const awsSchema = z
         abortIncompleteUploadAfterDays: days.optional(),
       })
       .optional(),
+    /** Recovery point objectives: the newest backup of each kind must be younger than this many hours. */
+    rpoHours: z
+      .strictObject({
+        database: z.number().positive().default(24),
+        files: z.number().positive().default(24),
+        config: z.number().positive().default(24),
+      })
+      .default({ database: 24, files: 24, config: 24 }),
   })
   .refine((aws) => aws.primaryRegion !== aws.drRegion, {
     path: ["drRegion"],
