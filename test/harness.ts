@@ -2,6 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
+import type { SqlServerConnection } from "../lib/sqlserver";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -56,6 +57,20 @@ export function pulumiEnv(backendUrl: string): Record<string, string> {
 
 /** The harness's restore of a source database at the other site (scripts/services.sh restore-source). */
 export const HARNESS_RESTORE = 'bash scripts/services.sh restore-source "$FROM_DATABASE" "$TO_DATABASE"';
+
+/** A SQL Server connection from MSSQL_URL (mssql://user:password@host:port/database?trustServerCertificate=true). */
+export function mssqlConnection(raw: string): SqlServerConnection {
+  const u = new URL(raw);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 1433),
+    database: u.pathname.slice(1),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    encrypt: u.searchParams.get("encrypt") !== "false",
+    trustServerCertificate: u.searchParams.get("trustServerCertificate") === "true",
+  };
+}
 
 /** A port on which nothing listens (the discard port is never served on these machines). */
 export const CLOSED_PORT = 9;

@@ -7,24 +7,12 @@ import { describe, expect, it } from "vitest";
 import { withSqlServer, type SqlServerConnection } from "../../lib/sqlserver";
 import { sqlServerCdcProvider as provider, type SqlServerCdcInputs } from "../../providers/sqlserver-cdc";
 import { RecordingClient } from "../fakes/sql-recording";
+import { mssqlConnection } from "../harness";
 
 const url = process.env.MSSQL_URL;
 
-function connection(raw: string): SqlServerConnection {
-  const u = new URL(raw);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 1433),
-    database: u.pathname.slice(1),
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    encrypt: u.searchParams.get("encrypt") !== "false",
-    trustServerCertificate: u.searchParams.get("trustServerCertificate") === "true",
-  };
-}
-
 describe.skipIf(!url)("SqlServerCdc against a live SQL Server (skipped: set MSSQL_URL to run it)", () => {
-  const conn = url ? connection(url) : ({} as SqlServerConnection);
+  const conn = url ? mssqlConnection(url) : ({} as SqlServerConnection);
   const table = `cdc_live_${Date.now().toString(36)}`;
   const inputs: SqlServerCdcInputs = {
     ...conn,
