@@ -1,16 +1,45 @@
-// The operations CLI: commands that check and operate a deployed stack. Exit codes: 0 all is well,
-// 1 the check found a difference (drift), 2 the command could not do its job (an error).
-import { Command, CommanderError } from "commander";
+// The operations CLI (`cdc-pipeline`, package.json "bin"): commands that check and operate deployed stacks.
+// Exit codes, for every command: 0 all is well, 1 the check found a difference (drift, a mismatch, a missed
+// RPO, lost rows), 2 the command could not do its job (an error). Passwords are read from the stacks'
+// secret configuration and never printed.
+import { SingleBar } from "cli-progress";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { checkDrift, DRIFT_EXIT, formatDrift } from "./drift";
+import { commandRestore, describeSwitch, switchSite } from "./drill";
+import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileReport } from "./reconcile";
+import { formatReconcile, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
+import { openStack } from "./stacks";
 
 const EXIT_ERROR = 2;
 
 const program = new Command("cdc-pipeline")
-  .description("Operations on a deployed cdc-pipeline stack")
+  .description("Operations on deployed cdc-pipeline stacks")
   .exitOverride((err: CommanderError) => {
     // Usage errors (an unknown option, a missing --stack) are errors; --help and --version are not.
     process.exit(err.exitCode === 0 ? 0 : EXIT_ERROR);
   });
+
+const seconds = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} takes a number of seconds >= 0`);
+  return n;
+};
+const cwdOption = () => new Option("--cwd <dir>", "the Pulumi project directory").default(process.cwd());
+/** The project as the Automation API sees it: this directory, this process's environment. */
+const project = (cwd: string) => ({ workDir: cwd, envVars: process.env as Record<string, string> });
+
+/** A progress bar on a terminal (tables done); nothing when the output goes to a file or a pipe. */
+function progress(total: number): ReconcileOptions["onProgress"] {
+  if (!process.stderr.isTTY || total === 0) return undefined;
+  const bar = new SingleBar({ format: "reconcile [{bar}] {value}/{total} tables | {table}", stream: process.stderr });
+  bar.start(total, 0, { table: "" });
+  let done = 0;
+  return (event) => {
+    if (!event.done) return bar.update(done, { table: `${event.table} (level ${event.level})` });
+    bar.update(++done, { table: event.table });
+    if (done === total) bar.stop();
+  };
+}
 
 program
   .command("drift")
@@ -20,13 +49,101 @@ program
   )
   .requiredOption("-s, --stack <name>", "the stack to check")
   .option("--json", "print the report as JSON")
-  .option("--cwd <dir>", "the Pulumi project directory", process.cwd())
+  .addOption(cwdOption())
   .action(async (options: { stack: string; json?: boolean; cwd: string }) => {
     const report = await checkDrift({ stack: options.stack, cwd: options.cwd });
     // Absent values are null in JSON (JSON has no undefined).
     console.log(options.json ? JSON.stringify(report, (_k, v: unknown) => v ?? null, 2) : formatDrift(report));
     process.exitCode = DRIFT_EXIT[report.status];
   });
+
+program
+  .command("reconcile")
+  .description(
+    "Compare the stack's source and target tables: row counts and checksums computed inside each database " +
+      "over primary-key segments, narrowed down to the missing, extra and changed rows. Exit 0 match, 1 mismatch, 2 error.",
+  )
+  .requiredOption("-s, --stack <name>", "the stack whose source and target to compare (its configuration)")
+  .addOption(new Option("--format <format>", "output format").choices(REPORT_FORMATS).default("table"))
+  .option("--tables <list>", "only these tables (schema.name, comma-separated)", (v) =>
+    v.split(",").map((t) => t.trim()),
+  )
+  .option(
+    "--settle <seconds>",
+    "re-check differing rows until they match, at most this long (replication lag)",
+    seconds("--settle"),
+    0,
+  )
+  .addOption(cwdOption())
+  .action(async (options: { stack: string; format: ReportFormat; tables?: string[]; settle: number; cwd: string }) => {
+    const site = await openStack(project(options.cwd), options.stack);
+    const report = await reconcileSite(site, {
+      tables: options.tables,
+      settleMs: options.settle * 1000,
+      onProgress: progress(options.tables?.length ?? site.settings.tables.length),
+    });
+    console.log(formatReconcile(report, options.format));
+    process.exitCode = RECONCILE_EXIT[report.status];
+  });
+
+program
+  .command("drill")
+  .description(
+    "A failover drill: restore the primary's source at the DR site, `pulumi up` the DR stack, wait for every " +
+      "row, reconcile, print the RTO and the rows lost; then fail back the same way. Exit 0 no row lost and " +
+      "both sites reconciled, 1 otherwise, 2 error.",
+  )
+  .requiredOption("--primary <stack>", "the primary site's stack")
+  .requiredOption("--dr <stack>", "the DR site's stack")
+  .requiredOption(
+    "--restore-command <command>",
+    "shell command that restores FROM_DATABASE of FROM_STACK as TO_DATABASE of TO_STACK " +
+      '(harness: \'bash scripts/services.sh restore-source "$FROM_DATABASE" "$TO_DATABASE"\')',
+  )
+  .option("--no-failback", "stay on the DR site")
+  .option("--settle <seconds>", "how long reconcile waits for rows in flight", seconds("--settle"), 30)
+  .option("--json", "print the report as JSON")
+  .option("--verbose", "also print the Pulumi CLI's output")
+  .addOption(cwdOption())
+  .action(
+    async (options: {
+      primary: string;
+      dr: string;
+      restoreCommand: string;
+      failback: boolean;
+      settle: number;
+      json?: boolean;
+      verbose?: boolean;
+      cwd: string;
+    }) => {
+      const primary = await openStack(project(options.cwd), options.primary);
+      const dr = await openStack(project(options.cwd), options.dr);
+      const switchOptions = {
+        restore: commandRestore(options.restoreCommand, options.cwd),
+        log: (line: string) => console.error(line),
+        onOutput: options.verbose ? (text: string) => process.stderr.write(text) : undefined,
+      };
+      const settle = { settleMs: options.settle * 1000 };
+      const failover = await switchSite(primary, dr, switchOptions);
+      const drReconciled = await reconcileSite(dr, settle);
+      const back = options.failback ? await switchSite(dr, primary, switchOptions) : undefined;
+      const primaryReconciled = back ? await reconcileSite(primary, settle) : undefined;
+      const reports: ReconcileReport[] = [drReconciled, ...(primaryReconciled ? [primaryReconciled] : [])];
+      const ok = failover.rowsLost === 0 && (back?.rowsLost ?? 0) === 0 && reports.every((r) => r.status === "match");
+      if (options.json) {
+        console.log(JSON.stringify({ failover, drReconciled, failback: back, primaryReconciled, ok }, null, 2));
+      } else {
+        console.log(`failover  ${describeSwitch(failover)}; ${dr.stack.name} reconciled: ${drReconciled.status}`);
+        if (back && primaryReconciled) {
+          console.log(
+            `failback  ${describeSwitch(back)}; ${primary.stack.name} reconciled: ${primaryReconciled.status}`,
+          );
+        }
+        for (const report of reports.filter((r) => r.status !== "match")) console.log(formatReconcile(report, "table"));
+      }
+      process.exitCode = ok ? 0 : 1;
+    },
+  );
 
 program.parseAsync().catch((err: Error) => {
   console.error(`cdc-pipeline: ${err.message}`);

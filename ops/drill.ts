@@ -32,8 +32,10 @@ export function commandRestore(command: string, cwd?: string): RestoreSource {
 export interface SwitchOptions {
   /** Restores the source at the site being switched to. */
   readonly restore: RestoreSource;
-  /** Progress lines (phase names and times, the CLI's output); never a secret. */
+  /** Progress lines: phases and their times; never a secret. */
   readonly log?: (line: string) => void;
+  /** The Pulumi CLI's output during `up` (the CLI masks secrets). */
+  readonly onOutput?: (text: string) => void;
   /** How long to wait for the target to catch up after `up`. Default: 10 minutes. */
   readonly catchUpTimeoutMs?: number;
 }
@@ -77,7 +79,7 @@ export async function switchSite(from: StackSite, to: StackSite, options: Switch
   const token = `${from.stack.name}@${new Date().toISOString()}`;
   await to.stack.setConfig(`${PROJECT}:pipeline.rebuild`, { value: token }, true);
   log(`pulumi up --refresh --stack ${to.stack.name} (pipeline.rebuild=${token})`);
-  await to.stack.up({ refresh: true, onOutput: (text) => log(text.trimEnd()) });
+  await to.stack.up({ refresh: true, onOutput: options.onOutput });
   const up = seconds(upStart);
 
   const catchUpStart = performance.now();

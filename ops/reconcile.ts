@@ -8,6 +8,7 @@
 import { withClient, type PostgresConnection } from "../lib/postgres";
 import { withSqlServer, type SqlServerConnection } from "../lib/sqlserver";
 import { hashBits, rowText, tableName, type CanonicalColumn, type Engine } from "./canonical";
+import { sourceConnection, sqlServerSource, targetConnection, type StackSite } from "./stacks";
 
 /** One database the comparison reads. */
 export interface Side {
@@ -51,8 +52,8 @@ export interface ReconcileOptions {
    * still in flight through the pipeline do not count as lost. Default 0: no re-check.
    */
   readonly settleMs?: number;
-  /** Called after each table and level, for a progress display. */
-  readonly onProgress?: (event: { table: string; level: number; differingSegments: number }) => void;
+  /** Called after each level of a table and when a table is done, for a progress display. */
+  readonly onProgress?: (event: { table: string; level: number; differingSegments: number; done: boolean }) => void;
 }
 
 const FANOUT = 16;
@@ -170,7 +171,7 @@ export async function reconcileTable(
     levels++;
     differing = [...new Set([...s.keys(), ...t.keys()])].filter((b) => s.get(b) !== t.get(b)).sort((a, b) => a - b);
     size = differing.reduce((total, b) => total + Math.max(countOf(s, b), countOf(t, b)), 0);
-    options.onProgress?.({ table: name, level: levels, differingSegments: differing.length });
+    options.onProgress?.({ table: name, level: levels, differingSegments: differing.length, done: false });
   }
 
   const compare = async () =>
@@ -188,6 +189,7 @@ export async function reconcileTable(
     await sleep(1000);
     keys = await compare();
   }
+  options.onProgress?.({ table: name, level: levels, differingSegments: differing.length, done: true });
   return {
     table: name,
     sourceRows,
@@ -236,3 +238,39 @@ export function withSqlServerSide<T>(conn: SqlServerConnection, work: (side: Sid
 }
 
 export const RECONCILE_EXIT = { match: 0, mismatch: 1, error: 2 } as const;
+
+/** The tables of a stack, as the comparison needs them: source schema and name, target schema, types. */
+export function stackTables(site: StackSite): ReconciledTable[] {
+  const { tables, target } = site.settings;
+  return tables.map((t) => ({
+    source: { schema: t.schema, name: t.name },
+    target: { schema: target.schema, name: t.name },
+    columns: t.columns.map(({ name, type }) => ({ name, type })),
+    primaryKey: t.primaryKey,
+  }));
+}
+
+/** Reconciles a stack's source and target, reading the connection settings from its configuration. */
+export function reconcileSite(
+  site: StackSite,
+  options: ReconcileOptions & { tables?: string[] } = {},
+): Promise<ReconcileReport> {
+  const tables = stackTables(site).filter(
+    (t) => !options.tables || options.tables.includes(`${t.source.schema}.${t.source.name}`),
+  );
+  const unknown = (options.tables ?? []).filter(
+    (name) => !tables.some((t) => `${t.source.schema}.${t.source.name}` === name),
+  );
+  if (unknown.length > 0) {
+    throw new Error(
+      `--tables: ${unknown.join(", ")} not in the stack's tables (${stackTables(site)
+        .map((t) => `${t.source.schema}.${t.source.name}`)
+        .join(", ")})`,
+    );
+  }
+  const compare = (source: Side) =>
+    withPostgresSide(targetConnection(site), (target) => reconcile(source, target, tables, options));
+  return site.settings.source.engine === "postgres"
+    ? withPostgresSide(sourceConnection(site), compare)
+    : withSqlServerSide(sqlServerSource(site), compare);
+}

@@ -1,7 +1,7 @@
 // Row counts of the captured tables on either side of a stack's pipeline, counted in the databases.
 import { qualified, withClient } from "../lib/postgres";
 import { withSqlServer } from "../lib/sqlserver";
-import { sourceConnection, targetConnection, type StackSite } from "./stacks";
+import { sourceConnection, sqlServerSource, targetConnection, type StackSite } from "./stacks";
 
 /** Rows per table, keyed by the source's `schema.name`. */
 export type RowCounts = Record<string, number>;
@@ -9,7 +9,7 @@ export type RowCounts = Record<string, number>;
 const bracketed = (name: string) => `[${name.replace(/]/g, "]]")}]`;
 
 export async function sourceRowCounts(site: StackSite): Promise<RowCounts> {
-  const { tables, source, components } = site.settings;
+  const { tables, source } = site.settings;
   const counts: RowCounts = {};
   if (source.engine === "postgres") {
     await withClient(sourceConnection(site), async (client) => {
@@ -19,8 +19,7 @@ export async function sourceRowCounts(site: StackSite): Promise<RowCounts> {
       }
     });
   } else {
-    const conn = { ...sourceConnection(site), encrypt: true, trustServerCertificate: components.containers };
-    await withSqlServer(conn, async (client) => {
+    await withSqlServer(sqlServerSource(site), async (client) => {
       for (const t of tables) {
         const rows = await client.query<{ n: number }>(
           `SELECT COUNT_BIG(*) AS n FROM ${bracketed(t.schema)}.${bracketed(t.name)}`,

@@ -3,6 +3,7 @@
 import { LocalWorkspace, type LocalWorkspaceOptions, type Stack } from "@pulumi/pulumi/automation";
 import { parseStackSettings, PROJECT, SECRET_KEYS, type StackSettings } from "../config";
 import type { PostgresConnection } from "../lib/postgres";
+import type { SqlServerConnection } from "../lib/sqlserver";
 
 export interface StackSite {
   /** The Automation API stack, in the project's directory. */
@@ -62,3 +63,10 @@ export const targetConnection = (site: StackSite): PostgresConnection => ({
 });
 
 export const sourceConnection = (site: StackSite) => ({ ...site.settings.source, password: site.sourcePassword });
+
+/** A SQL Server source: encrypted; the containers' self-signed certificate is accepted. */
+export const sqlServerSource = (site: StackSite): SqlServerConnection => ({
+  ...sourceConnection(site),
+  encrypt: true,
+  trustServerCertificate: site.settings.components.containers,
+});
