@@ -1,0 +1,86 @@
+// The operations CLI (`npm run ops --`, the package's `cdc-pipeline` bin) on the harness, with the real
+// Pulumi CLI: reconcile of the deployed local stack in its three formats, and the failover drill between
+// the local and local-dr stacks with its RTO and no row lost.
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, query } from "../connectors";
+import { harness, HARNESS_RESTORE, PROJECT_DIR } from "../harness";
+import { PrivateBackend } from "./cli";
+
+const backend = new PrivateBackend();
+const ops = (...args: string[]) => backend.script("harness-env.sh", "npm", "run", "-s", "ops", "--", ...args);
+
+// The drill records its rebuild tokens in the stacks' config files: put them back afterwards.
+const configFiles = ["Pulumi.local.yaml", "Pulumi.local-dr.yaml"].map((f) => path.join(PROJECT_DIR, f));
+const saved = configFiles.map((f) => readFileSync(f, "utf8"));
+
+const id = 500_000 + Math.floor(Math.random() * 100_000);
+const arrived = () => query("target", "SELECT id FROM inventory.customers WHERE id = $1", [id]).catch(() => []);
+
+beforeAll(async () => {
+  backend.ok("stack", "select", "local", "--create");
+  backend.ok("up", "--stack", "local", "--yes", "--skip-preview");
+  await query("source", "INSERT INTO inventory.customers VALUES ($1, 'Ops', 'o@x')", [id]);
+  await eventually(arrived, (rows) => rows.length === 1);
+});
+afterAll(() => {
+  backend.dispose(["local-dr", "local"]);
+  configFiles.forEach((f, i) => writeFileSync(f, saved[i]));
+});
+
+describe("cdc-pipeline reconcile", () => {
+  it("finds the stack's source and target equal (exit 0), in a console table", () => {
+    const run = ops("reconcile", "--stack", "local", "--settle", "30");
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/│ inventory\.customers\s+│ (\d+)\s+│ \1\s+│ 0\s+│ 0\s+│ 0\s+│ OK/);
+    expect(run.stdout).toContain("Source and target match.");
+  });
+
+  it("names a row deleted from the target by hand (exit 1), as CSV and JSON", async () => {
+    await query("target", "DELETE FROM inventory.customers WHERE id = $1", [id]);
+    const csv = ops("reconcile", "--stack", "local", "--format", "csv", "--tables", "inventory.customers");
+    expect(csv.status).toBe(1);
+    const [header, ...rows] = csv.stdout.trim().split("\n");
+    expect(header).toBe("table,kind,key,severity");
+    // The severity grows with the share of the table that differs: one row of the harness's few.
+    expect(rows).toEqual([expect.stringMatching(new RegExp(`^inventory\\.customers,missing,${id},(HIGH|CRITICAL)$`))]);
+    const json = ops("reconcile", "--stack", "local", "--format", "json");
+    expect(json.status).toBe(1);
+    const report = JSON.parse(json.stdout) as { status: string; tables: { table: string; missing: string[] }[] };
+    expect(report.status).toBe("mismatch");
+    expect(report.tables.find((t) => t.table === "inventory.customers")?.missing).toEqual([String(id)]);
+    // Put it back the way a user would: the source's row again, through the pipeline.
+    await query("source", "UPDATE inventory.customers SET email = 'o2@x' WHERE id = $1", [id]);
+    await eventually(arrived, (rows) => rows.length === 1);
+  });
+
+  it("refuses an unknown table and a bad option value as errors (exit 2)", () => {
+    const unknown = ops("reconcile", "--stack", "local", "--tables", "inventory.nope");
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain(
+      "--tables: inventory.nope not in the stack's tables (inventory.customers, inventory.orders)",
+    );
+    const bad = ops("reconcile", "--stack", "local", "--settle", "soon");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--settle takes a number of seconds >= 0");
+  });
+});
+
+describe("cdc-pipeline drill", () => {
+  it("fails over to local-dr and back, printing both RTOs and no row lost (exit 0)", () => {
+    const run = ops("drill", "--primary", "local", "--dr", "local-dr", "--restore-command", HARNESS_RESTORE);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    console.log(run.stdout);
+    expect(run.stdout).toMatch(
+      /^failover {2}local -> local-dr: RTO [\d.]+ s \(.*\), rows lost 0 of \d+; local-dr reconciled: match$/m,
+    );
+    expect(run.stdout).toMatch(
+      /^failback {2}local-dr -> local: RTO [\d.]+ s \(.*\), rows lost 0 of \d+; local reconciled: match$/m,
+    );
+  });
+
+  it("never printed a password", () => {
+    expect(backend.transcript.join("\n")).not.toContain(harness.pgPassword);
+  });
+});
