@@ -59,7 +59,11 @@ describe("reconcile on PostgreSQL", () => {
     await query("target", `UPDATE ${schema}.big SET name = 'changed' WHERE id = 19999`);
     const levels: number[] = [];
     const report = await sides((s, t) =>
-      reconcileTable(s, t, big, { segmentRows: 100, fetchRows: 20, onProgress: (e) => !e.done && levels.push(e.level) }),
+      reconcileTable(s, t, big, {
+        segmentRows: 100,
+        fetchRows: 20,
+        onProgress: (e) => !e.done && levels.push(e.level),
+      }),
     );
     expect(report).toMatchObject({
       sourceRows: 20000,
