@@ -5,6 +5,7 @@ import { BackupStorage } from "./components/backup-storage";
 import { CdcPipeline } from "./components/cdc-pipeline";
 import { PipelineContainers } from "./components/pipeline-containers";
 import { Preflight } from "./components/preflight";
+import { pipelineNames } from "./lib/pipeline-names";
 
 const config = loadStackConfig();
 
@@ -18,7 +19,7 @@ const containers =
         sqlServerPassword: secrets.sourcePassword,
         postgresPassword: secrets.targetPassword,
         grafanaPassword: secrets.grafanaPassword,
-        deadLetterTopic: `${config.pipeline.topicPrefix}.dead-letter`,
+        deadLetterTopic: pipelineNames(config.pipeline.topicPrefix).deadLetterTopic,
       })
     : undefined;
 

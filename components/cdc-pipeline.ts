@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ConnectConnection } from "../lib/connect-rest";
 import { jdbcSinkConfig, postgresSourceConfig, sqlServerSourceConfig } from "../lib/debezium-configs";
+import { pipelineNames } from "../lib/pipeline-names";
 import { KafkaConnector } from "../providers/kafka-connector";
 import { PostgresCdc } from "../providers/postgres-cdc";
 import { PostgresSchema, type ColumnSpec } from "../providers/postgres-schema";
@@ -76,9 +77,8 @@ export class CdcPipeline extends pulumi.ComponentResource {
     super("cdc-pipeline:index:CdcPipeline", name, {}, opts);
     const { source, target, topicPrefix } = args;
     const tableNames = args.tables.map((t) => `${t.schema}.${t.name}`);
-    // Slot names allow only a-z, 0-9 and _.
-    const slot = `${topicPrefix.toLowerCase().replace(/[^a-z0-9_]/g, "_")}_slot`;
-    const publication = `${topicPrefix}_publication`;
+    const names = pipelineNames(topicPrefix);
+    const { slot, publication } = names;
 
     if (args.sourceEngine === "postgres") {
       this.cdc = new PostgresCdc(
@@ -133,7 +133,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
       `${name}-source`,
       {
         cluster: args.connect,
-        name: `${topicPrefix}-source`,
+        name: names.sourceConnector,
         config: sourceConfig,
         sensitiveConfig: { "database.password": source.password },
         // Deleting the pipeline removes the slot or change tables its offsets point into: a connector
@@ -147,11 +147,11 @@ export class CdcPipeline extends pulumi.ComponentResource {
       `${name}-sink`,
       {
         cluster: args.connect,
-        name: `${topicPrefix}-sink`,
+        name: names.sinkConnector,
         config: jdbcSinkConfig({
           ...target,
-          topics: tableNames.map((t) => `${topicPrefix}.${t}`),
-          deadLetterTopic: `${topicPrefix}.dead-letter`,
+          topics: tableNames.map(names.topic),
+          deadLetterTopic: names.deadLetterTopic,
           deadLetterReplicationFactor: args.replicationFactor,
         }),
         sensitiveConfig: { "connection.password": target.password },
