@@ -65,6 +65,8 @@ const dockerSchema = z.strictObject({
 });
 
 const days = z.number().int().min(1).max(36500);
+/** The seed runbooks' promise: a backup of each kind at most a day old. */
+export const DEFAULT_RPO_HOURS = { database: 24, files: 24, config: 24 } as const;
 const awsSchema = z
   .strictObject({
     primaryRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-east-1"),
@@ -81,11 +83,11 @@ const awsSchema = z
     /** Recovery point objectives: the newest backup of each kind must be younger than this many hours. */
     rpoHours: z
       .strictObject({
-        database: z.number().positive().default(24),
-        files: z.number().positive().default(24),
-        config: z.number().positive().default(24),
+        database: z.number().positive().default(DEFAULT_RPO_HOURS.database),
+        files: z.number().positive().default(DEFAULT_RPO_HOURS.files),
+        config: z.number().positive().default(DEFAULT_RPO_HOURS.config),
       })
-      .default({ database: 24, files: 24, config: 24 }),
+      .default(DEFAULT_RPO_HOURS),
   })
   .refine((aws) => aws.primaryRegion !== aws.drRegion, {
     path: ["drRegion"],

@@ -1,0 +1,199 @@
+// The recovery point check: the newest backup of each kind in the backup bucket against the stack's RPO
+// targets, and the bucket settings the RPO depends on (versioning, lifecycle, replication with RTC). The
+// backup jobs write under one prefix per kind (database/, files/, config/), as the runbooks' jobs do.
+import {
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketReplicationCommand,
+  GetBucketVersioningCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import Table from "cli-table3";
+
+export const BACKUP_KINDS = ["database", "files", "config"] as const;
+export type BackupKind = (typeof BACKUP_KINDS)[number];
+export type RpoHours = Record<BackupKind, number>;
+
+/** How long S3 Replication Time Control takes to replicate (nearly) every object: after it, PENDING is late. */
+const RTC_MINUTES = 15;
+
+export interface NewestBackup {
+  readonly key: string;
+  readonly lastModified: Date;
+  readonly size: number;
+}
+
+export interface BackupAge {
+  readonly kind: BackupKind;
+  /** The newest object under `<kind>/`; absent when there is none. */
+  readonly newest?: NewestBackup;
+  readonly ageHours?: number;
+  readonly targetHours: number;
+  /** S3's ReplicationStatus of the newest object (COMPLETED, PENDING, FAILED); absent: not reported. */
+  readonly replication?: string;
+  /** ok, or what is wrong: no backup, too old, replication failed or late. */
+  readonly problems: string[];
+}
+
+export interface BucketCheck {
+  readonly setting: "versioning" | "lifecycle" | "replication";
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+export interface RpoReport {
+  readonly bucket: string;
+  readonly checkedAt: Date;
+  /** ok: every kind within its target and the bucket set up; missed: otherwise. */
+  readonly status: "ok" | "missed";
+  readonly backups: BackupAge[];
+  readonly bucketChecks: BucketCheck[];
+}
+
+export const RPO_EXIT = { ok: 0, missed: 1, error: 2 } as const;
+
+/** An S3 client; `endpoint` for an S3-compatible store (path-style addressing, as such stores expect). */
+export function s3Client(options: { region?: string; endpoint?: string }): S3Client {
+  return new S3Client({ region: options.region, endpoint: options.endpoint, forcePathStyle: !!options.endpoint });
+}
+
+/** The newest object under each kind's prefix (every page of the listing is read). */
+export async function newestBackups(
+  client: S3Client,
+  bucket: string,
+): Promise<Partial<Record<BackupKind, NewestBackup>>> {
+  const newest: Partial<Record<BackupKind, NewestBackup>> = {};
+  for (const kind of BACKUP_KINDS) {
+    for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: `${kind}/` })) {
+      for (const o of page.Contents ?? []) {
+        if (!o.Key || !o.LastModified || o.Key.endsWith("/")) continue;
+        if (!newest[kind] || o.LastModified > newest[kind].lastModified) {
+          newest[kind] = { key: o.Key, lastModified: o.LastModified, size: o.Size ?? 0 };
+        }
+      }
+    }
+  }
+  return newest;
+}
+
+/** S3's error name for a configuration the bucket does not have. */
+const notConfigured = (err: unknown, ...names: string[]) => names.includes((err as { name?: string }).name ?? "");
+
+export async function bucketChecks(client: S3Client, bucket: string): Promise<BucketCheck[]> {
+  const versioning = await client.send(new GetBucketVersioningCommand({ Bucket: bucket }));
+  const checks: BucketCheck[] = [
+    {
+      setting: "versioning",
+      ok: versioning.Status === "Enabled",
+      detail: versioning.Status === "Enabled" ? "enabled" : `${versioning.Status ?? "never enabled"} (must be Enabled)`,
+    },
+  ];
+
+  const rules = await client
+    .send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))
+    .then((r) => r.Rules ?? [])
+    .catch((err: unknown) => {
+      if (notConfigured(err, "NoSuchLifecycleConfiguration")) return [];
+      throw err;
+    });
+  const enabledRules = rules.filter((r) => r.Status === "Enabled");
+  checks.push({
+    setting: "lifecycle",
+    ok: enabledRules.length > 0,
+    detail: enabledRules.length > 0 ? `${enabledRules.length} rule(s) enabled` : "no enabled lifecycle rule",
+  });
+
+  const replication = await client
+    .send(new GetBucketReplicationCommand({ Bucket: bucket }))
+    .then((r) => r.ReplicationConfiguration?.Rules ?? [])
+    .catch((err: unknown) => {
+      if (notConfigured(err, "ReplicationConfigurationNotFoundError")) return [];
+      throw err;
+    });
+  const enabled = replication.filter((r) => r.Status === "Enabled");
+  const timed = enabled.filter(
+    (r) => r.Destination?.ReplicationTime?.Status === "Enabled" && r.Destination.Metrics?.Status === "Enabled",
+  );
+  checks.push({
+    setting: "replication",
+    ok: timed.length > 0,
+    detail:
+      enabled.length === 0
+        ? "no enabled replication rule"
+        : timed.length === 0
+          ? "replication without Replication Time Control and metrics"
+          : `to ${timed.map((r) => r.Destination?.Bucket).join(", ")} with Replication Time Control`,
+  });
+  return checks;
+}
+
+/** The newest object's replication status, where the store reports one. */
+async function replicationStatus(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  return (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ReplicationStatus;
+}
+
+/** What makes a backup miss its RPO: none at all, too old, or not (yet) in the DR region. */
+export function backupProblems(age: Omit<BackupAge, "problems">): string[] {
+  if (!age.newest || age.ageHours === undefined) return [`no backup under ${age.kind}/`];
+  const problems: string[] = [];
+  if (age.ageHours > age.targetHours) {
+    problems.push(`${age.ageHours.toFixed(1)} h old, RPO target ${age.targetHours} h`);
+  }
+  if (age.replication === "FAILED") problems.push("replication to the DR region FAILED");
+  if (age.replication === "PENDING" && age.ageHours * 60 > RTC_MINUTES) {
+    problems.push(`replication still PENDING after ${RTC_MINUTES} min`);
+  }
+  return problems;
+}
+
+export interface RpoCheckOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly rpoHours: RpoHours;
+  /** The time ages are measured at. Default: now. */
+  readonly now?: Date;
+}
+
+/** Throws when the bucket cannot be read (missing, unreachable, access denied): that is no answer. */
+export async function checkRpo(options: RpoCheckOptions): Promise<RpoReport> {
+  const { client, bucket, rpoHours } = options;
+  const now = options.now ?? new Date();
+  const newest = await newestBackups(client, bucket);
+  const backups: BackupAge[] = [];
+  for (const kind of BACKUP_KINDS) {
+    const found = newest[kind];
+    const age = {
+      kind,
+      newest: found,
+      ageHours: found ? (now.getTime() - found.lastModified.getTime()) / 3_600_000 : undefined,
+      targetHours: rpoHours[kind],
+      replication: found ? await replicationStatus(client, bucket, found.key) : undefined,
+    };
+    backups.push({ ...age, problems: backupProblems(age) });
+  }
+  const checks = await bucketChecks(client, bucket);
+  const ok = backups.every((b) => b.problems.length === 0) && checks.every((c) => c.ok);
+  return { bucket, checkedAt: now, status: ok ? "ok" : "missed", backups, bucketChecks: checks };
+}
+
+export function formatRpo(report: RpoReport): string {
+  const table = new Table({
+    head: ["kind", "newest backup", "age (h)", "RPO (h)", "replication", "status"],
+    style: { head: [], border: [] },
+  });
+  for (const b of report.backups) {
+    table.push([
+      b.kind,
+      b.newest ? `${b.newest.key} (${b.newest.lastModified.toISOString()})` : "-",
+      b.ageHours === undefined ? "-" : b.ageHours.toFixed(1),
+      b.targetHours,
+      b.newest ? (b.replication ?? "not reported") : "-",
+      b.problems.length === 0 ? "ok" : b.problems.join("; "),
+    ]);
+  }
+  const lines = [`s3://${report.bucket} at ${report.checkedAt.toISOString()}`, table.toString()];
+  for (const c of report.bucketChecks) lines.push(`${c.setting}: ${c.ok ? "ok" : "MISSING"}, ${c.detail}`);
+  lines.push(report.status === "ok" ? "Every RPO target is met." : "RPO targets missed or not guaranteed.");
+  return lines.join("\n");
+}

@@ -1,0 +1,120 @@
+// The RPO check against the harness's S3 server: fresh, stale and missing backups per kind; the newest
+// object found across pages and by time, not by name; a bucket without versioning, lifecycle or
+// replication with RTC; a bucket that cannot be read.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkRpo, formatRpo, s3Client, type RpoHours } from "../../ops/rpo";
+import { backupBucket, harnessS3, putBackup } from "../fixtures/backup-bucket";
+import { CLOSED_PORT } from "../harness";
+
+const client = harnessS3();
+afterAll(() => client.destroy());
+const day: RpoHours = { database: 24, files: 24, config: 24 };
+const hoursLater = (h: number) => new Date(Date.now() + h * 3_600_000);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("rpo on a bucket set up as BackupStorage declares it", () => {
+  let bucket: string;
+  beforeAll(async () => {
+    bucket = await backupBucket(client);
+    for (const key of ["database/2026-12-01/db.sql.gz", "files/2026-12-01/files.tar.gz", "config/app.tar.gz"]) {
+      await putBackup(client, bucket, key);
+    }
+  });
+
+  it("is met by fresh backups of every kind", async () => {
+    const report = await checkRpo({ client, bucket, rpoHours: day });
+    expect(report.status).toBe("ok");
+    expect(report.backups.map((b) => [b.kind, b.newest?.key, b.problems])).toEqual([
+      ["database", "database/2026-12-01/db.sql.gz", []],
+      ["files", "files/2026-12-01/files.tar.gz", []],
+      ["config", "config/app.tar.gz", []],
+    ]);
+    for (const b of report.backups) expect(b.ageHours).toBeLessThan(0.1);
+    expect(report.bucketChecks).toEqual([
+      { setting: "versioning", ok: true, detail: "enabled" },
+      { setting: "lifecycle", ok: true, detail: "1 rule(s) enabled" },
+      { setting: "replication", ok: true, detail: `to arn:aws:s3:::${bucket}-replica with Replication Time Control` },
+    ]);
+    expect(formatRpo(report)).toContain("Every RPO target is met.");
+  });
+
+  it("is missed by a kind older than its own target, 25 hours on", async () => {
+    const report = await checkRpo({ client, bucket, rpoHours: { ...day, files: 30 }, now: hoursLater(25) });
+    expect(report.status).toBe("missed");
+    const problems = Object.fromEntries(report.backups.map((b) => [b.kind, b.problems]));
+    expect(problems).toEqual({
+      database: [expect.stringMatching(/^25\.0 h old, RPO target 24 h$/)],
+      files: [],
+      config: [expect.stringMatching(/^25\.0 h old, RPO target 24 h$/)],
+    });
+    expect(formatRpo(report)).toMatch(/database .*│ 25\.0 .*│ 24 .*25\.0 h old, RPO target 24 h/);
+  });
+});
+
+describe("rpo finds the newest backup", () => {
+  it("by its time, on any page of the listing, and names a kind without any backup", async () => {
+    const bucket = await backupBucket(client);
+    // 1,000 older files fill the first page of the listing; the newest sorts after them.
+    const older = Array.from({ length: 1000 }, (_, i) => `files/b-${String(i).padStart(4, "0")}.tar.gz`);
+    for (let i = 0; i < older.length; i += 50) {
+      await Promise.all(older.slice(i, i + 50).map((key) => putBackup(client, bucket, key)));
+    }
+    await putBackup(client, bucket, "database/b.sql.gz");
+    await sleep(1100);
+    // Written later, sorting earlier: the name does not decide.
+    await putBackup(client, bucket, "database/a.sql.gz");
+    await putBackup(client, bucket, "files/c-newest.tar.gz");
+
+    const report = await checkRpo({ client, bucket, rpoHours: day });
+    expect(report.backups.map((b) => b.newest?.key)).toEqual(["database/a.sql.gz", "files/c-newest.tar.gz", undefined]);
+    expect(report.backups[2].problems).toEqual(["no backup under config/"]);
+    expect(report.status).toBe("missed");
+  });
+});
+
+describe("rpo checks the bucket settings the RPO depends on", () => {
+  const fresh = async (setup: Parameters<typeof backupBucket>[1]) => {
+    const bucket = await backupBucket(client, setup);
+    for (const kind of ["database", "files", "config"]) await putBackup(client, bucket, `${kind}/x`);
+    const report = await checkRpo({ client, bucket, rpoHours: day });
+    expect(report.backups.flatMap((b) => b.problems)).toEqual([]);
+    return report;
+  };
+  const failed = (report: Awaited<ReturnType<typeof checkRpo>>) =>
+    report.bucketChecks.filter((c) => !c.ok).map((c) => `${c.setting}: ${c.detail}`);
+
+  it("misses a lifecycle configuration", async () => {
+    const report = await fresh({ lifecycle: false });
+    expect(report.status).toBe("missed");
+    expect(failed(report)).toEqual(["lifecycle: no enabled lifecycle rule"]);
+    expect(formatRpo(report)).toContain("lifecycle: MISSING, no enabled lifecycle rule");
+  });
+
+  it("misses replication, and Replication Time Control on a replication rule", async () => {
+    expect(failed(await fresh({ replication: "none" }))).toEqual(["replication: no enabled replication rule"]);
+    expect(failed(await fresh({ replication: "plain" }))).toEqual([
+      "replication: replication without Replication Time Control and metrics",
+    ]);
+  });
+
+  it("misses versioning", async () => {
+    // Replication needs versioning: without it, there is no replication rule either.
+    const report = await fresh({ versioning: false, replication: "none" });
+    expect(failed(report)).toEqual([
+      "versioning: never enabled (must be Enabled)",
+      "replication: no enabled replication rule",
+    ]);
+  });
+});
+
+describe("rpo on a bucket it cannot read", () => {
+  it("throws for a bucket that does not exist", async () => {
+    await expect(checkRpo({ client, bucket: "no-such-backups", rpoHours: day })).rejects.toThrow(/bucket/i);
+  });
+
+  it("throws for an S3 endpoint that does not answer", async () => {
+    const down = s3Client({ region: "us-east-1", endpoint: `http://127.0.0.1:${CLOSED_PORT}` });
+    await expect(checkRpo({ client: down, bucket: "any", rpoHours: day })).rejects.toThrow();
+    down.destroy();
+  });
+});
