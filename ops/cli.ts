@@ -8,7 +8,10 @@ import { checkDrift, DRIFT_EXIT, formatDrift } from "./drift";
 import { commandRestore, describeSwitch, switchSite } from "./drill";
 import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileReport } from "./reconcile";
 import { formatReconcile, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
-import { openStack } from "./stacks";
+import { checkRpo, formatRpo, RPO_EXIT, s3Client, type RpoCheckOptions } from "./rpo";
+import { openStack, type StackSite } from "./stacks";
+import { collectStatus, formatStatus, STATUS_EXIT } from "./status";
+import { DEFAULT_RPO_HOURS } from "../config";
 
 const EXIT_ERROR = 2;
 
@@ -27,6 +30,30 @@ const seconds = (name: string) => (value: string) => {
 const cwdOption = () => new Option("--cwd <dir>", "the Pulumi project directory").default(process.cwd());
 /** The project as the Automation API sees it: this directory, this process's environment. */
 const project = (cwd: string) => ({ workDir: cwd, envVars: process.env as Record<string, string> });
+
+/** Where the backups are: --bucket, else the stack's `backupBucket` output. */
+interface BackupOptions {
+  bucket?: string;
+  s3Endpoint?: string;
+}
+const backupOptions = (command: Command) =>
+  command
+    .option("--bucket <name>", "the backup bucket (default: the stack's backupBucket output)")
+    .option("--s3-endpoint <url>", "an S3-compatible endpoint instead of AWS (path-style addressing)");
+
+/** The backup bucket's check settings for a stack; undefined when the stack has no bucket and none is named. */
+async function backupCheck(site: StackSite, options: BackupOptions): Promise<RpoCheckOptions | undefined> {
+  const bucket = options.bucket ?? ((await site.stack.outputs()).backupBucket?.value as string | undefined);
+  if (!bucket) return undefined;
+  const aws = site.settings.aws;
+  // An S3-compatible store takes any region; AWS needs the bucket's own.
+  const region = aws?.primaryRegion ?? (options.s3Endpoint ? "us-east-1" : undefined);
+  return {
+    client: s3Client({ region, endpoint: options.s3Endpoint }),
+    bucket,
+    rpoHours: aws?.rpoHours ?? DEFAULT_RPO_HOURS,
+  };
+}
 
 /** A progress bar on a terminal (tables done); nothing when the output goes to a file or a pipe. */
 function progress(total: number): ReconcileOptions["onProgress"] {
@@ -144,6 +171,46 @@ program
       process.exitCode = ok ? 0 : 1;
     },
   );
+
+backupOptions(
+  program
+    .command("rpo")
+    .description(
+      "Check the newest backup of each kind (database/, files/, config/) against the stack's aws.rpoHours, and " +
+        "the bucket's versioning, lifecycle and replication with RTC. Exit 0 met, 1 missed, 2 error.",
+    )
+    .requiredOption("-s, --stack <name>", "the stack whose backups to check")
+    .option("--json", "print the report as JSON"),
+)
+  .addOption(cwdOption())
+  .action(async (options: BackupOptions & { stack: string; json?: boolean; cwd: string }) => {
+    const site = await openStack(project(options.cwd), options.stack);
+    const check = await backupCheck(site, options);
+    if (!check) {
+      throw new Error(`stack ${options.stack} has no backupBucket output (components.backups is off): pass --bucket`);
+    }
+    const report = await checkRpo(check);
+    console.log(options.json ? JSON.stringify(report, null, 2) : formatRpo(report));
+    process.exitCode = RPO_EXIT[report.status];
+  });
+
+backupOptions(
+  program
+    .command("status")
+    .description(
+      "The pipeline on one screen: connectors and tasks, CDC on the source, target row counts, newest backups. " +
+        "Exit 0 all running, 1 something is not running or not in place, 2 a part could not be read.",
+    )
+    .requiredOption("-s, --stack <name>", "the stack to show")
+    .option("--json", "print the report as JSON"),
+)
+  .addOption(cwdOption())
+  .action(async (options: BackupOptions & { stack: string; json?: boolean; cwd: string }) => {
+    const site = await openStack(project(options.cwd), options.stack);
+    const report = await collectStatus(site, { backups: await backupCheck(site, options) });
+    console.log(options.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+    process.exitCode = STATUS_EXIT[report.status];
+  });
 
 program.parseAsync().catch((err: Error) => {
   console.error(`cdc-pipeline: ${err.message}`);

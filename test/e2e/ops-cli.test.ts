@@ -1,10 +1,16 @@
 // The operations CLI (`npm run ops --`, the package's `cdc-pipeline` bin) on the harness, with the real
-// Pulumi CLI: reconcile of the deployed local stack in its three formats, and the failover drill between
-// the local and local-dr stacks with its RTO and no row lost.
+// Pulumi CLI: reconcile of the deployed local stack in its three formats, its status, the RPO check of a
+// bucket on the harness's S3 server, and the failover drill between the local and local-dr stacks with its
+// RTO and no row lost.
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, query } from "../connectors";
+import { connectHttp } from "../../lib/connect-rest";
+import { getStatus, requestState } from "../../lib/connector-api";
+import type { RpoReport } from "../../ops/rpo";
+import type { StatusReport } from "../../ops/status";
+import { cluster, eventually, query } from "../connectors";
+import { backupBucket, harnessS3, putBackup } from "../fixtures/backup-bucket";
 import { harness, HARNESS_RESTORE, PROJECT_DIR } from "../harness";
 import { PrivateBackend } from "./cli";
 
@@ -64,6 +70,88 @@ describe("cdc-pipeline reconcile", () => {
     const bad = ops("reconcile", "--stack", "local", "--settle", "soon");
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--settle takes a number of seconds >= 0");
+  });
+});
+
+describe("cdc-pipeline status", () => {
+  const sinkState = () => getStatus(connectHttp(cluster), "local-sink", []);
+
+  it("shows the connectors running, CDC in place and the target's rows (exit 0)", () => {
+    const run = ops("status", "--stack", "local");
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout.split("\n")[0]).toBe("stack local: ok");
+    for (const name of ["local-source", "local-sink"]) {
+      expect(run.stdout).toMatch(new RegExp(`│ ${name}\\s+│ RUNNING\\s+│ 0 RUNNING\\s+│`));
+    }
+    expect(run.stdout).toContain("source CDC (postgres): ok");
+    expect(run.stdout).toContain("slot local_slot: active");
+    expect(run.stdout).toMatch(/^target rows: inventory\.customers \d+, inventory\.orders \d+$/m);
+    expect(run.stdout).toContain("backups: no backup bucket");
+  });
+
+  it("is degraded while the sink is paused (exit 1), as JSON", async () => {
+    await requestState(connectHttp(cluster), "local-sink", "paused", []);
+    await eventually(sinkState, (s) => s?.state === "PAUSED");
+    try {
+      const run = ops("status", "--stack", "local", "--json");
+      expect(run.status, run.stderr).toBe(1);
+      const report = JSON.parse(run.stdout) as StatusReport;
+      expect(report.status).toBe("degraded");
+      expect(report.connectors.value?.map((c) => [c.name, c.status?.state])).toEqual([
+        ["local-source", "RUNNING"],
+        ["local-sink", "PAUSED"],
+      ]);
+    } finally {
+      await requestState(connectHttp(cluster), "local-sink", "running", []);
+      await eventually(sinkState, (s) => s?.state === "RUNNING");
+    }
+  });
+
+  it("shows the backups of a bucket, and a bucket it cannot read as unreadable (exit 2) beside the rest", async () => {
+    const s3 = harnessS3();
+    const bucket = await backupBucket(s3);
+    for (const kind of ["database", "files", "config"]) await putBackup(s3, bucket, `${kind}/x`);
+    const endpoint = ["--s3-endpoint", harness.env.CDC_S3_ENDPOINT];
+    const run = ops("status", "--stack", "local", "--bucket", bucket, ...endpoint);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^backups s3://${bucket}: database 0\\.0 h \\(RPO 24 h\\), files`, "m"));
+
+    const unreadable = ops("status", "--stack", "local", "--bucket", "no-such-backups", ...endpoint);
+    expect(unreadable.status).toBe(2);
+    expect(unreadable.stdout.split("\n")[0]).toBe("stack local: unreadable");
+    expect(unreadable.stdout).toMatch(/^backups cannot be read: .*bucket/im);
+    expect(unreadable.stdout).toContain("source CDC (postgres): ok");
+    s3.destroy();
+  });
+});
+
+describe("cdc-pipeline rpo", () => {
+  it("checks a bucket against the stack's RPO targets: met (exit 0), a kind missing (exit 1)", async () => {
+    const s3 = harnessS3();
+    const bucket = await backupBucket(s3);
+    for (const kind of ["database", "files"]) await putBackup(s3, bucket, `${kind}/x`);
+    const rpo = (...args: string[]) =>
+      ops("rpo", "--stack", "local", "--bucket", bucket, "--s3-endpoint", harness.env.CDC_S3_ENDPOINT, ...args);
+    const missing = rpo();
+    expect(missing.status, missing.stderr).toBe(1);
+    expect(missing.stdout).toMatch(/│ config\s+│ -\s+│ -\s+│ 24\s+│ -\s+│ no backup under config\/\s+│/);
+    expect(missing.stdout).toContain("RPO targets missed or not guaranteed.");
+
+    await putBackup(s3, bucket, "config/x");
+    const met = rpo("--json");
+    expect(met.status, met.stderr).toBe(0);
+    expect((JSON.parse(met.stdout) as RpoReport).backups.map((b) => [b.kind, b.newest?.key])).toEqual([
+      ["database", "database/x"],
+      ["files", "files/x"],
+      ["config", "config/x"],
+    ]);
+    s3.destroy();
+  });
+
+  it("is an error (exit 2) when the stack has no bucket and none is named", () => {
+    const run = ops("rpo", "--stack", "local");
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("stack local has no backupBucket output (components.backups is off): pass --bucket");
   });
 });
 
