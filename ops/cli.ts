@@ -9,7 +9,7 @@ import { commandRestore, describeSwitch, switchSite } from "./drill";
 import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileReport } from "./reconcile";
 import { formatReconcile, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
 import { checkRpo, formatRpo, RPO_EXIT, s3Client, type RpoCheckOptions } from "./rpo";
-import { openStack, type StackSite } from "./stacks";
+import { openStack, PASSWORD_ENV, withConnectionFlags, type ConnectionFlags, type StackSite } from "./stacks";
 import { collectStatus, formatStatus, STATUS_EXIT } from "./status";
 import { DEFAULT_RPO_HOURS } from "../config";
 
@@ -90,7 +90,7 @@ program
     "Compare the stack's source and target tables: row counts and checksums computed inside each database " +
       "over primary-key segments, narrowed down to the missing, extra and changed rows. Exit 0 match, 1 mismatch, 2 error.",
   )
-  .requiredOption("-s, --stack <name>", "the stack whose source and target to compare (its configuration)")
+  .requiredOption("-s, --stack <name>", "the stack whose tables to compare, and by default its source and target")
   .addOption(new Option("--format <format>", "output format").choices(REPORT_FORMATS).default("table"))
   .option("--tables <list>", "only these tables (schema.name, comma-separated)", (v) =>
     v.split(",").map((t) => t.trim()),
@@ -101,17 +101,35 @@ program
     seconds("--settle"),
     0,
   )
+  .option(
+    "--source-url <url>",
+    `compare this source instead of the stack's: postgres:// or sqlserver://user@host:port/database (password: $${PASSWORD_ENV.source})`,
+  )
+  .option(
+    "--target-url <url>",
+    `compare this target instead of the stack's: postgres://user@host:port/database[?schema=s] (password: $${PASSWORD_ENV.target})`,
+  )
   .addOption(cwdOption())
-  .action(async (options: { stack: string; format: ReportFormat; tables?: string[]; settle: number; cwd: string }) => {
-    const site = await openStack(project(options.cwd), options.stack);
-    const report = await reconcileSite(site, {
-      tables: options.tables,
-      settleMs: options.settle * 1000,
-      onProgress: progress(options.tables?.length ?? site.settings.tables.length),
-    });
-    console.log(formatReconcile(report, options.format));
-    process.exitCode = RECONCILE_EXIT[report.status];
-  });
+  .action(
+    async (
+      options: ConnectionFlags & {
+        stack: string;
+        format: ReportFormat;
+        tables?: string[];
+        settle: number;
+        cwd: string;
+      },
+    ) => {
+      const site = withConnectionFlags(await openStack(project(options.cwd), options.stack), options);
+      const report = await reconcileSite(site, {
+        tables: options.tables,
+        settleMs: options.settle * 1000,
+        onProgress: progress(options.tables?.length ?? site.settings.tables.length),
+      });
+      console.log(formatReconcile(report, options.format));
+      process.exitCode = RECONCILE_EXIT[report.status];
+    },
+  );
 
 program
   .command("drill")

@@ -70,3 +70,67 @@ export const sqlServerSource = (site: StackSite): SqlServerConnection => ({
   encrypt: true,
   trustServerCertificate: site.settings.components.containers,
 });
+
+/** Connection settings given on the command line instead of the stack's (a restored copy, a replica). */
+export interface ConnectionFlags {
+  /** postgres://user@host:port/database or sqlserver://user@host:port/database. */
+  readonly sourceUrl?: string;
+  /** postgres://user@host:port/database[?schema=name]. */
+  readonly targetUrl?: string;
+}
+
+/** Where each side's password comes from when its URL is given: never the URL (ps, shell history). */
+export const PASSWORD_ENV = { source: "CDC_SOURCE_PASSWORD", target: "CDC_TARGET_PASSWORD" } as const;
+
+const ENGINES: Record<string, { engine: "postgres" | "sqlserver"; port: number }> = {
+  "postgres:": { engine: "postgres", port: 5432 },
+  "postgresql:": { engine: "postgres", port: 5432 },
+  "sqlserver:": { engine: "sqlserver", port: 1433 },
+};
+
+function parseConnectionUrl(side: "source" | "target", text: string) {
+  const flag = `--${side}-url`;
+  const example = `${side === "source" ? "postgres:// or sqlserver://" : "postgres://"}user@host:port/database`;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`${flag}: not a URL; expected ${example}`);
+  }
+  const kind = ENGINES[url.protocol];
+  if (!kind || (side === "target" && kind.engine !== "postgres")) throw new Error(`${flag}: expected ${example}`);
+  if (url.password) {
+    throw new Error(`${flag}: must not carry a password (ps and shell history show it); set ${PASSWORD_ENV[side]}`);
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ""));
+  if (!url.username || !url.hostname || !database)
+    throw new Error(`${flag}: needs a user, a host and a database; expected ${example}`);
+  return {
+    engine: kind.engine,
+    host: url.hostname,
+    port: url.port ? Number(url.port) : kind.port,
+    database,
+    user: decodeURIComponent(url.username),
+    schema: url.searchParams.get("schema") ?? undefined,
+  };
+}
+
+/** The site with its source and/or target replaced by the flags' (passwords from PASSWORD_ENV, else the stack's). */
+export function withConnectionFlags(
+  site: StackSite,
+  flags: ConnectionFlags,
+  env: Record<string, string | undefined> = process.env,
+): StackSite {
+  let { settings, sourcePassword, targetPassword } = site;
+  if (flags.sourceUrl) {
+    const { schema: _ignored, ...source } = parseConnectionUrl("source", flags.sourceUrl);
+    settings = { ...settings, source };
+    sourcePassword = env[PASSWORD_ENV.source] ?? sourcePassword;
+  }
+  if (flags.targetUrl) {
+    const { engine: _postgres, schema, ...target } = parseConnectionUrl("target", flags.targetUrl);
+    settings = { ...settings, target: { ...target, schema: schema ?? settings.target.schema } };
+    targetPassword = env[PASSWORD_ENV.target] ?? targetPassword;
+  }
+  return { ...site, settings, sourcePassword, targetPassword };
+}

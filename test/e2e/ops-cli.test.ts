@@ -11,7 +11,7 @@ import type { RpoReport } from "../../ops/rpo";
 import type { StatusReport } from "../../ops/status";
 import { cluster, eventually, query } from "../connectors";
 import { backupBucket, harnessS3, putBackup } from "../fixtures/backup-bucket";
-import { harness, HARNESS_RESTORE, PROJECT_DIR } from "../harness";
+import { CLOSED_PORT, harness, HARNESS_RESTORE, PROJECT_DIR } from "../harness";
 import { PrivateBackend } from "./cli";
 
 const backend = new PrivateBackend();
@@ -56,6 +56,16 @@ describe("cdc-pipeline reconcile", () => {
     const report = JSON.parse(json.stdout) as { status: string; tables: { table: string; missing: string[] }[] };
     expect(report.status).toBe("mismatch");
     expect(report.tables.find((t) => t.table === "inventory.customers")?.missing).toEqual([String(id)]);
+    // Against a target named on the command line instead, the source database itself: it has the row.
+    const { user, host, port, database } = harness.source;
+    const self = ops(
+      "reconcile",
+      "--stack",
+      "local",
+      "--target-url",
+      `postgres://${user}@${host}:${port}/${database}?schema=inventory`,
+    );
+    expect(self.status, self.stdout + self.stderr).toBe(0);
     // Put it back the way a user would: the source's row again, through the pipeline.
     await query("source", "UPDATE inventory.customers SET email = 'o2@x' WHERE id = $1", [id]);
     await eventually(arrived, (rows) => rows.length === 1);
@@ -67,6 +77,19 @@ describe("cdc-pipeline reconcile", () => {
     expect(unknown.stderr).toContain(
       "--tables: inventory.nope not in the stack's tables (inventory.customers, inventory.orders)",
     );
+    const down = ops(
+      "reconcile",
+      "--stack",
+      "local",
+      "--target-url",
+      `postgres://etl@127.0.0.1:${CLOSED_PORT}/elsewhere`,
+    );
+    expect(down.status).toBe(2);
+    expect(down.stderr).toContain(`PostgreSQL etl@127.0.0.1:${CLOSED_PORT}/elsewhere`);
+    const secret = ops("reconcile", "--stack", "local", "--target-url", "postgres://etl:hunter2@127.0.0.1/elsewhere");
+    expect(secret.status).toBe(2);
+    expect(secret.stderr).toContain("--target-url: must not carry a password");
+    expect(secret.stderr).not.toContain("hunter2");
     const bad = ops("reconcile", "--stack", "local", "--settle", "soon");
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--settle takes a number of seconds >= 0");
