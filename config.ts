@@ -16,11 +16,11 @@ const databaseSchema = z.strictObject({
   user: identifier,
 });
 
-const sourceSchema = databaseSchema.extend({
+export const sourceSchema = databaseSchema.extend({
   engine: z.enum(["sqlserver", "postgres"]),
 });
 
-const targetSchema = databaseSchema.extend({
+export const targetSchema = databaseSchema.extend({
   schema: identifier.default("public"),
 });
 
