@@ -54,8 +54,14 @@ export interface RpoReport {
 export const RPO_EXIT = { ok: 0, missed: 1, error: 2 } as const;
 
 /** An S3 client; `endpoint` for an S3-compatible store (path-style addressing, as such stores expect). */
-export function s3Client(options: { region?: string; endpoint?: string }): S3Client {
-  return new S3Client({ region: options.region, endpoint: options.endpoint, forcePathStyle: !!options.endpoint });
+export function s3Client(options: { region: string; endpoint?: string }): S3Client {
+  return new S3Client({
+    region: options.region,
+    endpoint: options.endpoint,
+    forcePathStyle: !!options.endpoint,
+    // A bucket outside the given region (the replica, a bucket named by --bucket) is still found.
+    followRegionRedirects: true,
+  });
 }
 
 /** The newest object under each kind's prefix (every page of the listing is read). */
@@ -77,8 +83,22 @@ export async function newestBackups(
   return newest;
 }
 
-/** S3's error name for a configuration the bucket does not have. */
-const notConfigured = (err: unknown, ...names: string[]) => names.includes((err as { name?: string }).name ?? "");
+const errorName = (err: unknown) => (err as { name?: string }).name ?? "";
+
+/**
+ * A bucket configuration that is not there: `[]` for S3's "none set" error (the name differs per setting),
+ * or for a store that does not implement the setting at all; other errors are thrown.
+ */
+async function configuration<T>(read: Promise<T[]>, noneSet: string): Promise<{ items: T[]; unsupported: boolean }> {
+  try {
+    return { items: await read, unsupported: false };
+  } catch (err) {
+    if (errorName(err) === noneSet) return { items: [], unsupported: false };
+    if (errorName(err) === "NotImplemented") return { items: [], unsupported: true };
+    throw err;
+  }
+}
+const UNSUPPORTED = "not supported by this store";
 
 export async function bucketChecks(client: S3Client, bucket: string): Promise<BucketCheck[]> {
   const versioning = await client.send(new GetBucketVersioningCommand({ Bucket: bucket }));
@@ -90,36 +110,37 @@ export async function bucketChecks(client: S3Client, bucket: string): Promise<Bu
     },
   ];
 
-  const rules = await client
-    .send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))
-    .then((r) => r.Rules ?? [])
-    .catch((err: unknown) => {
-      if (notConfigured(err, "NoSuchLifecycleConfiguration")) return [];
-      throw err;
-    });
-  const enabledRules = rules.filter((r) => r.Status === "Enabled");
+  const lifecycle = await configuration(
+    client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })).then((r) => r.Rules ?? []),
+    "NoSuchLifecycleConfiguration",
+  );
+  const enabledRules = lifecycle.items.filter((r) => r.Status === "Enabled");
   checks.push({
     setting: "lifecycle",
     ok: enabledRules.length > 0,
-    detail: enabledRules.length > 0 ? `${enabledRules.length} rule(s) enabled` : "no enabled lifecycle rule",
+    detail: lifecycle.unsupported
+      ? UNSUPPORTED
+      : enabledRules.length > 0
+        ? `${enabledRules.length} rule(s) enabled`
+        : "no enabled lifecycle rule",
   });
 
-  const replication = await client
-    .send(new GetBucketReplicationCommand({ Bucket: bucket }))
-    .then((r) => r.ReplicationConfiguration?.Rules ?? [])
-    .catch((err: unknown) => {
-      if (notConfigured(err, "ReplicationConfigurationNotFoundError")) return [];
-      throw err;
-    });
-  const enabled = replication.filter((r) => r.Status === "Enabled");
+  const replication = await configuration(
+    client
+      .send(new GetBucketReplicationCommand({ Bucket: bucket }))
+      .then((r) => r.ReplicationConfiguration?.Rules ?? []),
+    "ReplicationConfigurationNotFoundError",
+  );
+  const enabled = replication.items.filter((r) => r.Status === "Enabled");
   const timed = enabled.filter(
     (r) => r.Destination?.ReplicationTime?.Status === "Enabled" && r.Destination.Metrics?.Status === "Enabled",
   );
   checks.push({
     setting: "replication",
     ok: timed.length > 0,
-    detail:
-      enabled.length === 0
+    detail: replication.unsupported
+      ? UNSUPPORTED
+      : enabled.length === 0
         ? "no enabled replication rule"
         : timed.length === 0
           ? "replication without Replication Time Control and metrics"
@@ -130,7 +151,15 @@ export async function bucketChecks(client: S3Client, bucket: string): Promise<Bu
 
 /** The newest object's replication status, where the store reports one. */
 async function replicationStatus(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
-  return (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ReplicationStatus;
+  try {
+    return (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ReplicationStatus;
+  } catch (err) {
+    // Expired between the listing and now: its age was measured all the same.
+    if (errorName(err) === "NotFound") return undefined;
+    // A HEAD's error has no body: S3 says only its status (403: s3:GetObject is not granted).
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    throw new Error(`HEAD s3://${bucket}/${key}: ${errorName(err) || "error"} (HTTP ${status ?? "no answer"})`);
+  }
 }
 
 /** What makes a backup miss its RPO: none at all, too old, or not (yet) in the DR region. */

@@ -13,5 +13,7 @@ if ! command -v pulumi >/dev/null || [ "$(command -v pulumi)" != "$PULUMI_ROOT/b
   say "The Pulumi CLI is not installed yet: run scripts/services.sh install"
   exit 1
 fi
+# The harness's S3 server (moto) takes any credentials; the AWS SDK wants some (rpo, status --s3-endpoint).
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-harness} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-harness}
 cd "$project_dir"
 exec "$@"

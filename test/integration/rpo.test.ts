@@ -2,7 +2,7 @@
 // object found across pages and by time, not by name; a bucket without versioning, lifecycle or
 // replication with RTC; a bucket that cannot be read.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkRpo, formatRpo, s3Client, type RpoHours } from "../../ops/rpo";
+import { checkRpo, formatRpo, type RpoHours } from "../../ops/rpo";
 import { backupBucket, harnessS3, putBackup } from "../fixtures/backup-bucket";
 import { CLOSED_PORT } from "../harness";
 
@@ -61,7 +61,7 @@ describe("rpo finds the newest backup", () => {
     }
     await putBackup(client, bucket, "database/b.sql.gz");
     await sleep(1100);
-    // Written later, sorting earlier: the name does not decide.
+    // Written later, sorting earlier: the name does not decide (files/ shows the second page is read).
     await putBackup(client, bucket, "database/a.sql.gz");
     await putBackup(client, bucket, "files/c-newest.tar.gz");
 
@@ -113,8 +113,11 @@ describe("rpo on a bucket it cannot read", () => {
   });
 
   it("throws for an S3 endpoint that does not answer", async () => {
-    const down = s3Client({ region: "us-east-1", endpoint: `http://127.0.0.1:${CLOSED_PORT}` });
-    await expect(checkRpo({ client: down, bucket: "any", rpoHours: day })).rejects.toThrow();
-    down.destroy();
+    const down = harnessS3(`http://127.0.0.1:${CLOSED_PORT}`);
+    try {
+      await expect(checkRpo({ client: down, bucket: "any", rpoHours: day })).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      down.destroy();
+    }
   });
 });
