@@ -9,7 +9,8 @@ import { commandRestore, describeSwitch, switchSite } from "./drill";
 import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileReport } from "./reconcile";
 import { formatReconcile, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
 import { checkRpo, formatRpo, RPO_EXIT, s3Client, type RpoCheckOptions } from "./rpo";
-import { openStack, PASSWORD_ENV, withConnectionFlags, type ConnectionFlags, type StackSite } from "./stacks";
+import { applyConnections, parseConnectionFlags, PASSWORD_ENV, type ConnectionFlags } from "./connection-flags";
+import { openStack, type StackSite } from "./stacks";
 import { collectStatus, formatStatus, STATUS_EXIT } from "./status";
 import { DEFAULT_RPO_HOURS } from "../config";
 
@@ -46,8 +47,8 @@ async function backupCheck(site: StackSite, options: BackupOptions): Promise<Rpo
   const bucket = options.bucket ?? ((await site.stack.outputs()).backupBucket?.value as string | undefined);
   if (!bucket) return undefined;
   const aws = site.settings.aws;
-  // An S3-compatible store takes any region; AWS needs the bucket's own.
-  const region = aws?.primaryRegion ?? (options.s3Endpoint ? "us-east-1" : undefined);
+  // Any region will do for an S3-compatible store; on AWS the client follows S3's redirect to the bucket's.
+  const region = aws?.primaryRegion ?? process.env.AWS_REGION ?? "us-east-1";
   return {
     client: s3Client({ region, endpoint: options.s3Endpoint }),
     bucket,
@@ -103,11 +104,11 @@ program
   )
   .option(
     "--source-url <url>",
-    `compare this source instead of the stack's: postgres:// or sqlserver://user@host:port/database (password: $${PASSWORD_ENV.source})`,
+    `compare this source instead of the stack's: postgres:// or sqlserver://user@host:port/database (password: $${PASSWORD_ENV.source}; the stack's only for its own source)`,
   )
   .option(
     "--target-url <url>",
-    `compare this target instead of the stack's: postgres://user@host:port/database[?schema=s] (password: $${PASSWORD_ENV.target})`,
+    `compare this target instead of the stack's: postgres://user@host:port/database[?schema=s] (password: $${PASSWORD_ENV.target}; the stack's only for its own target)`,
   )
   .addOption(cwdOption())
   .action(
@@ -120,7 +121,8 @@ program
         cwd: string;
       },
     ) => {
-      const site = withConnectionFlags(await openStack(project(options.cwd), options.stack), options);
+      const overrides = parseConnectionFlags(options);
+      const site = applyConnections(await openStack(project(options.cwd), options.stack), overrides);
       const report = await reconcileSite(site, {
         tables: options.tables,
         settleMs: options.settle * 1000,
@@ -225,7 +227,7 @@ backupOptions(
   .addOption(cwdOption())
   .action(async (options: BackupOptions & { stack: string; json?: boolean; cwd: string }) => {
     const site = await openStack(project(options.cwd), options.stack);
-    const report = await collectStatus(site, { backups: await backupCheck(site, options) });
+    const report = await collectStatus(site, { backups: () => backupCheck(site, options) });
     console.log(options.json ? JSON.stringify(report, null, 2) : formatStatus(report));
     process.exitCode = STATUS_EXIT[report.status];
   });

@@ -9,7 +9,7 @@ import { pipelineNames } from "../lib/pipeline-names";
 import { withClient } from "../lib/postgres";
 import { redact } from "../lib/redact";
 import { withSqlServer } from "../lib/sqlserver";
-import { readCdcFacts } from "../providers/postgres-cdc";
+import { readCdcFacts, type PgTable } from "../providers/postgres-cdc";
 import { readSqlServerCdc, type SqlServerCdcFacts } from "../providers/sqlserver-cdc";
 import { targetRowCounts, type RowCounts } from "./row-counts";
 import { checkRpo, type RpoCheckOptions, type RpoReport } from "./rpo";
@@ -40,8 +40,8 @@ export interface StatusReport {
   readonly connectors: Part<ConnectorLine[]>;
   readonly cdc: Part<CdcState>;
   readonly targetRows: Part<RowCounts>;
-  /** Absent when the stack has no backup bucket. */
-  readonly backups?: Part<RpoReport>;
+  /** The RPO check of the backup bucket; value undefined when the stack has none. */
+  readonly backups: Part<RpoReport | undefined>;
 }
 
 export const STATUS_EXIT = { ok: 0, degraded: 1, unreadable: 2 } as const;
@@ -58,29 +58,32 @@ async function part<T>(read: () => Promise<T>, secrets: readonly string[]): Prom
 /** Problems of a PostgreSQL source: the facts the PostgresCdc resource manages, and whether the slot is read. */
 export async function postgresCdcState(
   client: Pick<Client, "query">,
-  tables: readonly string[],
+  tables: readonly PgTable[],
   names: { publication: string; slot: string },
 ): Promise<CdcState> {
-  const facts = await readCdcFacts(client, {
-    ...names,
-    tables: tables.map((t) => ({ schema: t.split(".")[0], name: t.split(".").slice(1).join(".") })),
-    replicationUser: "",
-  });
+  const facts = await readCdcFacts(client, { ...names, tables: [...tables], replicationUser: "" });
+  // Whether a connector reads the slot changes as it runs: read here, not among the resource's facts (a
+  // refresh would report every pause as drift).
   const slot = await client.query<{ active: boolean }>("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [
     names.slot,
   ]);
-  const unpublished = tables.filter((t) => !facts.publishedTables.includes(t));
+  const active = slot.rows[0]?.active === true;
+  const unpublished = tables.map((t) => `${t.schema}.${t.name}`).filter((t) => !facts.publishedTables.includes(t));
   const problems = [
     ...(facts.walLevel === "logical" ? [] : [`wal_level is ${facts.walLevel}, not logical`]),
     ...(facts.publicationExists ? [] : [`publication ${names.publication} is missing`]),
     ...(facts.publicationExists && unpublished.length > 0 ? [`not published: ${unpublished.join(", ")}`] : []),
-    ...(facts.slotExists ? [] : [`replication slot ${names.slot} is missing`]),
+    ...(!facts.slotExists
+      ? [`replication slot ${names.slot} is missing`]
+      : active
+        ? []
+        : [`replication slot ${names.slot} is not being read: the source keeps its WAL`]),
   ];
   return {
     engine: "postgres",
     facts: [
       `publication ${names.publication}: ${facts.publishedTables.join(", ") || "no tables"}`,
-      `slot ${names.slot}: ${!facts.slotExists ? "missing" : slot.rows[0]?.active ? "active" : "inactive (not read)"}`,
+      `slot ${names.slot}: ${!facts.slotExists ? "missing" : active ? "active" : "inactive"}`,
     ],
     problems,
   };
@@ -112,22 +115,23 @@ export function sqlServerCdcState(facts: Omit<SqlServerCdcFacts, "warnings">, ta
   };
 }
 
+/** Running, tasks included: a connector without tasks (none assigned, or none configured) moves nothing. */
 const running = (c: ConnectorLine) =>
-  c.status?.state === "RUNNING" && c.status.tasks.every((t) => t.state === "RUNNING");
+  c.status?.state === "RUNNING" && c.status.tasks.length > 0 && c.status.tasks.every((t) => t.state === "RUNNING");
 
 export function statusOf(report: Omit<StatusReport, "status">): StatusReport["status"] {
-  const parts = [report.connectors, report.cdc, report.targetRows, ...(report.backups ? [report.backups] : [])];
+  const parts = [report.connectors, report.cdc, report.targetRows, report.backups];
   if (parts.some((p) => p.error !== undefined)) return "unreadable";
   const healthy =
     report.connectors.value!.every(running) &&
     report.cdc.value!.problems.length === 0 &&
-    (report.backups?.value?.status ?? "ok") === "ok";
+    (report.backups.value?.status ?? "ok") === "ok";
   return healthy ? "ok" : "degraded";
 }
 
 export interface StatusOptions {
-  /** The backup bucket to read, with its client and RPO targets; no backups part without it. */
-  readonly backups?: RpoCheckOptions;
+  /** Finds the backup bucket, its client and RPO targets (undefined: the stack has none). Default: none. */
+  readonly backups?: () => Promise<RpoCheckOptions | undefined>;
 }
 
 export async function collectStatus(site: StackSite, options: StatusOptions = {}): Promise<StatusReport> {
@@ -151,16 +155,19 @@ export async function collectStatus(site: StackSite, options: StatusOptions = {}
     part(
       () =>
         settings.source.engine === "postgres"
-          ? withClient(sourceConnection(site), (client) => postgresCdcState(client, tables, names))
+          ? withClient(sourceConnection(site), (client) => postgresCdcState(client, settings.tables, names))
           : withSqlServer(sqlServerSource(site), async (client) =>
               sqlServerCdcState(await readSqlServerCdc(client, ""), tables),
             ),
       secrets,
     ),
     part(() => targetRowCounts(site), secrets),
-    options.backups ? part(() => checkRpo(options.backups!), secrets) : undefined,
+    part(async () => {
+      const check = await options.backups?.();
+      return check ? checkRpo(check) : undefined;
+    }, secrets),
   ]);
-  const report = { stack: site.stack.name, connectors, cdc, targetRows, ...(backups ? { backups } : {}) };
+  const report = { stack: site.stack.name, connectors, cdc, targetRows, backups };
   return { ...report, status: statusOf(report) };
 }
 
@@ -198,8 +205,9 @@ export function formatStatus(report: StatusReport): string {
     lines.push(`target rows: ${counts.join(", ")}`);
   }
 
-  if (!report.backups) lines.push("backups: no backup bucket (components.backups is off; --bucket names one)");
-  else if (report.backups.error !== undefined) lines.push(`backups ${unreadable(report.backups.error)}`);
+  if (report.backups.error !== undefined) lines.push(`backups ${unreadable(report.backups.error)}`);
+  else if (!report.backups.value)
+    lines.push("backups: no backup bucket (components.backups is off; --bucket names one)");
   else {
     const rpo = report.backups.value;
     const ages = rpo.backups.map(

@@ -15,7 +15,17 @@ import { CLOSED_PORT, harness, HARNESS_RESTORE, PROJECT_DIR } from "../harness";
 import { PrivateBackend } from "./cli";
 
 const backend = new PrivateBackend();
+const s3 = harnessS3();
 const ops = (...args: string[]) => backend.script("harness-env.sh", "npm", "run", "-s", "ops", "--", ...args);
+/** Runs `work` with the harness's password as CDC_TARGET_PASSWORD (the commands inherit this environment). */
+function withTargetPassword<T>(work: () => T): T {
+  process.env.CDC_TARGET_PASSWORD = harness.pgPassword;
+  try {
+    return work();
+  } finally {
+    delete process.env.CDC_TARGET_PASSWORD;
+  }
+}
 
 // The drill records its rebuild tokens in the stacks' config files: put them back afterwards.
 const configFiles = ["Pulumi.local.yaml", "Pulumi.local-dr.yaml"].map((f) => path.join(PROJECT_DIR, f));
@@ -31,6 +41,7 @@ beforeAll(async () => {
   await eventually(arrived, (rows) => rows.length === 1);
 });
 afterAll(() => {
+  s3.destroy();
   backend.dispose(["local-dr", "local"]);
   configFiles.forEach((f, i) => writeFileSync(f, saved[i]));
 });
@@ -56,15 +67,16 @@ describe("cdc-pipeline reconcile", () => {
     const report = JSON.parse(json.stdout) as { status: string; tables: { table: string; missing: string[] }[] };
     expect(report.status).toBe("mismatch");
     expect(report.tables.find((t) => t.table === "inventory.customers")?.missing).toEqual([String(id)]);
-    // Against a target named on the command line instead, the source database itself: it has the row.
+    // Against a target named on the command line instead, the source database itself: it has the row. The
+    // stack's target password is not sent to another server: the URL's comes from CDC_TARGET_PASSWORD.
     const { user, host, port, database } = harness.source;
-    const self = ops(
-      "reconcile",
-      "--stack",
-      "local",
-      "--target-url",
-      `postgres://${user}@${host}:${port}/${database}?schema=inventory`,
+    const sourceAsTarget = ["--target-url", `postgres://${user}@${host}:${port}/${database}?schema=inventory`];
+    const withoutPassword = ops("reconcile", "--stack", "local", ...sourceAsTarget);
+    expect(withoutPassword.status).toBe(2);
+    expect(withoutPassword.stderr).toContain(
+      "--target-url names another database than the stack's target: set CDC_TARGET_PASSWORD",
     );
+    const self = withTargetPassword(() => ops("reconcile", "--stack", "local", ...sourceAsTarget));
     expect(self.status, self.stdout + self.stderr).toBe(0);
     // Put it back the way a user would: the source's row again, through the pipeline.
     await query("source", "UPDATE inventory.customers SET email = 'o2@x' WHERE id = $1", [id]);
@@ -77,12 +89,8 @@ describe("cdc-pipeline reconcile", () => {
     expect(unknown.stderr).toContain(
       "--tables: inventory.nope not in the stack's tables (inventory.customers, inventory.orders)",
     );
-    const down = ops(
-      "reconcile",
-      "--stack",
-      "local",
-      "--target-url",
-      `postgres://etl@127.0.0.1:${CLOSED_PORT}/elsewhere`,
+    const down = withTargetPassword(() =>
+      ops("reconcile", "--stack", "local", "--target-url", `postgres://etl@127.0.0.1:${CLOSED_PORT}/elsewhere`),
     );
     expect(down.status).toBe(2);
     expect(down.stderr).toContain(`PostgreSQL etl@127.0.0.1:${CLOSED_PORT}/elsewhere`);
@@ -131,7 +139,6 @@ describe("cdc-pipeline status", () => {
   });
 
   it("shows the backups of a bucket, and a bucket it cannot read as unreadable (exit 2) beside the rest", async () => {
-    const s3 = harnessS3();
     const bucket = await backupBucket(s3);
     for (const kind of ["database", "files", "config"]) await putBackup(s3, bucket, `${kind}/x`);
     const endpoint = ["--s3-endpoint", harness.env.CDC_S3_ENDPOINT];
@@ -144,13 +151,11 @@ describe("cdc-pipeline status", () => {
     expect(unreadable.stdout.split("\n")[0]).toBe("stack local: unreadable");
     expect(unreadable.stdout).toMatch(/^backups cannot be read: .*bucket/im);
     expect(unreadable.stdout).toContain("source CDC (postgres): ok");
-    s3.destroy();
   });
 });
 
 describe("cdc-pipeline rpo", () => {
   it("checks a bucket against the stack's RPO targets: met (exit 0), a kind missing (exit 1)", async () => {
-    const s3 = harnessS3();
     const bucket = await backupBucket(s3);
     for (const kind of ["database", "files"]) await putBackup(s3, bucket, `${kind}/x`);
     const rpo = (...args: string[]) =>
@@ -168,7 +173,6 @@ describe("cdc-pipeline rpo", () => {
       ["files", "files/x"],
       ["config", "config/x"],
     ]);
-    s3.destroy();
   });
 
   it("is an error (exit 2) when the stack has no bucket and none is named", () => {

@@ -47,6 +47,7 @@ const healthy: Omit<StatusReport, "status"> = {
   },
   cdc: { value: { engine: "postgres", facts: ["publication p: dbo.t", "slot s: active"], problems: [] } },
   targetRows: { value: { "dbo.t": 12 } },
+  backups: { value: undefined },
 };
 const rpo = (status: RpoReport["status"]): RpoReport => ({
   bucket: "backups",
@@ -61,10 +62,11 @@ describe("statusOf", () => {
     expect(statusOf(healthy)).toBe("ok");
     expect(statusOf({ ...healthy, backups: { value: rpo("ok") } })).toBe("ok");
   });
-  it("is degraded by a paused or missing connector, a failed task, a CDC problem, a missed RPO", () => {
+  it("is degraded by a paused or missing connector, a failed task or none, a CDC problem, a missed RPO", () => {
     const paused = { ...running, state: "PAUSED" as const };
     const failedTask = { ...running, tasks: [{ id: 0, state: "FAILED" as const, workerId: "w" }] };
-    for (const status of [paused, failedTask, undefined]) {
+    const noTasks = { ...running, tasks: [] };
+    for (const status of [paused, failedTask, noTasks, undefined]) {
       expect(statusOf({ ...healthy, connectors: { value: [{ name: "dev-sink", status }] } })).toBe("degraded");
     }
     const cdc = { value: { engine: "postgres" as const, facts: [], problems: ["replication slot s is missing"] } };
