@@ -18,6 +18,8 @@ const databaseSchema = z.strictObject({
 
 export const sourceSchema = databaseSchema.extend({
   engine: z.enum(["sqlserver", "postgres"]),
+  /** A least-privilege login the pipeline creates for the source connector (password: connectorPassword). */
+  connectorUser: identifier.optional(),
 });
 
 export const targetSchema = databaseSchema.extend({
@@ -121,19 +123,30 @@ const stackSchema = z
     }
   });
 
-/** Keys that must be set with `pulumi config set --secret`; grafanaPassword only with containers. */
-export const SECRET_KEYS = ["sourcePassword", "targetPassword", "grafanaPassword"] as const;
+/**
+ * Keys that must be set with `pulumi config set --secret`: grafanaPassword only with containers,
+ * connectorPassword only with source.connectorUser.
+ */
+export const SECRET_KEYS = ["sourcePassword", "targetPassword", "grafanaPassword", "connectorPassword"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
-const requiredSecrets = (raw: Record<string, unknown>): SecretKey[] =>
-  (raw.components as { containers?: unknown } | undefined)?.containers === true
-    ? [...SECRET_KEYS]
-    : ["sourcePassword", "targetPassword"];
+const requiredSecrets = (raw: Record<string, unknown>): SecretKey[] => [
+  "sourcePassword",
+  "targetPassword",
+  ...((raw.components as { containers?: unknown } | undefined)?.containers === true
+    ? ["grafanaPassword" as const]
+    : []),
+  ...((raw.source as { connectorUser?: unknown } | undefined)?.connectorUser !== undefined
+    ? ["connectorPassword" as const]
+    : []),
+];
 
 export type StackSettings = z.infer<typeof stackSchema>;
 export type StackConfig = StackSettings & {
   readonly secrets: Record<"sourcePassword" | "targetPassword", pulumi.Output<string>> & {
     /** Present whenever components.containers is on (validated). */
     readonly grafanaPassword?: pulumi.Output<string>;
+    /** Present whenever source.connectorUser is set (validated). */
+    readonly connectorPassword?: pulumi.Output<string>;
   };
 };
 

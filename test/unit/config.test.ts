@@ -106,6 +106,17 @@ describe("parseStackSettings", () => {
     expect(parseStackSettings(withContainers, "dev", ALL_SECRETS).components.containers).toBe(true);
   });
 
+  it("asks for the connector's password when a connector login is declared", () => {
+    const withLogin = { ...valid, source: { ...valid.source, connectorUser: "cdc_connector" } };
+    expect(problemsOf(withLogin, new Set(["sourcePassword", "targetPassword"]))).toEqual([
+      "cdc-pipeline:connectorPassword is missing: a secret password (fix: pulumi config set --stack dev --secret connectorPassword)",
+    ]);
+    expect(parseStackSettings(withLogin, "dev", ALL_SECRETS).source.connectorUser).toBe("cdc_connector");
+    expect(problemsOf({ ...valid, source: { ...valid.source, connectorUser: "" } })).toEqual([
+      expect.stringMatching(/^cdc-pipeline:source\.connectorUser /),
+    ]);
+  });
+
   it("names a problem inside a table with the path syntax of pulumi config set --path", () => {
     const tables = [
       { ...valid.tables[0], columns: [{ name: "id", type: "int); DROP TABLE x" }], primaryKey: ["nope"] },
