@@ -55,6 +55,9 @@ const pipeline = new CdcPipeline(
     snapshotMode: config.pipeline.snapshotMode,
     replicationFactor: config.pipeline.replicationFactor,
     rebuild: config.pipeline.rebuild,
+    connectorLogin: config.source.connectorUser
+      ? { user: config.source.connectorUser, password: config.secrets.connectorPassword! }
+      : undefined,
   },
   { dependsOn: [preflight] },
 );

@@ -61,6 +61,12 @@ export interface CdcPipelineArgs {
   readonly rebuild?: string;
   /** Accept the SQL Server's self-signed certificate (containers). Default: false. */
   readonly trustServerCertificate?: boolean;
+  /**
+   * A least-privilege login the CDC resource creates for the source connector, which then connects as it
+   * (PostgreSQL: LOGIN REPLICATION with SELECT on the tables; SQL Server: a login and database user with
+   * SELECT and the gating roles). Default: none; the connector connects as the source's user.
+   */
+  readonly connectorLogin?: { readonly user: string; readonly password: pulumi.Input<string> };
 }
 
 export class CdcPipeline extends pulumi.ComponentResource {
@@ -83,7 +89,14 @@ export class CdcPipeline extends pulumi.ComponentResource {
     if (args.sourceEngine === "postgres") {
       this.cdc = new PostgresCdc(
         `${name}-cdc`,
-        { ...source, publication, slot, tables: args.tables.map(({ schema, name }) => ({ schema, name })) },
+        {
+          ...source,
+          publication,
+          slot,
+          tables: args.tables.map(({ schema, name }) => ({ schema, name })),
+          replicationUser: args.connectorLogin?.user,
+          replicationPassword: args.connectorLogin?.password,
+        },
         { parent: this },
       );
     } else {
@@ -93,6 +106,8 @@ export class CdcPipeline extends pulumi.ComponentResource {
           ...source,
           trustServerCertificate: args.trustServerCertificate,
           tables: args.tables.map(({ schema, name }) => ({ schema, name })),
+          connectorLogin: args.connectorLogin?.user,
+          connectorPassword: args.connectorLogin?.password,
         },
         { parent: this },
       );
@@ -108,7 +123,9 @@ export class CdcPipeline extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const common = { host: source.host, port: source.port, database: source.database, user: source.user };
+    // The connector reads as the least-privilege login when there is one.
+    const reader = args.connectorLogin ?? source;
+    const common = { host: source.host, port: source.port, database: source.database, user: reader.user };
     const sourceConfig =
       args.sourceEngine === "postgres"
         ? postgresSourceConfig({
@@ -135,7 +152,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
         cluster: args.connect,
         name: names.sourceConnector,
         config: sourceConfig,
-        sensitiveConfig: { "database.password": source.password },
+        sensitiveConfig: { "database.password": reader.password },
         // Deleting the pipeline removes the slot or change tables its offsets point into: a connector
         // created again must start over with a snapshot, not resume from a position that is gone.
         offsetsPolicy: "reset",

@@ -8,6 +8,9 @@ beforeAll(async () => {
   ({ CdcPipeline } = await import("../../components/cdc-pipeline"));
 });
 
+/** A secret input as the engine receives it: Pulumi's secret signature around the value. */
+const secret = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
+
 const db = { host: "db", port: 1433, database: "inventory", user: "cdc", password: "pw" };
 const tables = [
   { schema: "dbo", name: "customers", columns: [{ name: "id", type: "integer" }], primaryKey: ["id"] },
@@ -18,6 +21,7 @@ async function build(
   name: string,
   sourceEngine: "sqlserver" | "postgres",
   rebuild?: string,
+  connectorLogin?: { user: string; password: string },
 ): Promise<Map<string, Registered>> {
   const before = registered.length;
   const p = new CdcPipeline(name, {
@@ -30,6 +34,7 @@ async function build(
     topicPrefix: "Inventory-DR",
     replicationFactor: 1,
     rebuild,
+    connectorLogin,
   });
   await Promise.all([p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector].map((r) => valueOf(r.urn)));
   return new Map(registered.slice(before).map((r) => [r.name, r]));
@@ -91,5 +96,29 @@ describe("CdcPipeline", () => {
       "slot.name": "inventory_dr_slot",
       "plugin.name": "pgoutput",
     });
+  });
+
+  it("without a connector login, the source connector reads as the source's user", async () => {
+    const r = await build("admin", "postgres");
+    expect(r.get("admin-source")?.inputs.config).toMatchObject({ "database.user": "cdc" });
+    expect(r.get("admin-source")?.inputs.sensitiveConfig).toEqual(secret({ "database.password": "pw" }));
+    expect(r.get("admin-cdc")?.inputs.replicationUser).toBeUndefined();
+  });
+
+  it("with a connector login, the CDC resource creates it and the source connector reads as it", async () => {
+    const login = { user: "cdc_connector", password: "connector-pw" };
+    const pg = await build("pglogin", "postgres", undefined, login);
+    expect(pg.get("pglogin-cdc")?.inputs).toMatchObject({ user: "cdc", replicationUser: "cdc_connector" });
+    expect(pg.get("pglogin-cdc")?.inputs.replicationPassword).toEqual(secret("connector-pw"));
+    expect(pg.get("pglogin-source")?.inputs.config).toMatchObject({ "database.user": "cdc_connector" });
+    expect(pg.get("pglogin-source")?.inputs.sensitiveConfig).toEqual(secret({ "database.password": "connector-pw" }));
+
+    const mssql = await build("mslogin", "sqlserver", undefined, login);
+    expect(mssql.get("mslogin-cdc")?.inputs).toMatchObject({ user: "cdc", connectorLogin: "cdc_connector" });
+    expect(mssql.get("mslogin-cdc")?.inputs.connectorPassword).toEqual(secret("connector-pw"));
+    expect(mssql.get("mslogin-source")?.inputs.config).toMatchObject({ "database.user": "cdc_connector" });
+    expect(mssql.get("mslogin-source")?.inputs.sensitiveConfig).toEqual(
+      secret({ "database.password": "connector-pw" }),
+    );
   });
 });
