@@ -32,6 +32,20 @@ const cwdOption = () => new Option("--cwd <dir>", "the Pulumi project directory"
 /** The project as the Automation API sees it: this directory, this process's environment. */
 const project = (cwd: string) => ({ workDir: cwd, envVars: process.env as Record<string, string> });
 
+/** The options of a one-stack report command (drift, rpo, status): --stack, --json and --cwd. */
+interface ReportOptions {
+  stack: string;
+  json?: boolean;
+  cwd: string;
+}
+const reportCommand = (name: string, description: string, stackHelp: string) =>
+  program
+    .command(name)
+    .description(description)
+    .requiredOption("-s, --stack <name>", stackHelp)
+    .option("--json", "print the report as JSON")
+    .addOption(cwdOption());
+
 /** Where the backups are: --bucket, else the stack's `backupBucket` output. */
 interface BackupOptions {
   bucket?: string;
@@ -69,21 +83,17 @@ function progress(total: number): ReconcileOptions["onProgress"] {
   };
 }
 
-program
-  .command("drift")
-  .description(
-    "Fail when live state differs from the program: `pulumi preview --refresh --expect-no-changes`, " +
-      "reported per resource and field. Exit 0 clean, 1 drift, 2 error.",
-  )
-  .requiredOption("-s, --stack <name>", "the stack to check")
-  .option("--json", "print the report as JSON")
-  .addOption(cwdOption())
-  .action(async (options: { stack: string; json?: boolean; cwd: string }) => {
-    const report = await checkDrift({ stack: options.stack, cwd: options.cwd });
-    // Absent values are null in JSON (JSON has no undefined).
-    console.log(options.json ? JSON.stringify(report, (_k, v: unknown) => v ?? null, 2) : formatDrift(report));
-    process.exitCode = DRIFT_EXIT[report.status];
-  });
+reportCommand(
+  "drift",
+  "Fail when live state differs from the program: `pulumi preview --refresh --expect-no-changes`, " +
+    "reported per resource and field. Exit 0 clean, 1 drift, 2 error.",
+  "the stack to check",
+).action(async (options: ReportOptions) => {
+  const report = await checkDrift({ stack: options.stack, cwd: options.cwd });
+  // Absent values are null in JSON (JSON has no undefined).
+  console.log(options.json ? JSON.stringify(report, (_k, v: unknown) => v ?? null, 2) : formatDrift(report));
+  process.exitCode = DRIFT_EXIT[report.status];
+});
 
 program
   .command("reconcile")
@@ -193,44 +203,36 @@ program
   );
 
 backupOptions(
-  program
-    .command("rpo")
-    .description(
-      "Check the newest backup of each kind (database/, files/, config/) against the stack's aws.rpoHours, and " +
-        "the bucket's versioning, lifecycle and replication with RTC. Exit 0 met, 1 missed, 2 error.",
-    )
-    .requiredOption("-s, --stack <name>", "the stack whose backups to check")
-    .option("--json", "print the report as JSON"),
-)
-  .addOption(cwdOption())
-  .action(async (options: BackupOptions & { stack: string; json?: boolean; cwd: string }) => {
-    const site = await openStack(project(options.cwd), options.stack);
-    const check = await backupCheck(site, options);
-    if (!check) {
-      throw new Error(`stack ${options.stack} has no backupBucket output (components.backups is off): pass --bucket`);
-    }
-    const report = await checkRpo(check);
-    console.log(options.json ? JSON.stringify(report, null, 2) : formatRpo(report));
-    process.exitCode = RPO_EXIT[report.status];
-  });
+  reportCommand(
+    "rpo",
+    "Check the newest backup of each kind (database/, files/, config/) against the stack's aws.rpoHours, and " +
+      "the bucket's versioning, lifecycle and replication with RTC. Exit 0 met, 1 missed, 2 error.",
+    "the stack whose backups to check",
+  ),
+).action(async (options: BackupOptions & ReportOptions) => {
+  const site = await openStack(project(options.cwd), options.stack);
+  const check = await backupCheck(site, options);
+  if (!check) {
+    throw new Error(`stack ${options.stack} has no backupBucket output (components.backups is off): pass --bucket`);
+  }
+  const report = await checkRpo(check);
+  console.log(options.json ? JSON.stringify(report, null, 2) : formatRpo(report));
+  process.exitCode = RPO_EXIT[report.status];
+});
 
 backupOptions(
-  program
-    .command("status")
-    .description(
-      "The pipeline on one screen: connectors and tasks, CDC on the source, target row counts, newest backups. " +
-        "Exit 0 all running, 1 something is not running or not in place, 2 a part could not be read.",
-    )
-    .requiredOption("-s, --stack <name>", "the stack to show")
-    .option("--json", "print the report as JSON"),
-)
-  .addOption(cwdOption())
-  .action(async (options: BackupOptions & { stack: string; json?: boolean; cwd: string }) => {
-    const site = await openStack(project(options.cwd), options.stack);
-    const report = await collectStatus(site, { backups: () => backupCheck(site, options) });
-    console.log(options.json ? JSON.stringify(report, null, 2) : formatStatus(report));
-    process.exitCode = STATUS_EXIT[report.status];
-  });
+  reportCommand(
+    "status",
+    "The pipeline on one screen: connectors and tasks, CDC on the source, target row counts, newest backups. " +
+      "Exit 0 all running, 1 something is not running or not in place, 2 a part could not be read.",
+    "the stack to show",
+  ),
+).action(async (options: BackupOptions & ReportOptions) => {
+  const site = await openStack(project(options.cwd), options.stack);
+  const report = await collectStatus(site, { backups: () => backupCheck(site, options) });
+  console.log(options.json ? JSON.stringify(report, null, 2) : formatStatus(report));
+  process.exitCode = STATUS_EXIT[report.status];
+});
 
 program.parseAsync().catch((err: Error) => {
   console.error(`cdc-pipeline: ${err.message}`);
