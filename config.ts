@@ -2,6 +2,12 @@
 // resource is declared. Errors name the key, what is allowed and the `pulumi config set` that fixes it.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import {
+  CONTAINER_BROKERS,
+  CONTAINER_SERVICES,
+  dockerPublicHost,
+  type ContainerService,
+} from "./lib/container-services";
 
 export const PROJECT = "cdc-pipeline";
 
@@ -16,19 +22,34 @@ const databaseSchema = z.strictObject({
   user: identifier,
 });
 
+/** A source database, located (as the operations commands' --source-url gives one). */
 export const sourceSchema = databaseSchema.extend({
   engine: z.enum(["sqlserver", "postgres"]),
   /** A least-privilege login the pipeline creates for the source connector (password: connectorPassword). */
   connectorUser: identifier.optional(),
+  /** SQL Server: encrypt the connection (TLS). Default: true. */
+  encrypt: z.boolean().optional(),
+  /** SQL Server: accept a certificate no trusted CA signed. Default: true with containers, else false. */
+  trustServerCertificate: z.boolean().optional(),
 });
 
 export const targetSchema = databaseSchema.extend({
   schema: identifier.default("public"),
 });
 
+// In a stack, host and port are given only for a server outside the stack (containers off); with containers
+// on they are the containers' addresses, derived below.
+const stackSourceSchema = sourceSchema.partial({ host: true, port: true });
+const stackTargetSchema = targetSchema.partial({ host: true, port: true });
+
 const kafkaConnectSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }),
-  bootstrapServers: z.string().regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, "host:port[,host:port...]"),
+  /** The Connect REST API as the program reaches it (containers off). */
+  url: z.url({ protocol: /^https?$/ }).optional(),
+  /** Kafka as the Connect workers reach it (containers off). */
+  bootstrapServers: z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, "host:port[,host:port...]")
+    .optional(),
   requiredPlugins: z.array(z.string().min(1)).optional(),
 });
 
@@ -53,7 +74,8 @@ const tableSchema = z
 const pipelineSchema = z.strictObject({
   topicPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "letters, digits, '_', '.' or '-'"),
   snapshotMode: z.enum(["initial", "no_data", "when_needed", "always", "initial_only"]).default("initial"),
-  replicationFactor: z.number().int().min(1).max(5).default(3),
+  /** Of the dead-letter topic. Default: the containers' broker count, else the brokers' default.replication.factor. */
+  replicationFactor: z.number().int().min(1).max(5).optional(),
   rebuild: z.string().min(1).optional(),
 });
 
@@ -64,6 +86,8 @@ const componentsSchema = z.strictObject({
 
 const dockerSchema = z.strictObject({
   host: z.string().regex(/^(unix|tcp|ssh):\/\/.+/, "a Docker host URL such as unix:///var/run/docker.sock"),
+  /** Host name of the published ports, from where `pulumi up` runs. Default: the host of docker.host (localhost for unix://). */
+  publicHost: z.string().min(1).optional(),
 });
 
 const days = z.number().int().min(1).max(36500);
@@ -72,7 +96,11 @@ export const DEFAULT_RPO_HOURS = { database: 24, files: 24, config: 24 } as cons
 const awsSchema = z
   .strictObject({
     primaryRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-east-1"),
-    drRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-west-2"),
+    /** Where the backups are replicated to. None: no replica (a DR stack whose other region has failed). */
+    drRegion: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "an AWS region such as us-west-2")
+      .optional(),
     lifecycle: z
       .strictObject({
         infrequentAccessAfterDays: days.optional(),
@@ -96,30 +124,75 @@ const awsSchema = z
     message: "must differ from primaryRegion",
   });
 
-/** The DR stack names the primary stack it takes over from (org/project/stack, or stack on a file backend). */
+/**
+ * The DR stack names the primary stack it takes over from, fully qualified: <org>/cdc-pipeline/<stack> on
+ * Pulumi Cloud, organization/cdc-pipeline/<stack> on a DIY backend (S3, file).
+ */
 const failoverSchema = z.strictObject({
-  primaryStack: z.string().regex(/^[\w.-]+(\/[\w.-]+){0,2}$/, "a stack name such as acme/cdc-pipeline/dev"),
+  primaryStack: z
+    .string()
+    .regex(
+      new RegExp(`^[\\w.-]+/${PROJECT}/[\\w.-]+$`),
+      `<org>/${PROJECT}/<stack>: acme/${PROJECT}/dev on Pulumi Cloud, organization/${PROJECT}/dev on an S3 or file backend`,
+    ),
 });
 
 /** Every structured key of the project namespace (`cdc-pipeline:<key>`). */
 const stackSchema = z
   .strictObject({
     components: componentsSchema.default({ containers: false, backups: false }),
-    kafkaConnect: kafkaConnectSchema,
+    kafkaConnect: kafkaConnectSchema.default({}),
     pipeline: pipelineSchema,
     tables: z.array(tableSchema).min(1),
-    source: sourceSchema,
-    target: targetSchema,
+    source: stackSourceSchema,
+    target: stackTargetSchema,
     docker: dockerSchema.optional(),
     aws: awsSchema.optional(),
     failover: failoverSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
-    if (cfg.components.containers && !cfg.docker) {
-      ctx.addIssue({ code: "custom", path: ["docker"], message: "is required when components.containers is true" });
+    const problem = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    if (cfg.components.containers && !cfg.docker) problem(["docker"], "is required when components.containers is true");
+    if (cfg.components.backups && !cfg.aws) problem(["aws"], "is required when components.backups is true");
+    // Every address is either the containers' (derived) or an external endpoint the stack names: never both,
+    // never neither.
+    const endpoints: [string, string, unknown][] = [
+      ["source", "host", cfg.source.host],
+      ["source", "port", cfg.source.port],
+      ["target", "host", cfg.target.host],
+      ["target", "port", cfg.target.port],
+      ["kafkaConnect", "url", cfg.kafkaConnect.url],
+      ["kafkaConnect", "bootstrapServers", cfg.kafkaConnect.bootstrapServers],
+    ];
+    for (const [part, key, value] of endpoints) {
+      if (cfg.components.containers && value !== undefined) {
+        problem([part, key], "is the containers' address when components.containers is true: remove it");
+      } else if (!cfg.components.containers && value === undefined) {
+        problem([part, key], "is required when components.containers is false (the service is outside the stack)");
+      }
     }
-    if (cfg.components.backups && !cfg.aws) {
-      ctx.addIssue({ code: "custom", path: ["aws"], message: "is required when components.backups is true" });
+    if (cfg.components.containers && cfg.source.engine !== "sqlserver") {
+      problem(
+        ["source", "engine"],
+        'must be "sqlserver" when components.containers is true (the containers run SQL Server)',
+      );
+    }
+    const rf = cfg.pipeline.replicationFactor;
+    if (cfg.components.containers && rf !== undefined && rf > CONTAINER_BROKERS) {
+      problem(
+        ["pipeline", "replicationFactor"],
+        `must be at most ${CONTAINER_BROKERS}: the containers run ${CONTAINER_BROKERS} Kafka broker(s); remove it to derive it`,
+      );
+    }
+    if (cfg.source.engine === "postgres") {
+      for (const key of ["encrypt", "trustServerCertificate"] as const) {
+        if (cfg.source[key] !== undefined) problem(["source", key], "applies only to a SQL Server source: remove it");
+      }
+    } else if (cfg.source.encrypt === false && cfg.source.trustServerCertificate === true) {
+      problem(
+        ["source", "trustServerCertificate"],
+        "contradicts source.encrypt false (no TLS, so no certificate to trust): remove one of them",
+      );
     }
   });
 
@@ -140,7 +213,76 @@ const requiredSecrets = (raw: Record<string, unknown>): SecretKey[] => [
     : []),
 ];
 
-export type StackSettings = z.infer<typeof stackSchema>;
+type ParsedStack = z.infer<typeof stackSchema>;
+
+/** A server's address as one client reaches it. */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The validated configuration, every address and default settled. */
+export type StackSettings = Omit<ParsedStack, "source" | "target" | "kafkaConnect" | "pipeline"> & {
+  /** The source as the program and the operations commands reach it, with its TLS settled (SQL Server). */
+  readonly source: z.infer<typeof sourceSchema> & {
+    /** SQL Server: TLS on (false for a PostgreSQL source, whose connections this project makes plain). */
+    readonly encrypt: boolean;
+    /** SQL Server: accept a certificate no trusted CA signed (false for PostgreSQL). */
+    readonly trustServerCertificate: boolean;
+  };
+  /** The target as the program and the operations commands reach it. */
+  readonly target: z.infer<typeof targetSchema>;
+  /** Connect's REST API and Kafka as the program reaches them. */
+  readonly kafkaConnect: ParsedStack["kafkaConnect"] & { readonly url: string; readonly bootstrapServers: string };
+  readonly pipeline: ParsedStack["pipeline"] & {
+    /** Of the dead-letter topic; -1 leaves it to the brokers' default.replication.factor. */
+    readonly replicationFactor: number;
+  };
+  /** Where the Connect workers reach the databases and Kafka: what the connectors are configured with. */
+  readonly fromWorkers: { readonly source: Endpoint; readonly target: Endpoint; readonly kafkaBootstrap: string };
+};
+
+/**
+ * Settles every address: with containers on, the program reaches the containers' published ports on the
+ * Docker host and the connectors (inside Connect's container) their network names; with containers off,
+ * both use the external endpoints the stack names.
+ */
+function settle(cfg: ParsedStack): StackSettings {
+  const docker = cfg.components.containers ? cfg.docker : undefined;
+  const publicHost = docker ? (docker.publicHost ?? dockerPublicHost(docker.host)) : "";
+  const published = (svc: ContainerService): Endpoint => ({ host: publicHost, port: svc.publishedPort });
+  const internal = (svc: ContainerService): Endpoint => ({ host: svc.name, port: svc.port });
+  const hostPort = (e: Endpoint) => `${e.host}:${e.port}`;
+  const c = CONTAINER_SERVICES;
+  const source = docker ? published(c.sqlserver) : { host: cfg.source.host!, port: cfg.source.port! };
+  const target = docker ? published(c.postgres) : { host: cfg.target.host!, port: cfg.target.port! };
+  const sqlServer = cfg.source.engine === "sqlserver";
+  const encrypt = sqlServer && (cfg.source.encrypt ?? true);
+  return {
+    ...cfg,
+    source: {
+      ...cfg.source,
+      ...source,
+      encrypt,
+      // The containers' SQL Server has a self-signed certificate.
+      trustServerCertificate: encrypt && (cfg.source.trustServerCertificate ?? docker !== undefined),
+    },
+    target: { ...cfg.target, ...target },
+    kafkaConnect: {
+      ...cfg.kafkaConnect,
+      url: docker ? `http://${hostPort(published(c.connect))}` : cfg.kafkaConnect.url!,
+      bootstrapServers: docker ? hostPort(published(c.kafka)) : cfg.kafkaConnect.bootstrapServers!,
+    },
+    pipeline: {
+      ...cfg.pipeline,
+      replicationFactor: cfg.pipeline.replicationFactor ?? (docker ? CONTAINER_BROKERS : -1),
+    },
+    fromWorkers: docker
+      ? { source: internal(c.sqlserver), target: internal(c.postgres), kafkaBootstrap: hostPort(internal(c.kafka)) }
+      : { source, target, kafkaBootstrap: cfg.kafkaConnect.bootstrapServers! },
+  };
+}
+
 export type StackConfig = StackSettings & {
   readonly secrets: Record<"sourcePassword" | "targetPassword", pulumi.Output<string>> & {
     /** Present whenever components.containers is on (validated). */
@@ -223,7 +365,7 @@ export function parseStackSettings(
   if (problems.length > 0 || !result.success) {
     throw new StackConfigError(stack, problems);
   }
-  return result.data;
+  return settle(result.data);
 }
 
 /** Reads the current stack's configuration through the Pulumi runtime; throws StackConfigError. */

@@ -10,16 +10,21 @@ import { pipelineNames } from "./lib/pipeline-names";
 const config = loadStackConfig();
 
 // With containers on, the services run on the stack's Docker host: the source is its SQL Server (source
-// password = sa password), the target its PostgreSQL (target password = postgres password).
+// password = sa password), the target its PostgreSQL (target password = postgres password). config.ts has
+// settled every address: `source`/`target`/`kafkaConnect` as this program reaches them, `fromWorkers` as
+// the connectors inside Connect do.
 const { docker, secrets } = config;
+const names = pipelineNames(config.pipeline.topicPrefix, config.source);
 const containers =
   config.components.containers && docker && secrets.grafanaPassword
     ? new PipelineContainers("services", {
         dockerHost: docker.host,
+        publicHost: config.source.host,
+        targetDatabase: config.target.database,
         sqlServerPassword: secrets.sourcePassword,
         postgresPassword: secrets.targetPassword,
         grafanaPassword: secrets.grafanaPassword,
-        deadLetterTopic: pipelineNames(config.pipeline.topicPrefix).deadLetterTopic,
+        deadLetterTopic: names.deadLetterTopic,
       })
     : undefined;
 
@@ -46,7 +51,10 @@ const pipeline = new CdcPipeline(
   "pipeline",
   {
     connect: { url: config.kafkaConnect.url },
-    kafkaBootstrap: config.kafkaConnect.bootstrapServers,
+    kafkaBootstrap: config.fromWorkers.kafkaBootstrap,
+    fromWorkers: config.fromWorkers,
+    // The containers' SQL Server starts with only its system databases.
+    createSourceDatabase: containers !== undefined,
     sourceEngine: config.source.engine,
     source: { ...config.source, password: config.secrets.sourcePassword },
     target: { ...config.target, password: config.secrets.targetPassword },
@@ -71,7 +79,9 @@ export const sourceConnectorState = pipeline.sourceConnector.state;
 export const sinkConnectorState = pipeline.sinkConnector.state;
 export const topics = pipeline.sourceConnector.topics;
 export const backupBucket = backups?.bucket.bucket;
-export const replicaBucket = backups?.replica.bucket;
+export const replicaBucket = backups?.replica?.bucket;
 export const serviceEndpoints = containers?.endpoints;
+/** Kafka as clients outside the Connect workers reach it (the containers' external listener, or the stack's). */
+export const kafkaBootstrapServers = config.kafkaConnect.bootstrapServers;
 /** On the DR stack: the primary's replica bucket, holding the backups to restore the source from. */
 export const restoreFromBucket = primary?.getOutput("replicaBucket");

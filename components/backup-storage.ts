@@ -22,8 +22,11 @@ export interface BackupLifecycle {
 export interface BackupStorageArgs {
   /** AWS region of the backup bucket. */
   readonly primaryRegion: string;
-  /** AWS region of the replica bucket (the DR site). */
-  readonly drRegion: string;
+  /**
+   * AWS region of the replica bucket (the other site). Default: none, no replica: a DR stack deployed while
+   * the primary region is down must not create anything there.
+   */
+  readonly drRegion?: string;
   /** Lifecycle settings. Default: 30 / 90 / 365 / 30 / 7 days. */
   readonly lifecycle?: BackupLifecycle;
 }
@@ -45,23 +48,28 @@ function lifecycleRules(l: BackupLifecycle = {}): aws.types.input.s3.BucketLifec
   ];
 }
 
+/** A bucket with its hardening applied; replication waits for its versioning. */
+interface HardenedBucket {
+  readonly bucket: aws.s3.Bucket;
+  readonly versioning: aws.s3.BucketVersioning;
+}
+
 export class BackupStorage extends pulumi.ComponentResource {
   /** The backup bucket (primary region). */
   readonly bucket: aws.s3.Bucket;
-  /** The replica bucket (DR region). */
-  readonly replica: aws.s3.Bucket;
-  /** The role S3 assumes to replicate. */
-  readonly replicationRole: aws.iam.Role;
+  /** The replica bucket (drRegion), when there is one. */
+  readonly replica?: aws.s3.Bucket;
+  /** The role S3 assumes to replicate, when there is a replica. */
+  readonly replicationRole?: aws.iam.Role;
 
   constructor(name: string, args: BackupStorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cdc-pipeline:index:BackupStorage", name, {}, opts);
     // Explicit providers: which region each bucket lives in is never left to ambient configuration.
     const primary = new aws.Provider(`${name}-primary`, { region: args.primaryRegion as aws.Region }, { parent: this });
-    const dr = new aws.Provider(`${name}-dr`, { region: args.drRegion as aws.Region }, { parent: this });
 
     // Bucket names are global: the stack name keeps each stack's apart, a random suffix from Pulumi the rest.
     const stack = pulumi.getStack();
-    const hardened = (role: string, provider: aws.Provider) => {
+    const hardened = (role: string, provider: aws.Provider): HardenedBucket => {
       const opts = { parent: this, provider };
       const bucket = new aws.s3.Bucket(`${name}-${role}`, { bucketPrefix: `cdc-${stack}-${role}-` }, opts);
       const versioning = new aws.s3.BucketVersioning(
@@ -97,11 +105,24 @@ export class BackupStorage extends pulumi.ComponentResource {
       return { bucket, versioning };
     };
     const backup = hardened("backup", primary);
-    const replica = hardened("replica", dr);
     this.bucket = backup.bucket;
-    this.replica = replica.bucket;
+    if (args.drRegion) {
+      const dr = new aws.Provider(`${name}-dr`, { region: args.drRegion as aws.Region }, { parent: this });
+      const replica = hardened("replica", dr);
+      this.replica = replica.bucket;
+      this.replicationRole = this.replicate(name, primary, backup, replica);
+    }
+    this.registerOutputs({ bucket: this.bucket.bucket, replica: this.replica?.bucket });
+  }
 
-    this.replicationRole = new aws.iam.Role(
+  /** Replication from the backup bucket to the replica, through a role that may do nothing else. */
+  private replicate(
+    name: string,
+    primary: aws.Provider,
+    backup: HardenedBucket,
+    replica: HardenedBucket,
+  ): aws.iam.Role {
+    const role = new aws.iam.Role(
       `${name}-replication`,
       {
         assumeRolePolicy: JSON.stringify({
@@ -115,24 +136,24 @@ export class BackupStorage extends pulumi.ComponentResource {
     new aws.iam.RolePolicy(
       `${name}-replication`,
       {
-        role: this.replicationRole.id,
+        role: role.id,
         policy: pulumi.jsonStringify({
           Version: "2012-10-17",
           Statement: [
             {
               Effect: "Allow",
               Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
-              Resource: [this.bucket.arn],
+              Resource: [backup.bucket.arn],
             },
             {
               Effect: "Allow",
               Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
-              Resource: [pulumi.interpolate`${this.bucket.arn}/*`],
+              Resource: [pulumi.interpolate`${backup.bucket.arn}/*`],
             },
             {
               Effect: "Allow",
               Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
-              Resource: [pulumi.interpolate`${this.replica.arn}/*`],
+              Resource: [pulumi.interpolate`${replica.bucket.arn}/*`],
             },
           ],
         }),
@@ -143,8 +164,8 @@ export class BackupStorage extends pulumi.ComponentResource {
     new aws.s3.BucketReplicationConfig(
       `${name}-replication`,
       {
-        bucket: this.bucket.id,
-        role: this.replicationRole.arn,
+        bucket: backup.bucket.id,
+        role: role.arn,
         rules: [
           {
             id: "to-dr",
@@ -152,7 +173,7 @@ export class BackupStorage extends pulumi.ComponentResource {
             filter: { prefix: "" },
             deleteMarkerReplication: { status: "Enabled" },
             destination: {
-              bucket: this.replica.arn,
+              bucket: replica.bucket.arn,
               storageClass: "STANDARD_IA",
               replicationTime: { status: "Enabled", time: { minutes: 15 } },
               metrics: { status: "Enabled", eventThreshold: { minutes: 15 } },
@@ -163,6 +184,6 @@ export class BackupStorage extends pulumi.ComponentResource {
       // Replication needs versioning on both buckets first.
       { parent: this, provider: primary, dependsOn: [backup.versioning, replica.versioning] },
     );
-    this.registerOutputs({ bucket: this.bucket.bucket, replica: this.replica.bucket });
+    return role;
   }
 }

@@ -2,6 +2,7 @@
 // enabled on the source (SQL Server or PostgreSQL) and the target tables created, then the Debezium
 // source connector and the JDBC sink connector.
 import * as pulumi from "@pulumi/pulumi";
+import type { Endpoint } from "../config";
 import type { ConnectConnection } from "../lib/connect-rest";
 import { jdbcSinkConfig, postgresSourceConfig, sqlServerSourceConfig } from "../lib/debezium-configs";
 import { pipelineNames } from "../lib/pipeline-names";
@@ -35,15 +36,30 @@ export interface DatabaseArgs {
   readonly password: pulumi.Input<string>;
 }
 
+/** TLS to a SQL Server source, for the CDC resource and the source connector alike. */
+export interface SqlServerTls {
+  /** Encrypt the connection. Default: true. */
+  readonly encrypt?: boolean;
+  /** Accept a certificate no trusted CA signed (the containers' self-signed one). Default: false. */
+  readonly trustServerCertificate?: boolean;
+}
+
 export interface CdcPipelineArgs {
   /** The Kafka Connect cluster the connectors run on. */
   readonly connect: ConnectConnection;
-  /** Kafka bootstrap servers (the SQL Server connector keeps its schema history there). */
+  /** Kafka bootstrap servers as the Connect workers reach them (the SQL Server connector's schema history). */
   readonly kafkaBootstrap: string;
+  /**
+   * Where the Connect workers reach the databases, when it differs from where this program does (the
+   * containers' network names). Default: the source's and target's own host and port.
+   */
+  readonly fromWorkers?: { readonly source: Endpoint; readonly target: Endpoint };
+  /** Create the source database when it is missing (the containers' fresh SQL Server). Default: false. */
+  readonly createSourceDatabase?: boolean;
   /** Source engine. */
   readonly sourceEngine: "sqlserver" | "postgres";
-  /** The source database. */
-  readonly source: DatabaseArgs;
+  /** The source database as this program reaches it; for SQL Server also its TLS settings. */
+  readonly source: DatabaseArgs & SqlServerTls;
   /** The target PostgreSQL database and the schema the tables live in. */
   readonly target: DatabaseArgs & { readonly schema: string };
   /** The tables to capture. */
@@ -52,15 +68,13 @@ export interface CdcPipelineArgs {
   readonly topicPrefix: string;
   /** Debezium snapshot.mode: initial rebuilds the target from a snapshot first. Default: initial. */
   readonly snapshotMode?: string;
-  /** Replication factor of the dead-letter topic. Default: 3. */
+  /** Replication factor of the dead-letter topic; -1: the brokers' default.replication.factor. Default: -1. */
   readonly replicationFactor?: number;
   /**
    * Set it, or change it, after the source was restored (failover, failback): the target tables are emptied
    * and the source connector's offsets reset, so a fresh snapshot rebuilds the target. Default: none.
    */
   readonly rebuild?: string;
-  /** Accept the SQL Server's self-signed certificate (containers). Default: false. */
-  readonly trustServerCertificate?: boolean;
   /**
    * A least-privilege login the CDC resource creates for the source connector, which then connects as it
    * (PostgreSQL: LOGIN REPLICATION with SELECT on the tables; SQL Server: a login and database user with
@@ -83,14 +97,18 @@ export class CdcPipeline extends pulumi.ComponentResource {
     super("cdc-pipeline:index:CdcPipeline", name, {}, opts);
     const { source, target, topicPrefix } = args;
     const tableNames = args.tables.map((t) => `${t.schema}.${t.name}`);
-    const names = pipelineNames(topicPrefix);
+    const names = pipelineNames(topicPrefix, { engine: args.sourceEngine, database: source.database });
     const { slot, publication } = names;
 
     if (args.sourceEngine === "postgres") {
       this.cdc = new PostgresCdc(
         `${name}-cdc`,
         {
-          ...source,
+          host: source.host,
+          port: source.port,
+          database: source.database,
+          user: source.user,
+          password: source.password,
           publication,
           slot,
           tables: args.tables.map(({ schema, name }) => ({ schema, name })),
@@ -103,8 +121,14 @@ export class CdcPipeline extends pulumi.ComponentResource {
       this.cdc = new SqlServerCdc(
         `${name}-cdc`,
         {
-          ...source,
-          trustServerCertificate: args.trustServerCertificate,
+          host: source.host,
+          port: source.port,
+          database: source.database,
+          user: source.user,
+          password: source.password,
+          encrypt: source.encrypt,
+          trustServerCertificate: source.trustServerCertificate,
+          createDatabase: args.createSourceDatabase,
           tables: args.tables.map(({ schema, name }) => ({ schema, name })),
           connectorLogin: args.connectorLogin?.user,
           connectorPassword: args.connectorLogin?.password,
@@ -123,9 +147,11 @@ export class CdcPipeline extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // The connector reads as the least-privilege login when there is one.
+    // The connectors reach the databases from inside the Connect workers; the source connector reads as the
+    // least-privilege login when there is one.
+    const fromWorkers = args.fromWorkers ?? { source, target };
     const reader = args.connectorLogin ?? source;
-    const common = { host: source.host, port: source.port, database: source.database, user: reader.user };
+    const common = { ...fromWorkers.source, database: source.database, user: reader.user };
     const sourceConfig =
       args.sourceEngine === "postgres"
         ? postgresSourceConfig({
@@ -141,8 +167,10 @@ export class CdcPipeline extends pulumi.ComponentResource {
             topicPrefix,
             tables: tableNames,
             kafkaBootstrap: args.kafkaBootstrap,
+            schemaHistoryTopic: names.schemaHistoryTopic,
             snapshotMode: args.snapshotMode,
-            trustServerCertificate: args.trustServerCertificate,
+            encrypt: source.encrypt,
+            trustServerCertificate: source.trustServerCertificate,
           });
     // The connectors start only once CDC is on and the target tables exist; the source's snapshot only
     // once a rebuild has emptied the target.
@@ -166,8 +194,11 @@ export class CdcPipeline extends pulumi.ComponentResource {
         cluster: args.connect,
         name: names.sinkConnector,
         config: jdbcSinkConfig({
-          ...target,
-          topics: tableNames.map(names.topic),
+          ...fromWorkers.target,
+          database: target.database,
+          user: target.user,
+          schema: target.schema,
+          topics: tableNames.map(names.changeTopic),
           deadLetterTopic: names.deadLetterTopic,
           deadLetterReplicationFactor: args.replicationFactor,
         }),

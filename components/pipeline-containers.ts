@@ -5,6 +5,7 @@
 // has a healthcheck and `pulumi up` waits until it is healthy.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { CONTAINER_BROKERS, CONTAINER_SERVICES as SVC, KAFKA_CONTROLLER_PORT } from "../lib/container-services";
 import {
   alertRules,
   GRAFANA_DASHBOARD_PROVIDER,
@@ -30,8 +31,10 @@ export const IMAGES = {
 export interface PipelineContainersArgs {
   /** Docker host URL: unix:///var/run/docker.sock, tcp://..., ssh://... */
   readonly dockerHost: string;
-  /** Host name under which the published ports are reached. Default: localhost. */
-  readonly publicHost?: string;
+  /** Host name under which the published ports are reached (Kafka's external listener advertises it). */
+  readonly publicHost: string;
+  /** The PostgreSQL database the sink writes to, created at the first start. */
+  readonly targetDatabase: string;
   /** SQL Server `sa` password (secret; SQL Server's complexity rules apply). */
   readonly sqlServerPassword: pulumi.Input<string>;
   /** PostgreSQL `postgres` password (secret). */
@@ -116,7 +119,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
 
     const sqlserver = service("sqlserver", {
       image: IMAGES.sqlserver,
-      ports: [[1433, 1433]],
+      ports: [[SVC.sqlserver.publishedPort, SVC.sqlserver.port]],
       // The Agent runs the CDC capture and cleanup jobs; without it Debezium sees no changes.
       envs: pulumi
         .all([args.sqlServerPassword])
@@ -127,45 +130,53 @@ export class PipelineContainers extends pulumi.ComponentResource {
     });
     const postgres = service("postgres", {
       image: IMAGES.postgres,
-      ports: [[5432, 5432]],
-      envs: pulumi.all([args.postgresPassword]).apply(([pw]) => [`POSTGRES_PASSWORD=${pw}`]),
+      ports: [[SVC.postgres.publishedPort, SVC.postgres.port]],
+      envs: pulumi
+        .all([args.postgresPassword])
+        .apply(([pw]) => [`POSTGRES_PASSWORD=${pw}`, `POSTGRES_DB=${args.targetDatabase}`]),
       volume: "/var/lib/postgresql/data",
       healthcheck: "pg_isready -U postgres",
     });
+    // INTERNAL is what the containers use (Connect, the exporter); EXTERNAL, published, what clients on
+    // the Docker host's side use. Each advertises an address its own clients reach.
     const kafka = service("kafka", {
       image: IMAGES.kafka,
+      ports: [[SVC.kafka.publishedPort, SVC.kafka.publishedPort]],
       envs: [
         "KAFKA_NODE_ID=1",
         "KAFKA_PROCESS_ROLES=broker,controller",
-        "KAFKA_LISTENERS=PLAINTEXT://:9092,CONTROLLER://:9093",
-        "KAFKA_ADVERTISED_LISTENERS=PLAINTEXT://kafka:9092",
+        `KAFKA_LISTENERS=INTERNAL://:${SVC.kafka.port},EXTERNAL://:${SVC.kafka.publishedPort},CONTROLLER://:${KAFKA_CONTROLLER_PORT}`,
+        `KAFKA_ADVERTISED_LISTENERS=INTERNAL://${SVC.kafka.name}:${SVC.kafka.port},EXTERNAL://${args.publicHost}:${SVC.kafka.publishedPort}`,
+        "KAFKA_INTER_BROKER_LISTENER_NAME=INTERNAL",
         "KAFKA_CONTROLLER_LISTENER_NAMES=CONTROLLER",
-        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-        "KAFKA_CONTROLLER_QUORUM_VOTERS=1@kafka:9093",
-        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR=1",
-        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR=1",
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT",
+        `KAFKA_CONTROLLER_QUORUM_VOTERS=1@${SVC.kafka.name}:${KAFKA_CONTROLLER_PORT}`,
+        // One broker: nothing can be replicated more than once.
+        `KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR=${CONTAINER_BROKERS}`,
+        `KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR=${CONTAINER_BROKERS}`,
         "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR=1",
+        `KAFKA_DEFAULT_REPLICATION_FACTOR=${CONTAINER_BROKERS}`,
         "KAFKA_LOG_DIRS=/var/lib/kafka/data",
       ],
       volume: "/var/lib/kafka/data",
-      healthcheck: "/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:9092 > /dev/null",
+      healthcheck: `/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:${SVC.kafka.port} > /dev/null`,
     });
     const connect = service("connect", {
       image: IMAGES.connect,
-      ports: [[8083, 8083]],
+      ports: [[SVC.connect.publishedPort, SVC.connect.port]],
       envs: [
-        "BOOTSTRAP_SERVERS=kafka:9092",
+        `BOOTSTRAP_SERVERS=${SVC.kafka.name}:${SVC.kafka.port}`,
         "GROUP_ID=cdc-connect",
         "CONFIG_STORAGE_TOPIC=_connect-configs",
         "OFFSET_STORAGE_TOPIC=_connect-offsets",
         "STATUS_STORAGE_TOPIC=_connect-status",
-        "CONFIG_STORAGE_REPLICATION_FACTOR=1",
-        "OFFSET_STORAGE_REPLICATION_FACTOR=1",
-        "STATUS_STORAGE_REPLICATION_FACTOR=1",
+        `CONFIG_STORAGE_REPLICATION_FACTOR=${CONTAINER_BROKERS}`,
+        `OFFSET_STORAGE_REPLICATION_FACTOR=${CONTAINER_BROKERS}`,
+        `STATUS_STORAGE_REPLICATION_FACTOR=${CONTAINER_BROKERS}`,
         "JMXPORT=9012",
         "JMXHOST=connect",
       ],
-      healthcheck: "curl -fs http://localhost:8083/connectors > /dev/null",
+      healthcheck: `curl -fs http://localhost:${SVC.connect.port}/connectors > /dev/null`,
       dependsOn: [kafka],
     });
     service("jmx-exporter", {
@@ -176,19 +187,22 @@ export class PipelineContainers extends pulumi.ComponentResource {
     });
     service("kafka-exporter", {
       image: IMAGES.kafkaExporter,
-      command: ["--kafka.server=kafka:9092"],
+      command: [`--kafka.server=${SVC.kafka.name}:${SVC.kafka.port}`],
       dependsOn: [kafka],
     });
-    service("pushgateway", { image: IMAGES.pushgateway, ports: [[9091, 9091]] });
+    service("pushgateway", {
+      image: IMAGES.pushgateway,
+      ports: [[SVC.pushgateway.publishedPort, SVC.pushgateway.port]],
+    });
     const prometheus = service("prometheus", {
       image: IMAGES.prometheus,
-      ports: [[9090, 9090]],
+      ports: [[SVC.prometheus.publishedPort, SVC.prometheus.port]],
       volume: "/prometheus",
       files: {
         "/etc/prometheus/prometheus.yml": prometheusConfig({
           connect: "jmx-exporter:5556",
           kafka: "kafka-exporter:9308",
-          pushgateway: "pushgateway:9091",
+          pushgateway: `${SVC.pushgateway.name}:${SVC.pushgateway.port}`,
         }),
         "/etc/prometheus/alerts.yml": alertRules({
           lagSeconds: args.lagSeconds ?? 300,
@@ -200,11 +214,13 @@ export class PipelineContainers extends pulumi.ComponentResource {
     });
     service("grafana", {
       image: IMAGES.grafana,
-      ports: [[3000, 3000]],
+      ports: [[SVC.grafana.publishedPort, SVC.grafana.port]],
       envs: pulumi.all([args.grafanaPassword]).apply(([pw]) => [`GF_SECURITY_ADMIN_PASSWORD=${pw}`]),
       volume: "/var/lib/grafana",
       files: {
-        "/etc/grafana/provisioning/datasources/prometheus.yml": grafanaDatasource("http://prometheus:9090"),
+        "/etc/grafana/provisioning/datasources/prometheus.yml": grafanaDatasource(
+          `http://${SVC.prometheus.name}:${SVC.prometheus.port}`,
+        ),
         "/etc/grafana/provisioning/dashboards/cdc-pipeline.yml": GRAFANA_DASHBOARD_PROVIDER,
         "/var/lib/grafana/dashboards/cdc-pipeline.json": grafanaDashboard(args.deadLetterTopic),
       },
@@ -212,16 +228,19 @@ export class PipelineContainers extends pulumi.ComponentResource {
       dependsOn: [prometheus],
     });
 
-    const host = args.publicHost ?? "localhost";
+    const at = (svc: { publishedPort: number }) => `${args.publicHost}:${svc.publishedPort}`;
     // Known once the databases are healthy: components that use them wait on these outputs.
-    this.endpoints = pulumi.all([sqlserver.id, postgres.id, connect.id]).apply((): Record<string, string> => ({
-      sqlServer: `${host}:1433`,
-      postgres: `${host}:5432`,
-      connect: `http://${host}:8083`,
-      prometheus: `http://${host}:9090`,
-      grafana: `http://${host}:3000`,
-      pushgateway: `http://${host}:9091`,
-    }));
+    this.endpoints = pulumi
+      .all([sqlserver.id, postgres.id, kafka.id, connect.id])
+      .apply((): Record<string, string> => ({
+        sqlServer: at(SVC.sqlserver),
+        postgres: at(SVC.postgres),
+        kafka: at(SVC.kafka),
+        connect: `http://${at(SVC.connect)}`,
+        prometheus: `http://${at(SVC.prometheus)}`,
+        grafana: `http://${at(SVC.grafana)}`,
+        pushgateway: `http://${at(SVC.pushgateway)}`,
+      }));
     this.registerOutputs({ endpoints: this.endpoints });
   }
 }

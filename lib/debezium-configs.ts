@@ -16,8 +16,10 @@ interface SourceSettings {
 }
 
 export interface SqlServerSourceSettings extends SourceSettings {
-  /** Kafka bootstrap servers for the schema history topic (named <topicPrefix>.schema-history). */
+  /** Kafka bootstrap servers for the schema history topic. */
   kafkaBootstrap: string;
+  /** The schema history topic (pipelineNames' schemaHistoryTopic). */
+  schemaHistoryTopic: string;
   /** Encrypt the JDBC connection. Default: true. */
   encrypt?: boolean;
   /** Trust a self-signed server certificate. Default: false. */
@@ -41,7 +43,7 @@ export function sqlServerSourceConfig(s: SqlServerSourceSettings): ConnectorConf
     "table.include.list": s.tables.join(","),
     "snapshot.mode": s.snapshotMode ?? "initial",
     "schema.history.internal.kafka.bootstrap.servers": s.kafkaBootstrap,
-    "schema.history.internal.kafka.topic": `${s.topicPrefix}.schema-history`,
+    "schema.history.internal.kafka.topic": s.schemaHistoryTopic,
     "tasks.max": "1",
   };
 }
@@ -82,7 +84,7 @@ export interface JdbcSinkSettings {
   schema: string;
   /** Topic for records the sink cannot write. */
   deadLetterTopic: string;
-  /** Replication factor of the dead-letter topic. Default: 3. */
+  /** Replication factor of the dead-letter topic; -1 leaves it to the brokers' default. Default: -1. */
   deadLetterReplicationFactor?: number;
 }
 
@@ -103,7 +105,7 @@ export function jdbcSinkConfig(s: JdbcSinkSettings): ConnectorConfig {
     "collection.name.format": `${s.schema}.\${source.table}`,
     "errors.tolerance": "all",
     "errors.deadletterqueue.topic.name": s.deadLetterTopic,
-    "errors.deadletterqueue.topic.replication.factor": String(s.deadLetterReplicationFactor ?? 3),
+    "errors.deadletterqueue.topic.replication.factor": String(s.deadLetterReplicationFactor ?? -1),
     "errors.deadletterqueue.context.headers.enable": "true",
     "tasks.max": "1",
   };

@@ -1,5 +1,14 @@
-// The names a pipeline derives from its topic prefix, in one place: the component declares them, the
-// operations commands look them up.
+// The names a pipeline derives from its topic prefix and its source, in one place: the component declares
+// them, the operations commands look them up, and a test on the harness pins the change topics to what the
+// installed Debezium plugins themselves compute (test/jvm/DebeziumTopicNames.java).
+
+/** What topic naming depends on besides the prefix: the source engine and database. */
+export interface NamedSource {
+  /** sqlserver or postgres. */
+  readonly engine: "sqlserver" | "postgres";
+  /** The captured database (SQL Server puts it in every change topic's name). */
+  readonly database: string;
+}
 
 export interface PipelineNames {
   /** The Debezium source connector. */
@@ -12,17 +21,33 @@ export interface PipelineNames {
   readonly slot: string;
   /** Records the sink could not write. */
   readonly deadLetterTopic: string;
-  /** The change topic of a source table ("schema.name"). */
-  readonly topic: (table: string) => string;
+  /** The SQL Server connector's schema history (must never be deleted by retention). */
+  readonly schemaHistoryTopic: string;
+  /** The change topic Debezium writes a source table ("schema.name") to. */
+  readonly changeTopic: (table: string) => string;
 }
 
-export function pipelineNames(topicPrefix: string): PipelineNames {
+/**
+ * Debezium replaces each UTF-16 unit outside [A-Za-z0-9._-] in a topic name with '_'
+ * (AbstractTopicNamingStrategy.sanitizedTopicName, topic.naming.strategy's default replacement).
+ */
+const sanitizedTopicName = (name: string): string => name.replace(/[^A-Za-z0-9._-]/g, "_");
+
+/**
+ * Debezium's default topic naming strategy (io.debezium.schema.DefaultTopicNamingStrategy) is
+ * `<topic.prefix>.<schema>.<table>` for PostgreSQL. The SQL Server connector builds it in multi-partition
+ * mode (one partition per entry of database.names), which puts the database in front of the schema:
+ * `<topic.prefix>.<database>.<schema>.<table>`.
+ */
+export function pipelineNames(topicPrefix: string, source: NamedSource): PipelineNames {
+  const databasePart = source.engine === "sqlserver" ? `${source.database}.` : "";
   return {
     sourceConnector: `${topicPrefix}-source`,
     sinkConnector: `${topicPrefix}-sink`,
     publication: `${topicPrefix}_publication`,
     slot: `${topicPrefix.toLowerCase().replace(/[^a-z0-9_]/g, "_")}_slot`,
     deadLetterTopic: `${topicPrefix}.dead-letter`,
-    topic: (table) => `${topicPrefix}.${table}`,
+    schemaHistoryTopic: `${topicPrefix}.schema-history`,
+    changeTopic: (table) => sanitizedTopicName(`${topicPrefix}.${databasePart}${table}`),
   };
 }

@@ -105,6 +105,21 @@ function password(
   );
 }
 
+/**
+ * A SQL Server named by a flag is reached with the stack's TLS settings when the stack's source is a SQL
+ * Server too, else with TLS on and only trusted certificates; a PostgreSQL source without TLS, as the stack's.
+ */
+function flaggedTls(
+  engine: "sqlserver" | "postgres",
+  stackSource: StackSite["settings"]["source"],
+): { encrypt: boolean; trustServerCertificate: boolean } {
+  if (engine === "postgres") return { encrypt: false, trustServerCertificate: false };
+  if (stackSource.engine === "sqlserver") {
+    return { encrypt: stackSource.encrypt, trustServerCertificate: stackSource.trustServerCertificate };
+  }
+  return { encrypt: true, trustServerCertificate: false };
+}
+
 /** The site with its source and/or target replaced. */
 export function applyConnections(
   site: StackSite,
@@ -116,7 +131,7 @@ export function applyConnections(
     ...site,
     settings: {
       ...site.settings,
-      ...(source ? { source } : {}),
+      ...(source ? { source: { ...source, ...flaggedTls(source.engine, site.settings.source) } } : {}),
       ...(target ? { target: { ...target, schema: target.schema ?? site.settings.target.schema } } : {}),
     },
     sourcePassword: source ? password("source", source, site, env) : site.sourcePassword,

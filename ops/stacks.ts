@@ -1,6 +1,6 @@
 // A stack as the operations commands see it: its Automation API handle, its validated settings and the
 // database passwords from its secret config (kept in memory, never printed).
-import { LocalWorkspace, type LocalWorkspaceOptions, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, type LocalWorkspaceOptions, Stack } from "@pulumi/pulumi/automation";
 import { parseStackSettings, PROJECT, SECRET_KEYS, type StackSettings } from "../config";
 import type { PostgresConnection } from "../lib/postgres";
 import type { SqlServerConnection } from "../lib/sqlserver";
@@ -24,12 +24,18 @@ const workspaceOptions = (project: ProjectWorkspace): LocalWorkspaceOptions => (
   envVars: project.envVars,
 });
 
-/** Selects (creating when missing) the stack and reads its configuration. */
+/**
+ * Selects an existing stack and reads its configuration. It never creates one: a stack name that the
+ * backend does not list (a typo, another backend) fails, naming the stacks there are.
+ */
 export async function openStack(project: ProjectWorkspace, stackName: string): Promise<StackSite> {
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName, workDir: project.workDir },
-    workspaceOptions(project),
-  );
+  const workspace = await LocalWorkspace.create(workspaceOptions(project));
+  const names = (await workspace.listStacks()).map((s) => s.name).sort();
+  // A backend may list a stack by its short name or by its fully qualified one (org/project/stack).
+  const listed = (name: string) =>
+    name === stackName || name.endsWith(`/${stackName}`) || stackName.endsWith(`/${name}`);
+  if (!names.some(listed)) throw new Error(`no stack '${stackName}' (stacks: ${names.join(", ") || "none"})`);
+  const stack = await Stack.select(stackName, workspace);
   const config = await stack.getAllConfig();
   const raw: Record<string, unknown> = {};
   const secrets = new Map<string, string>();
@@ -64,9 +70,5 @@ export const targetConnection = (site: StackSite): PostgresConnection => ({
 
 export const sourceConnection = (site: StackSite) => ({ ...site.settings.source, password: site.sourcePassword });
 
-/** A SQL Server source: encrypted; the containers' self-signed certificate is accepted. */
-export const sqlServerSource = (site: StackSite): SqlServerConnection => ({
-  ...sourceConnection(site),
-  encrypt: true,
-  trustServerCertificate: site.settings.components.containers,
-});
+/** A SQL Server source, with the TLS settings the program uses too (config.ts settles them). */
+export const sqlServerSource = (site: StackSite): SqlServerConnection => sourceConnection(site);

@@ -21,6 +21,8 @@ export interface CdcTable {
 }
 
 export interface SqlServerCdcInputs extends SqlServerConnection {
+  /** Create the database when it is missing (a fresh server, such as the containers'). Default: false. */
+  createDatabase: boolean;
   tables: CdcTable[];
   /** Capture job: seconds between scans of the log. Default: 5. */
   pollingIntervalSeconds: number;
@@ -353,7 +355,24 @@ async function observe(inputs: SqlServerCdcInputs, warnings: string[]): Promise<
   return { ...inputs, ...facts, warnings };
 }
 
+/** Creates the database when it does not exist; the name is quoted by QUOTENAME on the server. */
+export async function createDatabaseIfMissing(client: SqlClient, database: string): Promise<void> {
+  await client.query(
+    `IF DB_ID(@database) IS NULL
+     BEGIN
+       DECLARE @sql nvarchar(max) = N'CREATE DATABASE ' + QUOTENAME(@database);
+       EXEC (@sql);
+     END`,
+    { database },
+  );
+}
+
 async function converge(inputs: SqlServerCdcInputs): Promise<SqlServerCdcState> {
+  if (inputs.createDatabase) {
+    await withSqlServer({ ...inputs, database: "master" }, (client) =>
+      createDatabaseIfMissing(client, inputs.database),
+    );
+  }
   const warnings = await withSqlServer(inputs, (client) => applySqlServerCdc(client, inputs));
   return observe(inputs, warnings);
 }
@@ -364,6 +383,7 @@ export const sqlServerCdcProvider: pulumi.dynamic.ResourceProvider<SqlServerCdcI
       ...news,
       encrypt: news.encrypt ?? true,
       trustServerCertificate: news.trustServerCertificate ?? false,
+      createDatabase: news.createDatabase ?? false,
       pollingIntervalSeconds: news.pollingIntervalSeconds ?? 5,
       maxTransactions: news.maxTransactions ?? 500,
       retentionMinutes: news.retentionMinutes ?? 4320,
@@ -432,6 +452,8 @@ export interface SqlServerCdcArgs {
   readonly encrypt?: pulumi.Input<boolean>;
   /** Accept a self-signed server certificate. Default: false. */
   readonly trustServerCertificate?: pulumi.Input<boolean>;
+  /** Create the database when it is missing. Default: false. */
+  readonly createDatabase?: pulumi.Input<boolean>;
   /** Tables to capture. */
   readonly tables: pulumi.Input<CdcTable[]>;
   /** Capture job polling interval in seconds. Default: 5. */

@@ -16,6 +16,7 @@ describe("Debezium SQL Server source config", () => {
       user: "debezium",
       tables: ["dbo.customers", "dbo.orders"],
       kafkaBootstrap: harness.env.CDC_KAFKA_BOOTSTRAP,
+      schemaHistoryTopic: "inventory.schema-history",
       trustServerCertificate: true,
     });
     expect(outdatedKeys(config)).toEqual([]);

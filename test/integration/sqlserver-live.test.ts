@@ -16,6 +16,7 @@ describe.skipIf(!url)("SqlServerCdc against a live SQL Server (skipped: set MSSQ
   const table = `cdc_live_${Date.now().toString(36)}`;
   const inputs: SqlServerCdcInputs = {
     ...conn,
+    createDatabase: false,
     tables: [{ schema: "dbo", name: table }],
     pollingIntervalSeconds: 5,
     maxTransactions: 500,

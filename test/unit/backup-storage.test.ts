@@ -6,7 +6,7 @@ beforeAll(async () => {
   registered = await recordResources("dev");
   const { BackupStorage } = await import("../../components/backup-storage");
   const storage = new BackupStorage("backups", { primaryRegion: "us-east-1", drRegion: "us-west-2" });
-  await Promise.all([storage.bucket.urn, storage.replica.urn, storage.replicationRole.urn].map(valueOf));
+  await Promise.all([storage.bucket.urn, storage.replica!.urn, storage.replicationRole!.urn].map(valueOf));
   // The other children register once the buckets' ids resolve: the component, 2 providers, 2 buckets with
   // 4 settings each, the role, its policy and the replication configuration.
   for (let i = 0; i < 100 && registered.length < 16; i++) await new Promise((resolve) => setTimeout(resolve, 10));

@@ -54,10 +54,12 @@ describe("CdcPipeline", () => {
       "topic.prefix": "Inventory-DR",
       "table.include.list": "dbo.customers,dbo.orders",
       "schema.history.internal.kafka.bootstrap.servers": "kafka:9092",
+      "schema.history.internal.kafka.topic": "Inventory-DR.schema-history",
       "snapshot.mode": "initial",
     });
     expect(r.get("mssql-sink")?.inputs.config).toMatchObject({
-      topics: "Inventory-DR.dbo.customers,Inventory-DR.dbo.orders",
+      // Debezium's SQL Server connector names topics in multi-partition mode: the database comes first.
+      topics: "Inventory-DR.inventory.dbo.customers,Inventory-DR.inventory.dbo.orders",
       "insert.mode": "upsert",
       "delete.enabled": "true",
       "primary.key.mode": "record_key",
@@ -95,6 +97,9 @@ describe("CdcPipeline", () => {
       "publication.autocreate.mode": "disabled",
       "slot.name": "inventory_dr_slot",
       "plugin.name": "pgoutput",
+    });
+    expect(r.get("pg-sink")?.inputs.config).toMatchObject({
+      topics: "Inventory-DR.dbo.customers,Inventory-DR.dbo.orders",
     });
   });
 

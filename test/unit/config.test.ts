@@ -11,6 +11,17 @@ const valid = {
   target: { host: "127.0.0.1", port: 55433, database: "cdc_target", user: "postgres" },
 };
 
+/** A SQL Server stack whose services are the containers: no address of its own. */
+const containerStack = {
+  components: { containers: true },
+  docker: { host: "ssh://deploy@dr-docker-host" },
+  kafkaConnect: {},
+  pipeline: { topicPrefix: "inventory" },
+  tables: valid.tables,
+  source: { engine: "sqlserver", database: "inventory", user: "sa" },
+  target: { database: "warehouse", user: "postgres" },
+};
+
 /** The problems parseStackSettings reports for raw config, or a failure when it accepts it. */
 function problemsOf(raw: Record<string, unknown>, secrets: Set<string> = ALL_SECRETS): string[] {
   try {
@@ -71,7 +82,11 @@ describe("parseStackSettings", () => {
   });
 
   it("requires the docker section when containers are switched on, and aws when backups are", () => {
-    const problems = problemsOf({ ...valid, components: { containers: true, backups: true } });
+    const problems = problemsOf({
+      ...containerStack,
+      docker: undefined,
+      components: { containers: true, backups: true },
+    });
     expect(problems).toEqual([
       expect.stringMatching(/^cdc-pipeline:docker is required when components\.containers is true/),
       expect.stringMatching(/^cdc-pipeline:aws is required when components\.backups is true/),
@@ -95,11 +110,7 @@ describe("parseStackSettings", () => {
   });
 
   it("asks for the Grafana password too when the containers are switched on", () => {
-    const withContainers = {
-      ...valid,
-      components: { containers: true },
-      docker: { host: "unix:///var/run/docker.sock" },
-    };
+    const withContainers = containerStack;
     expect(problemsOf(withContainers, new Set(["sourcePassword", "targetPassword"]))).toEqual([
       "cdc-pipeline:grafanaPassword is missing: a secret password (fix: pulumi config set --stack dev --secret grafanaPassword)",
     ]);
@@ -133,5 +144,100 @@ describe("parseStackSettings", () => {
   it("reports a key whose text is not JSON as invalid rather than crashing", () => {
     const [problem] = problemsOf({ ...valid, kafkaConnect: "http://connect:8083" });
     expect(problem).toMatch(/^cdc-pipeline:kafkaConnect .*object/);
+  });
+
+  it("with containers, settles each address: published ports for the program, network names for the connectors", () => {
+    const settings = parseStackSettings(containerStack, "dr", ALL_SECRETS);
+    expect(settings.source).toMatchObject({
+      host: "dr-docker-host",
+      port: 1433,
+      encrypt: true,
+      trustServerCertificate: true,
+    });
+    expect(settings.target).toMatchObject({ host: "dr-docker-host", port: 5432, database: "warehouse" });
+    expect(settings.kafkaConnect).toMatchObject({
+      url: "http://dr-docker-host:8083",
+      bootstrapServers: "dr-docker-host:9094",
+    });
+    expect(settings.fromWorkers).toEqual({
+      source: { host: "sqlserver", port: 1433 },
+      target: { host: "postgres", port: 5432 },
+      kafkaBootstrap: "kafka:9092",
+    });
+    expect(settings.pipeline.replicationFactor).toBe(1);
+    const local = { ...containerStack, docker: { host: "unix:///var/run/docker.sock" } };
+    expect(parseStackSettings(local, "dev", ALL_SECRETS).source.host).toBe("localhost");
+    const named = { ...containerStack, docker: { host: "unix:///var/run/docker.sock", publicHost: "docker.internal" } };
+    expect(parseStackSettings(named, "dev", ALL_SECRETS).kafkaConnect.url).toBe("http://docker.internal:8083");
+  });
+
+  it("without containers, the connectors use the external endpoints the stack names; the brokers choose the DLQ's replication", () => {
+    const settings = parseStackSettings(valid, "local", ALL_SECRETS);
+    expect(settings.fromWorkers).toEqual({
+      source: { host: "127.0.0.1", port: 55432 },
+      target: { host: "127.0.0.1", port: 55433 },
+      kafkaBootstrap: "127.0.0.1:59092",
+    });
+    expect(settings.pipeline.replicationFactor).toBe(-1);
+    expect(settings.source).toMatchObject({ encrypt: false, trustServerCertificate: false });
+  });
+
+  it("refuses an address set beside the containers, and a missing one without them, naming the key", () => {
+    const withHost = { ...containerStack, source: { ...containerStack.source, host: "localhost", port: 1433 } };
+    expect(problemsOf(withHost)).toEqual([
+      expect.stringMatching(
+        /^cdc-pipeline:source\.host is the containers' address when components\.containers is true: remove it/,
+      ),
+      expect.stringMatching(/^cdc-pipeline:source\.port is the containers' address/),
+    ]);
+    const { url: _url, ...noUrl } = valid.kafkaConnect;
+    expect(problemsOf({ ...valid, kafkaConnect: noUrl })).toEqual([
+      expect.stringMatching(/^cdc-pipeline:kafkaConnect\.url is required when components\.containers is false/),
+    ]);
+  });
+
+  it("refuses a dead-letter replication factor above the containers' brokers, and a PostgreSQL source with containers", () => {
+    const tooMany = { ...containerStack, pipeline: { topicPrefix: "inventory", replicationFactor: 3 } };
+    expect(problemsOf(tooMany)).toEqual([
+      expect.stringMatching(
+        /^cdc-pipeline:pipeline\.replicationFactor must be at most 1: the containers run 1 Kafka broker/,
+      ),
+    ]);
+    const postgres = { ...containerStack, source: { ...containerStack.source, engine: "postgres" } };
+    expect(problemsOf(postgres)).toEqual([expect.stringMatching(/^cdc-pipeline:source\.engine must be "sqlserver"/)]);
+  });
+
+  it("takes SQL Server TLS from one setting, refusing contradictions and TLS keys on a PostgreSQL source", () => {
+    const tls = (source: Record<string, unknown>) => ({
+      ...containerStack,
+      source: { ...containerStack.source, ...source },
+    });
+    expect(parseStackSettings(tls({ trustServerCertificate: false }), "dev", ALL_SECRETS).source).toMatchObject({
+      encrypt: true,
+      trustServerCertificate: false,
+    });
+    expect(parseStackSettings(tls({ encrypt: false }), "dev", ALL_SECRETS).source).toMatchObject({
+      encrypt: false,
+      trustServerCertificate: false,
+    });
+    expect(problemsOf(tls({ encrypt: false, trustServerCertificate: true }))).toEqual([
+      expect.stringMatching(/^cdc-pipeline:source\.trustServerCertificate contradicts source\.encrypt false/),
+    ]);
+    expect(problemsOf({ ...valid, source: { ...valid.source, encrypt: true } })).toEqual([
+      expect.stringMatching(/^cdc-pipeline:source\.encrypt applies only to a SQL Server source/),
+    ]);
+  });
+
+  it("takes the primary stack fully qualified, as Pulumi Cloud and DIY backends both name it", () => {
+    for (const primaryStack of ["acme/cdc-pipeline/dev", "organization/cdc-pipeline/dev"]) {
+      expect(parseStackSettings({ ...valid, failover: { primaryStack } }, "dr", ALL_SECRETS).failover).toEqual({
+        primaryStack,
+      });
+    }
+    for (const primaryStack of ["dev", "acme/dev", "acme/other-project/dev"]) {
+      expect(problemsOf({ ...valid, failover: { primaryStack } })).toEqual([
+        expect.stringMatching(/^cdc-pipeline:failover\.primaryStack <org>\/cdc-pipeline\/<stack>/),
+      ]);
+    }
   });
 });

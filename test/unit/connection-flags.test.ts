@@ -36,6 +36,9 @@ describe("connection flags", () => {
       port: 5432,
       database: "shop copy",
       user: "reader",
+      // TLS as the stack's (a PostgreSQL source: none).
+      encrypt: false,
+      trustServerCertificate: false,
     });
     expect([flagged.sourcePassword, flagged.targetPassword]).toEqual(["env-s", "stack-t"]);
     expect(flagged.settings.tables).toBe(settings.tables);

@@ -7,6 +7,8 @@ beforeAll(async () => {
   const { PipelineContainers } = await import("../../components/pipeline-containers");
   const c = new PipelineContainers("services", {
     dockerHost: "ssh://deploy@docker-host",
+    publicHost: "docker-host",
+    targetDatabase: "warehouse",
     sqlServerPassword: "Sa-Secret-1",
     postgresPassword: "Pg-Secret-1",
     grafanaPassword: "Gf-Secret-1",
@@ -47,6 +49,20 @@ describe("PipelineContainers", () => {
     // The healthcheck reads the password from the container's environment, never holds it.
     expect(JSON.stringify(container("sqlserver").inputs.healthcheck)).not.toContain("Sa-Secret-1");
     expect(container("kafka").inputs.envs).toEqual(expect.arrayContaining(["KAFKA_PROCESS_ROLES=broker,controller"]));
+  });
+
+  it("gives Kafka an internal listener for the containers and an external one advertised at the public host", () => {
+    expect(container("kafka").inputs.envs).toEqual(
+      expect.arrayContaining([
+        "KAFKA_LISTENERS=INTERNAL://:9092,EXTERNAL://:9094,CONTROLLER://:9093",
+        "KAFKA_ADVERTISED_LISTENERS=INTERNAL://kafka:9092,EXTERNAL://docker-host:9094",
+        "KAFKA_INTER_BROKER_LISTENER_NAME=INTERNAL",
+        "KAFKA_DEFAULT_REPLICATION_FACTOR=1",
+      ]),
+    );
+    expect(container("kafka").inputs.ports).toEqual([{ external: 9094, internal: 9094 }]);
+    expect(container("connect").inputs.envs).toEqual(expect.arrayContaining(["BOOTSTRAP_SERVERS=kafka:9092"]));
+    expect(container("postgres").inputs.envs).toEqual(expect.arrayContaining(["POSTGRES_DB=warehouse"]));
   });
 
   it("gives Prometheus the pipeline's alert rules and Grafana its datasource and dashboard", () => {

@@ -9,13 +9,13 @@ it("composes containers, preflight, the SQL Server pipeline and the backup bucke
     "cdc-pipeline:docker": { host: "unix:///var/run/docker.sock" },
     "cdc-pipeline:grafanaPassword": "grafana-pw",
     "cdc-pipeline:aws": { primaryRegion: "eu-west-1", drRegion: "eu-central-1", lifecycle: { expireAfterDays: 730 } },
-    "cdc-pipeline:kafkaConnect": { url: "http://connect:8083", bootstrapServers: "kafka:9092" },
+    "cdc-pipeline:kafkaConnect": {},
     "cdc-pipeline:pipeline": { topicPrefix: "inventory" },
     "cdc-pipeline:tables": [
       { schema: "dbo", name: "customers", columns: [{ name: "id", type: "integer" }], primaryKey: ["id"] },
     ],
-    "cdc-pipeline:source": { engine: "sqlserver", host: "mssql", port: 1433, database: "inventory", user: "cdc" },
-    "cdc-pipeline:target": { host: "postgres", port: 5432, database: "warehouse", user: "writer" },
+    "cdc-pipeline:source": { engine: "sqlserver", database: "inventory", user: "cdc" },
+    "cdc-pipeline:target": { database: "warehouse", user: "writer" },
     "cdc-pipeline:sourcePassword": "source-pw",
     "cdc-pipeline:targetPassword": "target-pw",
   });

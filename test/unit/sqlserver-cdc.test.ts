@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   applySqlServerCdc,
+  createDatabaseIfMissing,
   checkSqlServerCdcInputs,
   disableSqlServerCdc,
   readSqlServerCdc,
@@ -25,6 +26,7 @@ const inputs: SqlServerCdcInputs = {
   password: "Sa-Secret-1",
   encrypt: true,
   trustServerCertificate: true,
+  createDatabase: false,
   tables: [
     { schema: "dbo", name: "customers" },
     { schema: "dbo", name: hostile, role: "cdc_reader_role" },
@@ -40,6 +42,14 @@ const inputs: SqlServerCdcInputs = {
 const secrets = [inputs.password, inputs.connectorPassword];
 
 describe("SqlServerCdc T-SQL (recorded driver)", () => {
+  it("creates a missing database in one statement, its name quoted on the server", async () => {
+    const statement =
+      "IF DB_ID(@database) IS NULL BEGIN DECLARE @sql nvarchar(max) = N'CREATE DATABASE ' + QUOTENAME(@database); EXEC (@sql); END";
+    const client = new ReplayClient([{ sql: statement, params: { database: hostile } }]);
+    await createDatabaseIfMissing(client, hostile);
+    expect(client.unused).toEqual([]);
+  });
+
   it("on a fresh database: enables CDC on it, then on each table, sets the jobs, creates the connector login", async () => {
     const client = new ReplayClient(recording("create-fresh-database"), secrets);
     expect(await applySqlServerCdc(client, inputs)).toEqual([]);
