@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import axios from "axios";
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { checkDrift } from "../ops/drift";
 import { commandRestore, describeSwitch, switchSite } from "../ops/drill";
 import { openStack } from "../ops/stacks";
@@ -33,6 +34,9 @@ async function main(): Promise<void> {
   // The drill records its rebuild tokens in the stacks' config files: put them back at the end.
   const configFiles = ["Pulumi.local.yaml", "Pulumi.local-dr.yaml"].map((f) => path.join(PROJECT_DIR, f));
   const saved = configFiles.map((f) => readFileSync(f, "utf8"));
+  // openStack opens existing stacks only: create both in the empty backend first.
+  for (const stackName of ["local", "local-dr"])
+    await LocalWorkspace.createStack({ stackName, workDir: PROJECT_DIR }, project);
   const primary = await openStack(project, "local");
   const dr = await openStack(project, "local-dr");
   try {

@@ -2,7 +2,7 @@
 // Pulumi CLI: reconcile of the deployed local stack in its three formats, its status, the RPO check of a
 // bucket on the harness's S3 server, and the failover drill between the local and local-dr stacks with its
 // RTO and no row lost.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectHttp } from "../../lib/connect-rest";
@@ -35,6 +35,8 @@ const id = 500_000 + Math.floor(Math.random() * 100_000);
 const arrived = () => query("target", "SELECT id FROM inventory.customers WHERE id = $1", [id]).catch(() => []);
 
 beforeAll(async () => {
+  // The commands open existing stacks only: the drill's DR site is created here, as a user creates it once.
+  backend.ok("stack", "init", "local-dr");
   backend.ok("stack", "select", "local", "--create");
   backend.ok("up", "--stack", "local", "--yes", "--skip-preview");
   await query("source", "INSERT INTO inventory.customers VALUES ($1, 'Ops', 'o@x')", [id]);
@@ -44,6 +46,36 @@ afterAll(() => {
   s3.destroy();
   backend.dispose(["local-dr", "local"]);
   configFiles.forEach((f, i) => writeFileSync(f, saved[i]));
+});
+
+describe("an unknown stack", () => {
+  const stacks = () => (JSON.parse(backend.ok("stack", "ls", "--json")) as { name: string }[]).map((s) => s.name);
+  /** Runs the command, which must be an error (exit 2), and checks that it created no stack and no file. */
+  function refused(...args: string[]) {
+    const before = stacks();
+    expect(before.sort()).toEqual(["local", "local-dr"]);
+    const run = ops(...args);
+    expect(run.status, run.stdout + run.stderr).toBe(2);
+    expect(existsSync(path.join(PROJECT_DIR, "Pulumi.lcoal.yaml"))).toBe(false);
+    expect(stacks()).toEqual(before);
+    return run;
+  }
+
+  it.each([
+    ["status", "--stack", "lcoal"],
+    ["rpo", "--stack", "lcoal", "--bucket", "b"],
+    ["reconcile", "--stack", "lcoal"],
+    ["drill", "--primary", "local", "--dr", "lcoal", "--restore-command", "false"],
+  ])("%s is an error naming the stacks there are, and creates nothing", (...args) => {
+    expect(refused(...args).stderr).toContain("cdc-pipeline: no stack 'lcoal' (stacks: local, local-dr)\n");
+  });
+
+  it("drift is an error, in its report, and creates nothing", () => {
+    // The drift check runs the CLI's preview, which opens existing stacks only.
+    expect(refused("drift", "--stack", "lcoal").stdout).toMatch(
+      /could not run \(pulumi exited \d+\).*this is an error, not drift:\nerror: no stack named 'lcoal' found/s,
+    );
+  });
 });
 
 describe("cdc-pipeline reconcile", () => {
