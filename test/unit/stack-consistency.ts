@@ -21,6 +21,16 @@ export function committedConfig(stack: string): Record<string, unknown> {
   return file.config ?? {};
 }
 
+/** A stack file's project keys without the `cdc-pipeline:` prefix and without its secrets, as config.ts reads them. */
+export function committedSettings(stack: string): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(committedConfig(stack))
+      .filter(([key]) => key.startsWith(`${PROJECT}:`))
+      .map(([key, value]): [string, unknown] => [key.slice(PROJECT.length + 1), value])
+      .filter(([name]) => !(SECRET_KEYS as readonly string[]).includes(name)),
+  );
+}
+
 /** The value a test gives each secret: distinct, so that where each one ends up can be checked. */
 export const placeholder = (key: string) => `placeholder-${key}`;
 
@@ -57,15 +67,10 @@ export async function deployUnderMocks(
   stack: string,
   stackOutputs: Record<string, Record<string, unknown>> = {},
 ): Promise<StackUnderTest> {
-  const config: Record<string, unknown> = {};
-  const raw: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(committedConfig(stack))) {
-    if (!key.startsWith(`${PROJECT}:`)) continue;
-    const name = key.slice(PROJECT.length + 1);
-    if ((SECRET_KEYS as readonly string[]).includes(name)) continue;
-    config[key] = value;
-    raw[name] = value;
-  }
+  const raw = committedSettings(stack);
+  const config: Record<string, unknown> = Object.fromEntries(
+    Object.entries(raw).map(([name, value]) => [`${PROJECT}:${name}`, value]),
+  );
   for (const key of SECRET_KEYS) config[`${PROJECT}:${key}`] = placeholder(key);
   const registered = await recordResources(stack, config, stackOutputs);
   const program = (await import("../../index")) as Record<string, unknown>;

@@ -1,0 +1,48 @@
+// Asks the installed Debezium plugins themselves (their classes, on the JVM, against the harness's plugin
+// jars) what they compute, for tests that pin the project's derivations to the plugin's truth.
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import type { ConnectorConfig } from "../lib/connector-config";
+import { harness, PROJECT_DIR } from "./harness";
+
+/** A Java properties line: keys and values escaped, every non-ASCII unit as a unicode escape. */
+function propertiesLine(key: string, value: string): string {
+  const escape = (text: string) =>
+    text
+      .replace(/[\\=:#! ]/g, (c) => `\\${c}`)
+      .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return `${escape(key)}=${escape(value)}`;
+}
+
+/**
+ * The change topic of each table ({schema, name}) as the plugin of `engine` names it for the connector
+ * config `config` (test/jvm/DebeziumTopicNames.java, run as a single-file Java program).
+ */
+export function pluginChangeTopics(
+  engine: "sqlserver" | "postgres",
+  config: ConnectorConfig,
+  tables: readonly { schema: string; name: string }[],
+): string[] {
+  const lines = [
+    ...Object.entries(config).map(([k, v]) => propertiesLine(k, v)),
+    ...tables.flatMap((t, i) => [
+      propertiesLine(`topic-names.table.${i}.schema`, t.schema),
+      propertiesLine(`topic-names.table.${i}.name`, t.name),
+    ]),
+  ];
+  const classPath = [
+    path.join(harness.env.CDC_CONNECT_PLUGINS, `debezium-connector-${engine}`, "*"),
+    path.join(harness.env.CDC_KAFKA_LIBS, "*"),
+  ].join(path.delimiter);
+  const out = execFileSync(
+    "java",
+    ["-cp", classPath, path.join(PROJECT_DIR, "test/jvm/DebeziumTopicNames.java"), engine],
+    {
+      input: `${lines.join("\n")}\n`,
+      encoding: "utf8",
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: 120_000,
+    },
+  );
+  return out.split("\n").filter((line) => line !== "");
+}
