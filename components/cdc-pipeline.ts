@@ -129,7 +129,14 @@ export class CdcPipeline extends pulumi.ComponentResource {
           encrypt: source.encrypt,
           trustServerCertificate: source.trustServerCertificate,
           createDatabase: args.createSourceDatabase,
-          tables: args.tables.map(({ schema, name }) => ({ schema, name })),
+          // The declared columns are the captured ones: a column added to a table's declaration gets a new
+          // capture instance, and the old one is retired once the source connector has switched to it.
+          tables: args.tables.map(({ schema, name, columns }) => ({
+            schema,
+            name,
+            capturedColumns: columns.map((c) => c.name),
+          })),
+          connector: { cluster: args.connect, name: names.sourceConnector },
           connectorLogin: args.connectorLogin?.user,
           connectorPassword: args.connectorLogin?.password,
         },

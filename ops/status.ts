@@ -10,7 +10,7 @@ import { withClient } from "../lib/postgres";
 import { redact } from "../lib/redact";
 import { withSqlServer } from "../lib/sqlserver";
 import { readCdcFacts, type PgTable } from "../providers/postgres-cdc";
-import { readSqlServerCdc, type SqlServerCdcFacts } from "../providers/sqlserver-cdc";
+import { readSqlServerCdc, type SqlServerDatabaseFacts } from "../providers/sqlserver-cdc";
 import { targetRowCounts, type RowCounts } from "./row-counts";
 import { checkRpo, type RpoCheckOptions, type RpoReport } from "./rpo";
 import { sourceConnection, sqlServerSource, type StackSite } from "./stacks";
@@ -90,7 +90,7 @@ export async function postgresCdcState(
 }
 
 /** Problems of a SQL Server source, from what SqlServerCdc reads. */
-export function sqlServerCdcState(facts: Omit<SqlServerCdcFacts, "warnings">, tables: readonly string[]): CdcState {
+export function sqlServerCdcState(facts: SqlServerDatabaseFacts, tables: readonly string[]): CdcState {
   const captured = (t: string) => facts.captureInstances.filter((ci) => `${ci.schema}.${ci.table}` === t);
   const uncaptured = tables.filter((t) => captured(t).length === 0);
   return {

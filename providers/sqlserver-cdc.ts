@@ -3,6 +3,8 @@
 // least-privilege login for the connector. Refresh reads it all back, so CDC disabled by hand or lost in a
 // RESTORE without KEEP_CDC is drift that `pulumi up` repairs. Every name travels as a parameter.
 import * as pulumi from "@pulumi/pulumi";
+import { connectHttp, connectionSecrets, type ConnectConnection } from "../lib/connect-rest";
+import { getConfig, getOffsets, type ConnectorOffsets } from "../lib/connector-api";
 import { withSqlServer, type SqlClient, type SqlServerConnection } from "../lib/sqlserver";
 
 export interface CdcTable {
@@ -14,7 +16,7 @@ export interface CdcTable {
   role?: string | null;
   /** Create the net-changes function (needs a primary key or unique index). Default: false. */
   supportsNetChanges?: boolean;
-  /** Columns to capture. Default: all. */
+  /** Columns to capture, in any order. Default: all. */
   capturedColumns?: string[];
   /** Filegroup for the change table. Default: the database's default filegroup. */
   filegroup?: string;
@@ -38,28 +40,83 @@ export interface SqlServerCdcInputs extends SqlServerConnection {
   connectorLogin: string;
   /** Its password (secret). */
   connectorPassword: string;
+  /**
+   * The Debezium source connector reading this database: an old capture instance is retired only once its
+   * committed position has passed the new one's start (Debezium's online schema update). Default: none,
+   * and an old capture instance is kept, with a warning, until it is disabled by hand.
+   */
+  connector?: { cluster: ConnectConnection; name: string };
 }
 
 export interface CaptureInstance {
   schema: string;
   table: string;
   captureInstance: string;
+  /** cdc.change_tables.start_lsn as 20 hex digits; null until SQL Server has set it. */
+  startLsn: string | null;
   columns: string[];
   role: string | null;
   supportsNetChanges: boolean;
 }
 
-export interface SqlServerCdcFacts {
+/** What the database itself says about its CDC. */
+export interface SqlServerDatabaseFacts {
   cdcEnabled: boolean;
   agentRunning: boolean;
   captureInstances: CaptureInstance[];
   jobs: { capture?: { pollingInterval: number; maxTrans: number }; cleanup?: { retention: number } };
   connectorLoginExists: boolean;
+}
+
+export interface SqlServerCdcFacts extends SqlServerDatabaseFacts {
+  /** The connector's committed position (Debezium's commit_lsn), when it has one. */
+  connectorLsn: string | null;
+  /** Old capture instances the connector no longer needs (it passed their successor's start): `up` retires them. */
+  retirableInstances: string[];
   /** Warnings of the last create or update (for example, Agent not running with agentNotRunning=warn). */
   warnings: string[];
 }
 
 export type SqlServerCdcState = SqlServerCdcInputs & SqlServerCdcFacts;
+
+/**
+ * An LSN as lower-case hex digits without separators, so that Debezium's offsets ("0000002d:00000af8:0003",
+ * io.debezium.connector.sqlserver.Lsn) and SQL Server's CONVERT(char(20), lsn, 2) compare as text.
+ */
+export const normalLsn = (lsn: string): string => lsn.replace(/[^0-9A-Fa-f]/g, "").toLowerCase();
+
+/**
+ * The Debezium SQL Server connector's committed position in this database (its offset's commit_lsn, in the
+ * partition {server, database}); null before it has committed one.
+ */
+export function committedLsn(offsets: ConnectorOffsets, database: string): string | null {
+  const partition = offsets.offsets.find((o) => o.partition.database === database);
+  const lsn = partition?.offset?.commit_lsn;
+  return typeof lsn === "string" && /[0-9a-f]/i.test(lsn) && lsn !== "NULL" ? normalLsn(lsn) : null;
+}
+
+/**
+ * A table's capture instances, oldest first: the older one of two may go once the connector's position has
+ * reached the newer one's start (Debezium then reads only the newer one).
+ */
+function mayRetireOldest(instances: CaptureInstance[], position: string | null): boolean {
+  const successor = instances[1];
+  return instances.length === 2 && position !== null && successor.startLsn !== null && successor.startLsn <= position;
+}
+
+/** The old capture instances of the declared tables that the connector no longer reads. */
+export function retirableInstances(
+  facts: SqlServerDatabaseFacts,
+  tables: CdcTable[],
+  position: string | null,
+): string[] {
+  return tables.flatMap((t) => {
+    const instances = facts.captureInstances.filter(sameTable(t));
+    return mayRetireOldest(instances, position) ? [instances[0].captureInstance] : [];
+  });
+}
+
+const sameColumns = (a: string[], b: string[]) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 
 /** SQL Server's own default, schema_table, made a plain name (it becomes part of function names). */
 const defaultInstance = (t: CdcTable): string =>
@@ -67,10 +124,7 @@ const defaultInstance = (t: CdcTable): string =>
 const sameTable = (t: CdcTable) => (ci: CaptureInstance) => ci.schema === t.schema && ci.table === t.name;
 
 /** Reads CDC state of the current database. */
-export async function readSqlServerCdc(
-  client: SqlClient,
-  connectorLogin: string,
-): Promise<Omit<SqlServerCdcFacts, "warnings">> {
+export async function readSqlServerCdc(client: SqlClient, connectorLogin: string): Promise<SqlServerDatabaseFacts> {
   const [db] = await client.query<{ is_cdc_enabled: boolean }>(
     "SELECT is_cdc_enabled FROM sys.databases WHERE name = DB_NAME()",
   );
@@ -92,17 +146,18 @@ export async function readSqlServerCdc(
     schema: string;
     table: string;
     capture_instance: string;
+    start_lsn: string | null;
     role_name: string | null;
     supports_net_changes: boolean;
     column_name: string | null;
   }>(
-    `SELECT s.name AS [schema], t.name AS [table], ct.capture_instance, ct.role_name, ct.supports_net_changes,
-            cc.column_name
+    `SELECT s.name AS [schema], t.name AS [table], ct.capture_instance, CONVERT(char(20), ct.start_lsn, 2) AS start_lsn,
+            ct.role_name, ct.supports_net_changes, cc.column_name
      FROM cdc.change_tables ct
      JOIN sys.tables t ON t.object_id = ct.source_object_id
      JOIN sys.schemas s ON s.schema_id = t.schema_id
      LEFT JOIN cdc.captured_columns cc ON cc.object_id = ct.object_id
-     ORDER BY ct.capture_instance, cc.column_ordinal`,
+     ORDER BY ct.create_date, ct.capture_instance, cc.column_ordinal`,
   );
   for (const row of instances) {
     let ci = facts.captureInstances.find((c) => c.captureInstance === row.capture_instance);
@@ -111,6 +166,7 @@ export async function readSqlServerCdc(
         schema: row.schema,
         table: row.table,
         captureInstance: row.capture_instance,
+        startLsn: row.start_lsn === null ? null : normalLsn(row.start_lsn),
         columns: [],
         role: row.role_name,
         supportsNetChanges: Boolean(row.supports_net_changes),
@@ -140,14 +196,17 @@ async function tableColumns(client: SqlClient, t: CdcTable): Promise<string[]> {
 }
 
 /** One line per difference between the facts and the inputs (empty: in sync). */
-export function sqlServerCdcDrift(facts: Omit<SqlServerCdcFacts, "warnings">, inputs: SqlServerCdcInputs): string[] {
+export function sqlServerCdcDrift(
+  facts: SqlServerDatabaseFacts & Partial<Pick<SqlServerCdcFacts, "retirableInstances">>,
+  inputs: SqlServerCdcInputs,
+): string[] {
   const drift: string[] = [];
   if (!facts.cdcEnabled) return ["CDC is not enabled on the database"];
   for (const t of inputs.tables) {
     const instances = facts.captureInstances.filter(sameTable(t));
     if (instances.length === 0) drift.push(`${t.schema}.${t.name}: not captured`);
     const newest = instances[instances.length - 1];
-    if (newest && t.capturedColumns && JSON.stringify(newest.columns) !== JSON.stringify(t.capturedColumns)) {
+    if (newest && t.capturedColumns && !sameColumns(newest.columns, t.capturedColumns)) {
       drift.push(
         `${t.schema}.${t.name}: captures [${newest.columns.join(", ")}], declared [${t.capturedColumns.join(", ")}]`,
       );
@@ -163,6 +222,9 @@ export function sqlServerCdcDrift(facts: Omit<SqlServerCdcFacts, "warnings">, in
     drift.push(`cleanup job: retention ${facts.jobs.cleanup.retention} min`);
   }
   if (inputs.connectorLogin && !facts.connectorLoginExists) drift.push(`login '${inputs.connectorLogin}' is missing`);
+  for (const instance of facts.retirableInstances ?? []) {
+    drift.push(`capture instance ${instance} is no longer read by the connector (pulumi up retires it)`);
+  }
   return drift;
 }
 
@@ -185,10 +247,15 @@ async function enableTable(client: SqlClient, t: CdcTable, captureInstance: stri
 
 /**
  * Brings the database to the inputs, idempotently. Checks SQL Server Agent first (before changing
- * anything); returns warnings. A table whose captured columns changed gets a second capture instance,
- * and the first is disabled once the second exists (SQL Server allows two per table).
+ * anything); returns warnings. A change of captured columns follows Debezium's online schema update: a
+ * second capture instance is created, the first one kept until the connector's committed position
+ * (`position`, from its offsets) has passed the second one's start, and retired by the first `up` after that.
  */
-export async function applySqlServerCdc(client: SqlClient, inputs: SqlServerCdcInputs): Promise<string[]> {
+export async function applySqlServerCdc(
+  client: SqlClient,
+  inputs: SqlServerCdcInputs,
+  position: string | null = null,
+): Promise<string[]> {
   const warnings: string[] = [];
   let facts = await readSqlServerCdc(client, inputs.connectorLogin);
   if (!facts.agentRunning) {
@@ -202,28 +269,51 @@ export async function applySqlServerCdc(client: SqlClient, inputs: SqlServerCdcI
     await client.query("EXEC sys.sp_cdc_enable_db");
     facts = await readSqlServerCdc(client, inputs.connectorLogin);
   }
+  const disable = (t: CdcTable, instance: string) =>
+    client.query(
+      "EXEC sys.sp_cdc_disable_table @source_schema = @schema, @source_name = @table, @capture_instance = @instance",
+      { schema: t.schema, table: t.name, instance },
+    );
+  const where = position === null ? "has no committed position yet" : `is at LSN ${position}`;
   for (const t of inputs.tables) {
-    const instances = facts.captureInstances.filter(sameTable(t));
+    let instances = facts.captureInstances.filter(sameTable(t));
     if (instances.length === 0) {
       await enableTable(client, t, defaultInstance(t));
       continue;
     }
+    if (mayRetireOldest(instances, position)) {
+      await disable(t, instances[0].captureInstance);
+      instances = instances.slice(1);
+    }
     const newest = instances[instances.length - 1];
+    const kept = instances.length === 2 ? instances[0].captureInstance : undefined;
     const wanted = t.capturedColumns ?? (await tableColumns(client, t));
-    if (JSON.stringify(newest.columns) === JSON.stringify(wanted)) continue;
-    if (instances.length >= 2) {
+    if (sameColumns(newest.columns, wanted)) {
+      if (kept) {
+        warnings.push(
+          `${t.schema}.${t.name}: capture instance ${kept} is kept until the connector passes ${newest.captureInstance}'s ` +
+            `start (LSN ${newest.startLsn ?? "not set yet"}; the connector ${where}); a later pulumi up retires it`,
+        );
+      }
+      continue;
+    }
+    if (kept) {
       throw new Error(
-        `${t.schema}.${t.name} already has two capture instances (${instances.map((i) => i.captureInstance).join(", ")}): ` +
-          "disable the one the connector no longer reads before changing the captured columns again",
+        `${t.schema}.${t.name} already has two capture instances (${kept}, ${newest.captureInstance}) and the connector ` +
+          `has not passed ${newest.captureInstance}'s start (LSN ${newest.startLsn ?? "not set yet"}; the connector ${where}): ` +
+          "change the captured columns again once it has (pulumi up then retires the old instance first)",
       );
     }
     const successor = newest.captureInstance.endsWith("_v2")
       ? `${newest.captureInstance.slice(0, -3)}_v1`
       : `${newest.captureInstance.replace(/_v1$/, "")}_v2`;
     await enableTable(client, t, successor);
-    await client.query(
-      "EXEC sys.sp_cdc_disable_table @source_schema = @schema, @source_name = @table, @capture_instance = @instance",
-      { schema: t.schema, table: t.name, instance: newest.captureInstance },
+    warnings.push(
+      inputs.connector
+        ? `${t.schema}.${t.name}: capture instance ${successor} created; ${newest.captureInstance} is kept until the ` +
+            "connector has switched to it, and a later pulumi up retires it"
+        : `${t.schema}.${t.name}: capture instance ${successor} created; ${newest.captureInstance} is kept: no connector ` +
+            "is named to tell when Debezium has switched to the new one, so disable it by hand once it has",
     );
   }
   facts = await readSqlServerCdc(client, inputs.connectorLogin);
@@ -350,11 +440,6 @@ export function checkSqlServerCdcInputs(news: Partial<SqlServerCdcInputs>): pulu
   return failures;
 }
 
-async function observe(inputs: SqlServerCdcInputs, warnings: string[]): Promise<SqlServerCdcState> {
-  const facts = await withSqlServer(inputs, (client) => readSqlServerCdc(client, inputs.connectorLogin));
-  return { ...inputs, ...facts, warnings };
-}
-
 /** Creates the database when it does not exist; the name is quoted by QUOTENAME on the server. */
 export async function createDatabaseIfMissing(client: SqlClient, database: string): Promise<void> {
   await client.query(
@@ -367,13 +452,31 @@ export async function createDatabaseIfMissing(client: SqlClient, database: strin
   );
 }
 
+/** The connector's committed LSN in this database; null without a connector, or before it has one. */
+async function connectorPosition(inputs: SqlServerCdcInputs): Promise<string | null> {
+  if (!inputs.connector) return null;
+  const { cluster, name } = inputs.connector;
+  const http = connectHttp(cluster);
+  const secrets = connectionSecrets(cluster);
+  if (!(await getConfig(http, name, secrets))) return null;
+  return committedLsn(await getOffsets(http, name, secrets), inputs.database);
+}
+
+async function observe(inputs: SqlServerCdcInputs, warnings: string[]): Promise<SqlServerCdcState> {
+  const facts = await withSqlServer(inputs, (client) => readSqlServerCdc(client, inputs.connectorLogin));
+  const connectorLsn = await connectorPosition(inputs);
+  const retirable = retirableInstances(facts, inputs.tables, connectorLsn);
+  return { ...inputs, ...facts, connectorLsn, retirableInstances: retirable, warnings };
+}
+
 async function converge(inputs: SqlServerCdcInputs): Promise<SqlServerCdcState> {
   if (inputs.createDatabase) {
     await withSqlServer({ ...inputs, database: "master" }, (client) =>
       createDatabaseIfMissing(client, inputs.database),
     );
   }
-  const warnings = await withSqlServer(inputs, (client) => applySqlServerCdc(client, inputs));
+  const position = await connectorPosition(inputs);
+  const warnings = await withSqlServer(inputs, (client) => applySqlServerCdc(client, inputs, position));
   return observe(inputs, warnings);
 }
 
@@ -400,12 +503,14 @@ export const sqlServerCdcProvider: pulumi.dynamic.ResourceProvider<SqlServerCdcI
       replaces.length > 0 ||
       sqlServerCdcDrift(olds, news).length > 0 ||
       JSON.stringify(olds.tables) !== JSON.stringify(news.tables) ||
+      JSON.stringify(olds.connector) !== JSON.stringify(news.connector) ||
       (
         [
           "user",
           "password",
           "encrypt",
           "trustServerCertificate",
+          "createDatabase",
           "agentNotRunning",
           "disableOnDelete",
           "connectorLogin",
@@ -470,12 +575,19 @@ export interface SqlServerCdcArgs {
   readonly connectorLogin?: pulumi.Input<string>;
   /** Its password (secret). */
   readonly connectorPassword?: pulumi.Input<string>;
+  /**
+   * The source connector reading the database (its cluster and name): an old capture instance is retired
+   * once the connector has passed its successor's start. Default: none (old instances are kept).
+   */
+  readonly connector?: pulumi.Input<{ cluster: pulumi.Input<ConnectConnection>; name: pulumi.Input<string> }>;
 }
 
 export class SqlServerCdc extends pulumi.dynamic.Resource {
   declare readonly cdcEnabled: pulumi.Output<boolean>;
   declare readonly agentRunning: pulumi.Output<boolean>;
   declare readonly captureInstances: pulumi.Output<CaptureInstance[]>;
+  /** Old capture instances the connector no longer reads (the next `up` retires them). */
+  declare readonly retirableInstances: pulumi.Output<string[]>;
   declare readonly warnings: pulumi.Output<string[]>;
 
   constructor(name: string, args: SqlServerCdcArgs, opts?: pulumi.CustomResourceOptions) {
@@ -485,6 +597,8 @@ export class SqlServerCdc extends pulumi.dynamic.Resource {
       captureInstances: undefined,
       jobs: undefined,
       connectorLoginExists: undefined,
+      connectorLsn: undefined,
+      retirableInstances: undefined,
       warnings: undefined,
     };
     super(
@@ -496,6 +610,8 @@ export class SqlServerCdc extends pulumi.dynamic.Resource {
         ...args,
         password: pulumi.secret(args.password),
         connectorPassword: pulumi.secret(args.connectorPassword ?? ""),
+        // The cluster may carry credentials.
+        connector: args.connector === undefined ? undefined : pulumi.secret(args.connector),
       },
       { ...opts, additionalSecretOutputs: ["password", "connectorPassword"] },
       "cdc-pipeline",

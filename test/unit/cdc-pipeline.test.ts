@@ -44,10 +44,15 @@ describe("CdcPipeline", () => {
   it("for SQL Server: CDC on the tables, a SQL Server source with its schema history, the JDBC sink", async () => {
     const r = await build("mssql", "sqlserver");
     expect(r.get("mssql-cdc")?.type).toBe("pulumi-nodejs:dynamic/cdc-pipeline:SqlServerCdc");
+    // The declared columns are the captured ones; the source connector's progress decides when an old
+    // capture instance may be retired.
     expect(r.get("mssql-cdc")?.inputs.tables).toEqual([
-      { schema: "dbo", name: "customers" },
-      { schema: "dbo", name: "orders" },
+      { schema: "dbo", name: "customers", capturedColumns: ["id"] },
+      { schema: "dbo", name: "orders", capturedColumns: ["id"] },
     ]);
+    expect(r.get("mssql-cdc")?.inputs.connector).toEqual(
+      secret({ cluster: { url: "http://connect:8083" }, name: "Inventory-DR-source" }),
+    );
     expect(r.get("mssql-source")?.inputs.config).toMatchObject({
       "connector.class": "io.debezium.connector.sqlserver.SqlServerConnector",
       "database.names": "inventory",

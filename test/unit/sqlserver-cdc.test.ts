@@ -5,7 +5,10 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   applySqlServerCdc,
+  committedLsn,
   createDatabaseIfMissing,
+  normalLsn,
+  retirableInstances,
   checkSqlServerCdcInputs,
   disableSqlServerCdc,
   readSqlServerCdc,
@@ -133,19 +136,84 @@ describe("SqlServerCdc T-SQL (recorded driver)", () => {
     expect(sqlServerCdcDrift(facts, inputs)).toEqual(["CDC is not enabled on the database"]);
   });
 
-  it("a change of captured columns adds a second capture instance, then retires the first", async () => {
+  // Debezium's online schema update, one recording per step: a new capture instance, the old one kept while
+  // the connector has not reached the new one's start, retired once it has.
+  const rotated = {
+    ...inputs,
+    tables: [{ schema: "dbo", name: "customers", capturedColumns: ["id", "name", "email"] }],
+    connectorLogin: "",
+    connectorPassword: "",
+  };
+  const cdcCalls = (client: ReplayClient) =>
+    client.sent
+      .filter((s) => /sp_cdc_(enable|disable)_table/.test(s.sql))
+      .map((s) => [s.sql.match(/sp_cdc_\w+/)![0], s.params.instance, s.params.columns ?? null]);
+
+  it("a change of captured columns adds a second capture instance and keeps the first while the connector is behind", async () => {
     const client = new ReplayClient(recording("update-captured-columns"), secrets);
-    await applySqlServerCdc(client, {
-      ...inputs,
-      tables: [{ schema: "dbo", name: "customers", capturedColumns: ["id", "name", "email"] }],
-      connectorLogin: "",
-      connectorPassword: "",
+    const warnings = await applySqlServerCdc(client, {
+      ...rotated,
+      connector: { cluster: { url: "http://c:8083" }, name: "src" },
     });
-    const cdc = client.sent.filter((s) => /sp_cdc_(enable|disable)_table/.test(s.sql));
-    expect(cdc.map((s) => [s.sql.match(/sp_cdc_\w+/)![0], s.params.instance, s.params.columns ?? null])).toEqual([
-      ["sp_cdc_enable_table", "dbo_customers_v2", "[id], [name], [email]"],
-      ["sp_cdc_disable_table", "dbo_customers", null],
+    expect(client.unused).toEqual([]);
+    expect(cdcCalls(client)).toEqual([["sp_cdc_enable_table", "dbo_customers_v2", "[id], [name], [email]"]]);
+    expect(warnings).toEqual([
+      "dbo.customers: capture instance dbo_customers_v2 created; dbo_customers is kept until the connector has switched to it, and a later pulumi up retires it",
     ]);
+  });
+
+  it("retires the old capture instance once the connector's position has passed the new one's start", async () => {
+    const client = new ReplayClient(recording("update-retire-old-instance"), secrets);
+    // dbo_customers_v2 starts at 0000002D00000A580003; Debezium's offset names a later LSN.
+    expect(await applySqlServerCdc(client, rotated, normalLsn("0000002d:00000a60:0001"))).toEqual([]);
+    expect(client.unused).toEqual([]);
+    expect(cdcCalls(client)).toEqual([["sp_cdc_disable_table", "dbo_customers", null]]);
+  });
+
+  it("keeps both while the connector is before the new one's start, and refuses a third set of columns", async () => {
+    const behind = normalLsn("0000002d:00000a57:ffff");
+    const kept = new ReplayClient(recording("update-retire-old-instance").slice(0, 5), secrets);
+    await expect(applySqlServerCdc(kept, rotated, behind)).rejects.toThrow(
+      "statement after the end of the recording: SELECT is_cdc_enabled",
+    );
+    expect(cdcCalls(kept)).toEqual([]);
+
+    const again = new ReplayClient(recording("update-columns-while-two-instances"), secrets);
+    const third = { ...rotated, tables: [{ ...rotated.tables[0], capturedColumns: ["id", "name", "email", "phone"] }] };
+    await expect(applySqlServerCdc(again, third, behind)).rejects.toThrow(
+      "dbo.customers already has two capture instances (dbo_customers, dbo_customers_v2) and the connector has not passed " +
+        "dbo_customers_v2's start (LSN 0000002d00000a580003; the connector is at LSN 0000002d00000a57ffff)",
+    );
+    expect(cdcCalls(again)).toEqual([]);
+  });
+
+  it("reads the connector's committed LSN from its offsets, and which old instances it no longer needs", async () => {
+    const offsets = {
+      offsets: [
+        { partition: { server: "inventory", database: "other" }, offset: { commit_lsn: "ffffffff:ffffffff:ffff" } },
+        {
+          partition: { server: "inventory", database: "inventory" },
+          offset: { commit_lsn: "0000002d:00000a58:0003", change_lsn: "x" },
+        },
+      ],
+    };
+    expect(committedLsn(offsets, "inventory")).toBe("0000002d00000a580003");
+    expect(committedLsn({ offsets: [] }, "inventory")).toBeNull();
+    const facts = await readSqlServerCdc(new ReplayClient(recording("update-retire-old-instance").slice(0, 5)), "");
+    expect(facts.captureInstances.map((ci) => [ci.captureInstance, ci.startLsn])).toEqual([
+      ["dbo_customers", "0000002d00000a280003"],
+      ["dbo_customers_v2", "0000002d00000a580003"],
+    ]);
+    // At the new instance's start exactly, the connector reads only the new one.
+    expect(retirableInstances(facts, rotated.tables, "0000002d00000a580003")).toEqual(["dbo_customers"]);
+    expect(retirableInstances(facts, rotated.tables, "0000002d00000a57ffff")).toEqual([]);
+    expect(retirableInstances(facts, rotated.tables, null)).toEqual([]);
+    expect(
+      sqlServerCdcDrift({ ...facts, retirableInstances: ["dbo_customers"] }, { ...rotated, tables: rotated.tables }),
+    ).toContain("capture instance dbo_customers is no longer read by the connector (pulumi up retires it)");
+    // Captured columns compare as sets: the declaration's order is not SQL Server's.
+    const reordered = { ...rotated, tables: [{ ...rotated.tables[0], capturedColumns: ["email", "id", "name"] }] };
+    expect(sqlServerCdcDrift({ ...facts, retirableInstances: [] }, reordered)).toEqual([]);
   });
 
   it("delete disables each capture instance, then the database, then drops the login", async () => {

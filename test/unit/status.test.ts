@@ -84,6 +84,7 @@ describe("sqlServerCdcState", () => {
     schema: "dbo",
     table: "t",
     captureInstance: "dbo_t",
+    startLsn: "0000002d00000af80003",
     columns: ["id"],
     role: null,
     supportsNetChanges: false,
