@@ -3,7 +3,9 @@
 //      of the config plus status polling, the runbooks' way;
 //   2. a no-op `pulumi preview --refresh` with 1, 10 and 50 connectors: wall time and the number of HTTP
 //      requests the worker served (counted in its access log).
-// Run: npm run bench:connectors (the harness must be up: scripts/services.sh up).
+// Run: npm run bench:connectors (the harness must be up: scripts/services.sh up). Sizes: BENCH_ROUNDS (creates
+// per median, default 5) and BENCH_CONNECTORS (the previews' connector counts, default 1,10,50); a smoke run
+// (test/e2e/bench-smoke.test.ts) is BENCH_ROUNDS=1 BENCH_CONNECTORS=1.
 import axios from "axios";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -23,6 +25,8 @@ const url = env.CDC_CONNECT_URL;
 const connectLog = path.join(env.CDC_RUN_DIR, "connect/connect.log");
 const rest = axios.create({ baseURL: url, headers: { "Content-Type": "application/json" } });
 const run = Date.now().toString(36);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const COUNTS = (process.env.BENCH_CONNECTORS ?? "1,10,50").split(",").map(Number);
 
 const sinkConfig = (prefix: string) => ({
   "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
@@ -118,9 +122,15 @@ function previewRefresh(count: number): void {
 }
 
 async function main(): Promise<void> {
-  await createToRunning(5);
+  for (const [name, values] of [
+    ["BENCH_ROUNDS", [ROUNDS]],
+    ["BENCH_CONNECTORS", COUNTS],
+  ] as const) {
+    if (!values.every((n) => Number.isInteger(n) && n >= 1)) throw new Error(`${name}: whole numbers >= 1`);
+  }
+  await createToRunning(ROUNDS);
   console.log("no-op pulumi preview --refresh (real CLI):");
-  for (const count of [1, 10, 50]) previewRefresh(count);
+  for (const count of COUNTS) previewRefresh(count);
 }
 
 main().catch((err: unknown) => {
