@@ -2,7 +2,7 @@
 import type { AxiosInstance } from "axios";
 import { call, statusOf } from "./connect-rest";
 import { redact } from "./redact";
-import type { ConnectorConfig } from "./connector-config";
+import { isServerKey, type ConnectorConfig } from "./connector-config";
 
 export type DesiredState = "running" | "paused" | "stopped";
 export type RuntimeState = "RUNNING" | "PAUSED" | "STOPPED" | "FAILED" | "UNASSIGNED" | "RESTARTING";
@@ -224,10 +224,12 @@ export function failures(status: ConnectorStatus): string[] {
 const RESTART_GRACE_MS = 10_000;
 
 /**
- * Polls the status until the connector and its tasks reach the desired state. Fails with the traces as
- * soon as the connector or a task FAILS, and with the last status when the timeout passes. With
- * `restartOnce`, a failure is first answered by one restart of what failed: after a config write the
- * worker may still report a task of the old config that failed.
+ * Polls the status until the connector and its tasks reach the desired state, and returns that status.
+ * Fails with the traces as soon as the connector or a task FAILS, and with the last status when the
+ * timeout passes. With `restartOnce`, a failure is first answered by one restart of what failed.
+ *
+ * The status alone cannot tell an old task from a new one: see applyConfig for how a wait after a config
+ * write is kept from taking the status of a task of the previous config for the new one's.
  */
 export async function waitForState(
   http: AxiosInstance,
@@ -270,4 +272,59 @@ export async function waitForState(
     await new Promise((resolve) => setTimeout(resolve, pollMs));
     pollMs = Math.min(1000, pollMs * 2);
   }
+}
+
+/**
+ * Whether writing `config` changes the config the worker holds (the keys it adds itself aside). A value
+ * the worker masks may hide a change, so it counts as one.
+ */
+export function configChanges(live: ConnectorConfig, config: ConnectorConfig): boolean {
+  const keys = new Set([...Object.keys(live), ...Object.keys(config)]);
+  return [...keys].some((key) => !isServerKey(key) && (live[key] !== config[key] || live[key] === "[hidden]"));
+}
+
+export interface ApplyOptions {
+  /** The worker can stop a connector (Connect 3.5+). */
+  canStop: boolean;
+  /** Restart a FAILED connector or task once, when the write restarts no task itself. */
+  restartFailed: boolean;
+  /** Delete the committed offsets while the connector is stopped, before the write (Connect 3.6+). */
+  resetOffsets: boolean;
+}
+
+/**
+ * Writes the whole config, asks for the desired state and waits until the connector and its tasks are in
+ * it; returns the status that showed it.
+ *
+ * A task that the worker restarts for a new config goes on showing the old task's status (RUNNING, or
+ * FAILED) until the new task reports, with nothing in between and nothing in the status to tell the two
+ * apart: a wait right after a plain write can take the RUNNING of a task that is already gone for the new
+ * task's, and return before the new config fails. So a write that changes the config of a connector that
+ * is to run (or stay stopped) is made while it is stopped: once it shows STOPPED with no tasks, every task
+ * status that follows is a task of the new config. A connector to be paused is written in place (from
+ * STOPPED a connector pauses with no tasks), and so is an unchanged config, which restarts no task.
+ */
+export async function applyConfig(
+  http: AxiosInstance,
+  name: string,
+  config: ConnectorConfig,
+  desired: DesiredState,
+  timeoutMs: number,
+  secrets: readonly string[],
+  options: ApplyOptions,
+): Promise<ConnectorStatus> {
+  const live = await getConfig(http, name, secrets);
+  const changes = live !== undefined && configChanges(live, config);
+  const viaStop = options.resetOffsets || (options.canStop && desired !== "paused" && changes);
+  if (viaStop) {
+    // A task that failed before the stop is no obstacle: the stop clears it.
+    await requestState(http, name, "stopped", secrets);
+    await waitForState(http, name, "stopped", timeoutMs, secrets);
+    if (options.resetOffsets) await resetOffsets(http, name, secrets);
+  }
+  await putConfig(http, name, config, secrets);
+  // The desired state is re-asserted after every write, whatever the write did to it.
+  await requestState(http, name, desired, secrets);
+  // After a stop every task is new: one that fails is the new config failing, not an old failure to restart.
+  return waitForState(http, name, desired, timeoutMs, secrets, options.restartFailed && !viaStop);
 }

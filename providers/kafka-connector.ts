@@ -11,6 +11,7 @@ import {
   type ConnectConnection,
 } from "../lib/connect-rest";
 import {
+  applyConfig,
   deleteConnector,
   getConfig,
   getOffsets,
@@ -18,12 +19,12 @@ import {
   getTopics,
   patchOffsets,
   postConnector,
-  putConfig,
   requestState,
   resetOffsets,
   validateConfig,
   waitForState,
   workerVersion,
+  type ConnectorStatus,
   type DesiredState,
   type TaskStatus,
 } from "../lib/connector-api";
@@ -153,11 +154,15 @@ export function inputFailures(news: Record<string, unknown>): pulumi.dynamic.Che
   return failures;
 }
 
-/** Reads the connector as it is; undefined when the worker has no such connector. */
+/**
+ * Reads the connector as it is; undefined when the worker has no such connector. With `established`, the
+ * status is that one instead of a second reading.
+ */
 async function observe(
   inputs: Pick<KafkaConnectorInputs, "cluster" | "name" | "ignoreKeys">,
   recorded: { sensitiveKeys: string[]; sensitiveHash: string; salt: string },
   secrets: string[],
+  established?: ConnectorStatus,
 ): Promise<
   | Pick<KafkaConnectorState, "config" | "sensitiveHash" | "state" | "tasks" | "workerId" | "workerVersion" | "topics">
   | undefined
@@ -166,7 +171,7 @@ async function observe(
   const live = await getConfig(http, inputs.name, secrets);
   if (!live) return undefined;
   const [status, topics, version] = await Promise.all([
-    getStatus(http, inputs.name, secrets),
+    established ?? getStatus(http, inputs.name, secrets),
     getTopics(http, inputs.name, secrets),
     workerVersion(http, secrets),
   ]);
@@ -186,11 +191,20 @@ async function observe(
   };
 }
 
-/** The state to record after create or update. */
-async function record(inputs: KafkaConnectorInputs, salt: string, secrets: string[]): Promise<KafkaConnectorState> {
+/**
+ * The state to record after create or update, with the status the wait saw reach the state: a second
+ * reading a moment later could show something the wait did not establish, such as a task that was just
+ * started failing, and that is for the next refresh to report.
+ */
+async function record(
+  inputs: KafkaConnectorInputs,
+  salt: string,
+  secrets: string[],
+  reached: ConnectorStatus,
+): Promise<KafkaConnectorState> {
   const sensitive = { sensitiveKeys: Object.keys(inputs.sensitiveConfig).sort(), salt, sensitiveHash: "" };
   sensitive.sensitiveHash = hashSecrets(inputs.sensitiveConfig, salt);
-  const live = await observe(inputs, sensitive, secrets);
+  const live = await observe(inputs, sensitive, secrets, reached);
   if (!live) throw new Error(`Connector '${inputs.name}' disappeared from ${inputs.cluster.url} while being deployed`);
   const { sensitiveConfig: _secret, offsetsFrom: _from, ...settings } = inputs;
   return { ...settings, ...sensitive, ...live, url: inputs.cluster.url };
@@ -335,6 +349,7 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
       created = outcome === "created";
       headed = created && initial === inputs.state;
     }
+    let reached: ConnectorStatus;
     try {
       if (inputs.offsetsFrom) {
         if (!features.offsets) {
@@ -345,13 +360,13 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
         await takeOverOffsets(inputs, secrets);
       }
       if (!headed) await requestState(http, inputs.name, inputs.state, secrets);
-      await waitForState(http, inputs.name, inputs.state, inputs.readyTimeoutSeconds * 1000, secrets);
+      reached = await waitForState(http, inputs.name, inputs.state, inputs.readyTimeoutSeconds * 1000, secrets);
     } catch (err) {
       // Leave nothing half-made behind: the next `pulumi up` starts from a clean slate.
       if (created) await deleteConnector(http, inputs.name, secrets).catch(() => undefined);
       throw err;
     }
-    return { id: inputs.name, outs: await record(inputs, newSalt(), secrets) };
+    return { id: inputs.name, outs: await record(inputs, newSalt(), secrets, reached) };
   },
 
   async read(id, props) {
@@ -367,21 +382,21 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
     const http = connectHttp(news.cluster);
     const features = workerFeatures(await workerVersion(http, secrets));
     requireStopSupport(news, features.stop);
-    const timeoutMs = news.readyTimeoutSeconds * 1000;
     // A token newly set or changed resets; one removed does not.
-    if (news.offsetsResetToken !== undefined && olds.offsetsResetToken !== news.offsetsResetToken) {
-      if (!features.offsets) {
-        throw new Error(`Connector '${news.name}': ${news.cluster.url} cannot reset offsets (Connect < 3.6)`);
-      }
-      await requestState(http, news.name, "stopped", secrets);
-      await waitForState(http, news.name, "stopped", timeoutMs, secrets);
-      await resetOffsets(http, news.name, secrets);
+    const reset = news.offsetsResetToken !== undefined && olds.offsetsResetToken !== news.offsetsResetToken;
+    if (reset && !features.offsets) {
+      throw new Error(`Connector '${news.name}': ${news.cluster.url} cannot reset offsets (Connect < 3.6)`);
     }
-    await putConfig(http, news.name, merged(news), secrets);
-    // The desired state is re-asserted after every write, whatever the write did to it.
-    await requestState(http, news.name, news.state, secrets);
-    await waitForState(http, news.name, news.state, timeoutMs, secrets, news.restartFailedTasks);
-    return { outs: await record(news, olds.salt, secrets) };
+    const reached = await applyConfig(
+      http,
+      news.name,
+      merged(news),
+      news.state,
+      news.readyTimeoutSeconds * 1000,
+      secrets,
+      { canStop: features.stop, restartFailed: news.restartFailedTasks, resetOffsets: reset },
+    );
+    return { outs: await record(news, olds.salt, secrets, reached) };
   },
 
   async delete(_id, props) {

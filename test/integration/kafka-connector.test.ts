@@ -154,6 +154,42 @@ describe("KafkaConnector provider", () => {
     expect(await provider.read!(name, state)).toEqual({});
   });
 
+  // A task restarted for a new config goes on reporting the old task's RUNNING (or FAILED) until the new one
+  // reports: update must not take the old task's status for the new one's.
+  it("update right after a password changed by hand, before the worker applied it, records no phantom drift", async () => {
+    const p = pipeline("racing");
+    const inputs = await checked(p.sink());
+    let state = (await provider.create(inputs)).outs!;
+    const name = inputs.name;
+    for (let round = 0; round < 3; round++) {
+      const live = (await rest.get<Record<string, string>>(`/connectors/${name}/config`)).data;
+      await rest.put(`/connectors/${name}/config`, { ...live, "connection.password": "changed-by-hand" });
+      // No refresh in between: the worker is still restarting the task with the password changed by hand.
+      state = (await provider.update!(name, state, inputs)).outs!;
+      expect(state).toMatchObject({ state: "running", tasks: [expect.objectContaining({ state: "RUNNING" })] });
+      expect((await provider.diff!(name, state, inputs)).changes).toBe(false);
+      const read = (await provider.read!(name, state)).props!;
+      expect(read.tasks).toEqual([expect.objectContaining({ state: "RUNNING" })]);
+      expect((await provider.diff!(name, read, inputs)).changes).toBe(false);
+    }
+  });
+
+  it("update to a password the database refuses fails with the new task's trace, then an update repairs it", async () => {
+    const p = pipeline("badupdate");
+    const inputs = await checked(p.sink());
+    const state = (await provider.create(inputs)).outs!;
+    const wrong = "wrong-password-never-printed";
+    const broken = await checked(p.sink({ sensitiveConfig: { "connection.password": wrong } }), inputs);
+    const message = await errorOf(provider.update!(inputs.name, state, broken));
+    expect(message).toMatch(/^Connector 'it_badupdate_\w+-sink': task 0 FAILED on 127\.0\.0\.1:\d+\ntask 0: /);
+    expect(message).not.toContain(wrong);
+    const read = (await provider.read!(inputs.name, state)).props!;
+    expect((await provider.diff!(inputs.name, read, inputs)).changes).toBe(true);
+    const repaired = (await provider.update!(inputs.name, read, inputs)).outs!;
+    expect(repaired.tasks).toEqual([expect.objectContaining({ state: "RUNNING" })]);
+    expect((await provider.diff!(inputs.name, repaired, inputs)).changes).toBe(false);
+  });
+
   it("a task that fails makes create fail with its trace and without the password, leaving nothing behind", async () => {
     const p = pipeline("fail");
     const wrong = "wrong-password-never-printed";

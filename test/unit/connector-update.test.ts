@@ -1,0 +1,257 @@
+// KafkaConnector update against a fake Kafka Connect worker whose status lags behind what it does, as the
+// real one's does: a task restarted for a new config goes on showing the old task's RUNNING (or FAILED)
+// until the new task reports, with nothing in between. The fake answers on loopback; each status read
+// moves it one step on, so every sequence is the same on every run.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { configChanges } from "../../lib/connector-api";
+import { hashSecrets } from "../../lib/connector-config";
+import {
+  kafkaConnectorProvider as provider,
+  type KafkaConnectorInputs,
+  type KafkaConnectorState,
+} from "../../providers/kafka-connector";
+
+type State = "RUNNING" | "PAUSED" | "STOPPED" | "FAILED" | "UNASSIGNED" | "RESTARTING";
+interface View {
+  connector: State;
+  tasks: State[];
+}
+
+const GOOD = "good-password";
+const TRACE = "org.apache.kafka.connect.errors.ConnectException: login refused\n\tat Task.start(Task.java:1)";
+
+/**
+ * One sink connector on a worker. A change is not shown at once: it queues the views the status will show,
+ * one per read. A task only works with the password GOOD.
+ */
+class FakeWorker {
+  config: Record<string, string> = {};
+  target: "STARTED" | "PAUSED" | "STOPPED" = "STARTED";
+  shown: View = { connector: "RUNNING", tasks: ["RUNNING"] };
+  pending: View[] = [];
+  readonly requests: string[] = [];
+  url = "";
+  private server?: Server;
+
+  constructor(readonly name: string) {}
+
+  /** The view the status will show once what is queued has been shown. */
+  private get last(): View {
+    return this.pending.at(-1) ?? this.shown;
+  }
+
+  private outcome(): State {
+    return this.config["connection.password"] === GOOD ? "RUNNING" : "FAILED";
+  }
+
+  /** PUT config: a running connector restarts its task for a changed config; the old task shows meanwhile. */
+  writeConfig(config: Record<string, string>): void {
+    const changed = configChanges(this.config, config);
+    this.config = { ...config, name: this.name };
+    if (changed && this.target === "STARTED") {
+      this.pending.push(this.last, { connector: "RUNNING", tasks: [this.outcome()] });
+    }
+  }
+
+  private setTarget(verb: string): void {
+    const from = this.target;
+    if (verb === "stop") {
+      this.target = "STOPPED";
+      this.pending.push({ ...this.last, connector: "STOPPED" }, { connector: "STOPPED", tasks: [] });
+    } else if (verb === "pause") {
+      this.target = "PAUSED";
+      this.pending.push({ connector: "PAUSED", tasks: this.last.tasks.map((t) => (t === "RUNNING" ? "PAUSED" : t)) });
+    } else {
+      this.target = "STARTED";
+      if (from === "STOPPED") {
+        this.pending.push({ connector: "RUNNING", tasks: [] }, { connector: "RUNNING", tasks: [this.outcome()] });
+      } else if (from === "PAUSED") {
+        this.pending.push({
+          connector: "RUNNING",
+          tasks: this.last.tasks.map((t) => (t === "PAUSED" ? "RUNNING" : t)),
+        });
+      }
+    }
+  }
+
+  private restartFailed(): void {
+    const tasks = this.last.tasks;
+    this.pending.push(
+      { connector: "RUNNING", tasks: tasks.map((t) => (t === "FAILED" ? "RESTARTING" : t)) },
+      { connector: "RUNNING", tasks: tasks.map((t) => (t === "FAILED" ? this.outcome() : t)) },
+    );
+  }
+
+  private status() {
+    this.shown = this.pending.shift() ?? this.shown;
+    return {
+      name: this.name,
+      connector: { state: this.shown.connector, worker_id: "w:8083" },
+      tasks: this.shown.tasks.map((state, id) => ({
+        id,
+        state,
+        worker_id: "w:8083",
+        ...(state === "FAILED" ? { trace: TRACE } : {}),
+      })),
+      type: "sink",
+    };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = "";
+    for await (const chunk of req) body += String(chunk);
+    const url = new URL(req.url!, "http://fake");
+    this.requests.push(`${req.method} ${url.pathname}${url.search}`);
+    const base = `/connectors/${this.name}`;
+    const send = (status: number, data?: unknown) => {
+      res.writeHead(status, { "Content-Type": "application/json" });
+      res.end(data === undefined ? "" : JSON.stringify(data));
+    };
+    const route = `${req.method} ${url.pathname}`;
+    if (route === "GET /") return send(200, { version: "4.3.1" });
+    if (route === `GET ${base}/config`) return send(200, this.config);
+    if (route === `GET ${base}/status`) return send(200, this.status());
+    if (route === `GET ${base}/topics`) return send(200, { [this.name]: { topics: [] } });
+    if (route === `PUT ${base}/config`) {
+      this.writeConfig(JSON.parse(body) as Record<string, string>);
+      return send(200, {});
+    }
+    const verb = /^PUT .*\/(stop|pause|resume)$/.exec(route)?.[1];
+    if (verb && url.pathname === `${base}/${verb}`) {
+      this.setTarget(verb);
+      return send(202);
+    }
+    if (route === `POST ${base}/restart`) {
+      this.restartFailed();
+      return send(202, {});
+    }
+    send(404, { error_code: 404, message: `no route ${route}` });
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+const salt = "00112233445566778899aabbccddeeff";
+let worker: FakeWorker;
+
+const config = { "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector", "tasks.max": "1", topics: "t" };
+const inputs = (overrides: Partial<KafkaConnectorInputs> = {}): KafkaConnectorInputs => ({
+  cluster: { url: worker.url },
+  name: worker.name,
+  config,
+  sensitiveConfig: { "connection.password": GOOD },
+  state: "running",
+  readyTimeoutSeconds: 10,
+  restartFailedTasks: true,
+  offsetsPolicy: "keep",
+  ignoreKeys: [],
+  validate: false,
+  ...overrides,
+});
+/** The state recorded for the connector as it was before the change by hand. */
+const recorded = (): KafkaConnectorState => {
+  const { sensitiveConfig, ...settings } = inputs();
+  return {
+    ...settings,
+    url: worker.url,
+    sensitiveKeys: ["connection.password"],
+    sensitiveHash: hashSecrets(sensitiveConfig, salt),
+    salt,
+    state: "running",
+    tasks: [{ id: 0, state: "RUNNING", workerId: "w:8083" }],
+    workerId: "w:8083",
+    workerVersion: "4.3.1",
+    topics: [],
+  };
+};
+
+beforeEach(async () => {
+  worker = new FakeWorker("sink");
+  await worker.start();
+  worker.config = { ...config, "connection.password": GOOD, name: "sink" };
+});
+
+afterEach(async () => {
+  await worker.stop();
+});
+
+describe("KafkaConnector update, when the status still shows the task of the config before", () => {
+  it("records no phantom drift after a password changed by hand that the worker is still applying", async () => {
+    // By hand: the old task's RUNNING shows once more, then the task of the wrong password FAILS.
+    worker.writeConfig({ ...config, "connection.password": "changed-by-hand" });
+    const { outs } = await provider.update!("sink", recorded(), inputs());
+    expect(outs).toMatchObject({ state: "running", tasks: [{ id: 0, state: "RUNNING" }] });
+    expect((await provider.diff!("sink", outs!, inputs())).changes).toBe(false);
+    // The changed config was written while the connector was stopped, and then the new task ran.
+    expect(worker.requests.filter((r) => r.startsWith("PUT"))).toEqual([
+      "PUT /connectors/sink/stop",
+      "PUT /connectors/sink/config",
+      "PUT /connectors/sink/resume",
+    ]);
+    expect(worker.config["connection.password"]).toBe(GOOD);
+    expect(worker.shown).toEqual({ connector: "RUNNING", tasks: ["RUNNING"] });
+  });
+
+  it("fails an update whose new task fails, instead of succeeding on the old task's RUNNING", async () => {
+    const wrong = inputs({ sensitiveConfig: { "connection.password": "wrong-password-never-printed" } });
+    const failure = await provider.update!("sink", recorded(), wrong).then(
+      () => "no error",
+      (err: Error) => err.message,
+    );
+    expect(failure).toBe("Connector 'sink': task 0 FAILED on w:8083\ntask 0: " + TRACE.split("\n")[0]);
+    // The failed task of the new config is the update's answer, not a task to restart.
+    expect(worker.requests.filter((r) => r.startsWith("POST"))).toEqual([]);
+  });
+
+  it("writes an unchanged config in place: a connector paused by hand is resumed, not stopped", async () => {
+    worker.target = "PAUSED";
+    worker.shown = { connector: "PAUSED", tasks: ["PAUSED"] };
+    const { outs } = await provider.update!("sink", { ...recorded(), state: "paused" }, inputs());
+    expect(outs).toMatchObject({ state: "running", tasks: [{ id: 0, state: "RUNNING" }] });
+    expect(worker.requests).not.toContain("PUT /connectors/sink/stop");
+  });
+
+  it("restarts a task that failed under an unchanged config once, and records it running", async () => {
+    worker.shown = { connector: "RUNNING", tasks: ["FAILED"] };
+    const failed = { ...recorded(), tasks: [{ id: 0, state: "FAILED" as const, workerId: "w:8083" }] };
+    expect((await provider.diff!("sink", failed, inputs())).changes).toBe(true);
+    const { outs } = await provider.update!("sink", failed, inputs());
+    expect(outs?.tasks).toEqual([{ id: 0, state: "RUNNING", workerId: "w:8083" }]);
+    expect(worker.requests).toContain("POST /connectors/sink/restart?includeTasks=true&onlyFailed=true");
+    expect(worker.requests).not.toContain("PUT /connectors/sink/stop");
+  });
+
+  it("writes a changed config of a connector to be paused in place: from STOPPED it would pause without tasks", async () => {
+    const { outs } = await provider.update!(
+      "sink",
+      recorded(),
+      inputs({ state: "paused", config: { ...config, "batch.size": "7" } }),
+    );
+    expect(outs).toMatchObject({ state: "paused", tasks: [{ id: 0, state: "PAUSED" }] });
+    expect(worker.requests).not.toContain("PUT /connectors/sink/stop");
+  });
+});
+
+describe("configChanges", () => {
+  it("sees added, removed and changed keys and a masked value, not the worker's own keys", () => {
+    const live = { "connector.class": "C", "tasks.max": "1", name: "sink", "__internal.x": "1" };
+    expect(configChanges(live, { "connector.class": "C", "tasks.max": "1" })).toBe(false);
+    expect(configChanges(live, { "connector.class": "C", "tasks.max": "2" })).toBe(true);
+    expect(configChanges(live, { "connector.class": "C", "tasks.max": "1", extra: "x" })).toBe(true);
+    expect(configChanges(live, { "connector.class": "C" })).toBe(true);
+    expect(
+      configChanges({ ...live, pw: "[hidden]" }, { "connector.class": "C", "tasks.max": "1", pw: "[hidden]" }),
+    ).toBe(true);
+    expect(configChanges({ pw: "${file:/s:pw}" }, { pw: "${file:/s:pw}" })).toBe(false);
+  });
+});
