@@ -175,13 +175,17 @@ export async function readSqlServerCdc(client: SqlClient, connectorLogin: string
     }
     if (row.column_name) ci.columns.push(row.column_name);
   }
-  const jobs = await client.query<{ job_type: string; pollinginterval: number; maxtrans: number; retention: number }>(
-    "SELECT job_type, pollinginterval, maxtrans, retention FROM msdb.dbo.cdc_jobs WHERE database_id = DB_ID()",
-  );
+  // bigint columns: the driver returns them as text.
+  const jobs = await client.query<{
+    job_type: string;
+    pollinginterval: number | string;
+    maxtrans: number | string;
+    retention: number | string;
+  }>("SELECT job_type, pollinginterval, maxtrans, retention FROM msdb.dbo.cdc_jobs WHERE database_id = DB_ID()");
   for (const job of jobs) {
     if (job.job_type === "capture")
-      facts.jobs.capture = { pollingInterval: job.pollinginterval, maxTrans: job.maxtrans };
-    if (job.job_type === "cleanup") facts.jobs.cleanup = { retention: job.retention };
+      facts.jobs.capture = { pollingInterval: Number(job.pollinginterval), maxTrans: Number(job.maxtrans) };
+    if (job.job_type === "cleanup") facts.jobs.cleanup = { retention: Number(job.retention) };
   }
   return facts;
 }
