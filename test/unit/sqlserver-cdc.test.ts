@@ -129,6 +129,19 @@ describe("SqlServerCdc T-SQL (recorded driver)", () => {
     );
   });
 
+  it("reads msdb's bigint job settings, which the driver returns as text, as numbers", async () => {
+    const exchanges = recording("update-retire-old-instance").slice(0, 5);
+    exchanges[4] = {
+      ...exchanges[4],
+      rows: [
+        { job_type: "capture", pollinginterval: "5", maxtrans: 500, retention: "0" },
+        { job_type: "cleanup", pollinginterval: "0", maxtrans: 0, retention: "4320" },
+      ],
+    };
+    const facts = await readSqlServerCdc(new ReplayClient(exchanges), "");
+    expect(facts.jobs).toEqual({ capture: { pollingInterval: 5, maxTrans: 500 }, cleanup: { retention: 4320 } });
+  });
+
   it("reads a database restored without KEEP_CDC as drift", async () => {
     const client = new ReplayClient(recording("read-restored-without-keep-cdc"), secrets);
     const facts = await readSqlServerCdc(client, "debezium");
