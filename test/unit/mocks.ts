@@ -69,3 +69,18 @@ export async function recordResources(
 export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
 }
+
+/**
+ * The registered resources as the policy pack sees a stack's resources. A bucket's settings name it by its
+ * id, which these mocks make `<name>-id`.
+ */
+export function policyResources(
+  stack: string,
+  registered: Registered[],
+): { type: string; urn: string; props: Record<string, unknown> }[] {
+  return registered.map((r) => ({
+    type: r.type,
+    urn: `urn:pulumi:${stack}::cdc-pipeline::${r.type}::${r.name}`,
+    props: r.type === "aws:s3/bucket:Bucket" ? { ...r.inputs, id: `${r.name}-id` } : r.inputs,
+  }));
+}

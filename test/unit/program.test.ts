@@ -1,7 +1,7 @@
 // The whole program under mocks with a primary-site configuration (the containers component aside).
 import { expect, it } from "vitest";
 import { bucketProblems, plaintextPasswordKeys } from "../../policy/rules";
-import { recordResources } from "./mocks";
+import { policyResources, recordResources } from "./mocks";
 
 it("composes containers, preflight, the SQL Server pipeline and the backup buckets from the stack's configuration", async () => {
   const registered = await recordResources("dev", {
@@ -43,12 +43,7 @@ it("composes containers, preflight, the SQL Server pipeline and the backup bucke
   expect(source.inputs.config).toMatchObject({ "database.names": "inventory", "table.include.list": "dbo.customers" });
 
   // The policy pack's rules pass on what the dev program declares (the CLI cannot run the bucket rules here).
-  // A bucket's settings name it by its id, which the mocks make `<name>-id`.
-  const resources = registered.map((r) => ({
-    type: r.type,
-    urn: `urn:pulumi:dev::cdc-pipeline::${r.type}::${r.name}`,
-    props: r.type === "aws:s3/bucket:Bucket" ? { ...r.inputs, id: `${r.name}-id` } : r.inputs,
-  }));
+  const resources = policyResources("dev", registered);
   expect(resources.filter((r) => r.type === "aws:s3/bucket:Bucket")).toHaveLength(2);
   expect(bucketProblems(resources)).toEqual([]);
   const connectors = resources.filter((r) => r.type.endsWith(":KafkaConnector"));

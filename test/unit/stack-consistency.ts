@@ -9,7 +9,8 @@ import { parseStackSettings, PROJECT, SECRET_KEYS, StackConfigError } from "../.
 import { dockerPublicHost } from "../../lib/container-services";
 import { pipelineNames } from "../../lib/pipeline-names";
 import { sqlServerSource, type StackSite } from "../../ops/stacks";
-import { recordResources, type Registered } from "./mocks";
+import { bucketProblems, plaintextPasswordKeys } from "../../policy/rules";
+import { policyResources, recordResources, type Registered } from "./mocks";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
 
@@ -263,4 +264,12 @@ export function checkConsistency(s: StackUnderTest): void {
   expect
     .soft(used.sort(), `${s.stack}: the secrets the resources are given are the ones config requires`)
     .toEqual(required.sort());
+
+  // 6. The policy pack's rules pass (the CLI cannot run the bucket rules here: no aws provider plugin).
+  const resources = policyResources(s.stack, s.registered);
+  expect.soft(bucketProblems(resources), `${s.stack}: the policy pack's bucket rules`).toEqual([]);
+  const connectorProps = resources.filter((r) => r.type.endsWith(":KafkaConnector")).map((r) => r.props);
+  expect
+    .soft(connectorProps.flatMap(plaintextPasswordKeys), `${s.stack}: passwords in a connector's config`)
+    .toEqual([]);
 }
