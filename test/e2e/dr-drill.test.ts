@@ -45,6 +45,9 @@ describe("DR drill on the harness", () => {
   const base = 300_000 + Math.floor(Math.random() * 100_000);
 
   beforeAll(async () => {
+    // openStack opens existing stacks only.
+    backend.ok("stack", "init", "local-dr");
+    backend.ok("stack", "init", "local");
     primary = await openStack(project, "local");
     dr = await openStack(project, "local-dr");
     await primary.stack.up();

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { recordResources, type Registered, valueOf } from "./mocks";
+import { allRegistered, recordResources, type Registered, valueOf } from "./mocks";
 
 let registered: Registered[];
 beforeAll(async () => {
@@ -9,7 +9,7 @@ beforeAll(async () => {
   await Promise.all([storage.bucket.urn, storage.replica!.urn, storage.replicationRole!.urn].map(valueOf));
   // The other children register once the buckets' ids resolve: the component, 2 providers, 2 buckets with
   // 4 settings each, the role, its policy and the replication configuration.
-  for (let i = 0; i < 100 && registered.length < 16; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await allRegistered();
 });
 
 const byType = (type: string) => registered.filter((r) => r.type === type);

@@ -9,6 +9,9 @@ export interface Registered {
   dependsOn: string[];
 }
 
+/** Registrations sent to the mock monitor and not yet answered. */
+let inFlight = 0;
+
 interface RegisterRequest {
   getType(): string;
   getName(): string;
@@ -55,14 +58,31 @@ export async function recordResources(
     false,
   );
   const monitor = pulumi.runtime.getMonitor() as unknown as {
-    registerResource(req: RegisterRequest, callback: unknown): unknown;
+    registerResource(req: RegisterRequest, callback: (...args: unknown[]) => void): unknown;
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
     dependencies.set(`${req.getType()}::${req.getName()}`, req.getDependenciesList());
-    return register(req, callback);
+    inFlight++;
+    return register(req, (...args: unknown[]) => {
+      inFlight--;
+      callback(...args);
+    });
   };
   return registered;
+}
+
+/**
+ * Resolves once the program has registered everything it will: no registration is unanswered and the event
+ * loop has turned several times without a new one (children register in callbacks of their parents'
+ * outputs, which run once those registrations are answered). Counts turns, not time, so load cannot cut it short.
+ */
+export async function allRegistered(): Promise<void> {
+  for (let quiet = 0; quiet < 20;) {
+    const before = inFlight;
+    await new Promise((resolve) => setImmediate(resolve));
+    quiet = inFlight === 0 && before === 0 ? quiet + 1 : 0;
+  }
 }
 
 /** Resolves an Output so that assertions on it are awaited (an assertion in .apply() alone never fails a test). */

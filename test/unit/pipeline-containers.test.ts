@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { recordResources, type Registered, valueOf } from "./mocks";
+import { allRegistered, recordResources, type Registered, valueOf } from "./mocks";
 
 let registered: Registered[];
 beforeAll(async () => {
@@ -16,9 +16,7 @@ beforeAll(async () => {
     rpoHours: 12,
   });
   await valueOf(c.endpoints);
-  for (let i = 0; i < 100 && registered.filter((r) => r.type === "docker:index/container:Container").length < 9; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await allRegistered();
 });
 
 const containers = () => registered.filter((r) => r.type === "docker:index/container:Container");

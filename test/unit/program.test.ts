@@ -1,7 +1,7 @@
 // The whole program under mocks with a primary-site configuration (the containers component aside).
 import { expect, it } from "vitest";
 import { bucketProblems, plaintextPasswordKeys } from "../../policy/rules";
-import { policyResources, recordResources } from "./mocks";
+import { allRegistered, policyResources, recordResources } from "./mocks";
 
 it("composes containers, preflight, the SQL Server pipeline and the backup buckets from the stack's configuration", async () => {
   const registered = await recordResources("dev", {
@@ -20,7 +20,7 @@ it("composes containers, preflight, the SQL Server pipeline and the backup bucke
     "cdc-pipeline:targetPassword": "target-pw",
   });
   await import("../../index");
-  for (let i = 0; i < 200 && registered.length < 58; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await allRegistered();
   const types = registered.map((r) => r.type.replace(/^pulumi-nodejs:dynamic\//, ""));
   expect(types.filter((t) => t.startsWith("cdc-pipeline:")).sort()).toEqual([
     "cdc-pipeline:ConnectCluster",

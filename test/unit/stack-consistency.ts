@@ -10,7 +10,7 @@ import { dockerPublicHost } from "../../lib/container-services";
 import { pipelineNames } from "../../lib/pipeline-names";
 import { sqlServerSource, type StackSite } from "../../ops/stacks";
 import { bucketProblems, plaintextPasswordKeys } from "../../policy/rules";
-import { policyResources, recordResources, type Registered } from "./mocks";
+import { allRegistered, policyResources, recordResources, type Registered } from "./mocks";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
 
@@ -75,11 +75,7 @@ export async function deployUnderMocks(
   for (const key of SECRET_KEYS) config[`${PROJECT}:${key}`] = placeholder(key);
   const registered = await recordResources(stack, config, stackOutputs);
   const program = (await import("../../index")) as Record<string, unknown>;
-  // Children register as their parents' inputs resolve: wait until the count stops growing.
-  for (let seen = -1, i = 0; i < 300 && seen !== registered.length; i++) {
-    seen = registered.length;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await allRegistered();
   const outputs: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(program)) {
     const output = value as { apply?: (f: (v: unknown) => void) => void } | undefined;
