@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command in the environment the project's scripts run the Pulumi CLI in (Node 22 and the CLI built
-# by scripts/services.sh install first on PATH, offline settings, the file state backend and passphrase of
-# scripts/lib/pulumi-env.sh), for the local stacks. Example:
+# by scripts/services.sh install first on PATH, offline settings, the file state backend of
+# scripts/lib/pulumi-env.sh, and the harness's passphrase only for a command on the harness's own stacks,
+# local and local-dr). Example:
 #   scripts/harness-env.sh npm run drift -- --stack local
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
