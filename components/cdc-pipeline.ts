@@ -158,7 +158,12 @@ export class CdcPipeline extends pulumi.ComponentResource {
     // least-privilege login when there is one.
     const fromWorkers = args.fromWorkers ?? { source, target };
     const reader = args.connectorLogin ?? source;
-    const common = { ...fromWorkers.source, database: source.database, user: reader.user };
+    const common = {
+      host: fromWorkers.source.host,
+      port: fromWorkers.source.port,
+      database: source.database,
+      user: reader.user,
+    };
     const sourceConfig =
       args.sourceEngine === "postgres"
         ? postgresSourceConfig({
@@ -201,7 +206,8 @@ export class CdcPipeline extends pulumi.ComponentResource {
         cluster: args.connect,
         name: names.sinkConnector,
         config: jdbcSinkConfig({
-          ...fromWorkers.target,
+          host: fromWorkers.target.host,
+          port: fromWorkers.target.port,
           database: target.database,
           user: target.user,
           schema: target.schema,
