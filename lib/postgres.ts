@@ -1,6 +1,9 @@
-// PostgreSQL connections for the providers: one way to connect, one way to quote.
+// PostgreSQL connections: one way to connect, one way to quote (pg's own escaping), for the providers and
+// the operations commands alike.
 import type * as pulumi from "@pulumi/pulumi";
-import type { Client, ClientConfig } from "pg";
+import { z } from "zod";
+import { Client, escapeIdentifier, escapeLiteral, type ClientConfig } from "pg";
+import { redact } from "./redact";
 
 /** How to reach a PostgreSQL database. The password is a secret wherever it is stored. */
 export interface PostgresConnection {
@@ -37,17 +40,16 @@ export function describeConnection(conn: PostgresConnection): string {
 }
 
 /**
- * Runs `work` with a connected client and closes it. Requires pg when called: the providers are
- * serialized into the state (README, "Dynamic providers"). Errors name the server, never the password.
+ * Runs `work` with a connected client and closes it. Errors name the server, never the password (a driver
+ * error can quote the connection settings).
  */
 export async function withClient<T>(conn: PostgresConnection, work: (client: Client) => Promise<T>): Promise<T> {
-  const { Client: PgClient } = require("pg") as typeof import("pg");
-  const client = new PgClient(clientConfig(conn));
+  const client = new Client(clientConfig(conn));
   try {
     await client.connect();
     return await work(client);
   } catch (err) {
-    throw new Error(`PostgreSQL ${describeConnection(conn)}: ${(err as Error).message}`);
+    throw new Error(`PostgreSQL ${describeConnection(conn)}: ${redact((err as Error).message, [conn.password])}`);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -55,7 +57,7 @@ export async function withClient<T>(conn: PostgresConnection, work: (client: Cli
 
 /** A quoted identifier ("my ""table"""), safe for any name: quotes, semicolons, unicode, reserved words. */
 export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+  return escapeIdentifier(name);
 }
 
 /** A quoted schema-qualified name. */
@@ -65,9 +67,27 @@ export function qualified(schema: string, name: string): string {
 
 /** A quoted string literal, for the few places SQL takes no parameter (a role's password). */
 export function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
+  return escapeLiteral(value);
 }
 
+/** A PostgreSQL name: 1 to 63 bytes (NAMEDATALEN - 1); any characters, since names are always quoted. */
+export const pgName = z
+  .string("must be a name of 1 to 63 bytes")
+  .refine((value) => value.length > 0 && Buffer.byteLength(value) <= 63, "must be a name of 1 to 63 bytes");
+
+/** A connection as a provider's inputs carry it; each provider's input schema extends this one. */
+export const postgresConnectionSchema = z.object({
+  host: z.string("must be a host name or address").min(1, "must be a host name or address").max(253),
+  port: z
+    .int({ error: (issue) => `must be a port number from 1 to 65535, got '${String(issue.input)}'` })
+    .min(1)
+    .max(65535),
+  database: pgName,
+  user: pgName,
+  password: z.string("must be a string (set it as a secret)"),
+});
+
+// Hand-written checks still used by PostgresCdc and PostgresSchema until they parse with zod.
 /** A PostgreSQL name: 1 to 63 bytes (NAMEDATALEN - 1); any characters, since names are always quoted. */
 export const isPgName = (value: unknown): value is string =>
   typeof value === "string" && value.length > 0 && Buffer.byteLength(value) <= 63;

@@ -10,6 +10,11 @@ export interface SqlClient {
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, SqlParam>): Promise<T[]>;
 }
 
+/** A bracketed T-SQL identifier, as QUOTENAME writes it: [my]]table]. Safe for any name. */
+export function bracketed(name: string): string {
+  return `[${name.replace(/]/g, "]]")}]`;
+}
+
 /** How to reach a SQL Server database. The password is a secret wherever it is stored. */
 export interface SqlServerConnection {
   host: string;

@@ -6,6 +6,9 @@
 //   - uuids in lower case; booleans as 0/1; bytes as lower-case hex; char(n) without its trailing blanks;
 //   - the text's UTF-8 bytes are what is hashed (SQL Server converts through a UTF-8 collation).
 // The family of a column comes from its declared target type (config `tables[].columns[].type`).
+import { ident } from "../lib/postgres";
+import { bracketed } from "../lib/sqlserver";
+
 export type Engine = "postgres" | "sqlserver";
 
 export interface CanonicalColumn {
@@ -50,12 +53,9 @@ export function familyOf(type: string): { family: Family; scale: number } {
   return { family: "text", scale: 0 };
 }
 
-const pgIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const msIdent = (name: string) => `[${name.replace(/]/g, "]]")}]`;
-
 /** A column's value as canonical text (NULL stays NULL), in PostgreSQL. */
 function postgresText(column: CanonicalColumn): string {
-  const v = pgIdent(column.name);
+  const v = ident(column.name);
   const { family, scale } = familyOf(column.type);
   switch (family) {
     case "integer":
@@ -89,7 +89,7 @@ const msDateTime = (dt: string) => `CONVERT(nvarchar(19), ${dt}, 120) + N'.' + $
 
 /** The same canonical text in T-SQL (SQL Server 2019+), as nvarchar. */
 function sqlServerText(column: CanonicalColumn): string {
-  const v = msIdent(column.name);
+  const v = bracketed(column.name);
   const { family, scale } = familyOf(column.type);
   switch (family) {
     case "integer":
@@ -145,5 +145,5 @@ export function hashBits(engine: Engine, text: string, bits: 32 | 64): string {
 
 /** A quoted table name. */
 export function tableName(engine: Engine, schema: string, name: string): string {
-  return engine === "postgres" ? `${pgIdent(schema)}.${pgIdent(name)}` : `${msIdent(schema)}.${msIdent(name)}`;
+  return engine === "postgres" ? `${ident(schema)}.${ident(name)}` : `${bracketed(schema)}.${bracketed(name)}`;
 }

@@ -1,12 +1,10 @@
 // Row counts of the captured tables on either side of a stack's pipeline, counted in the databases.
 import { qualified, withClient } from "../lib/postgres";
-import { withSqlServer } from "../lib/sqlserver";
+import { bracketed, withSqlServer } from "../lib/sqlserver";
 import { sourceConnection, sqlServerSource, targetConnection, type StackSite } from "./stacks";
 
 /** Rows per table, keyed by the source's `schema.name`. */
 export type RowCounts = Record<string, number>;
-
-const bracketed = (name: string) => `[${name.replace(/]/g, "]]")}]`;
 
 export async function sourceRowCounts(site: StackSite): Promise<RowCounts> {
   const { tables, source } = site.settings;
