@@ -74,7 +74,7 @@ export function isConnectError(err: unknown): err is ConnectError {
 }
 
 /** The HTTP status of a Connect API error; undefined for any other error or when no response came. */
-export function statusOf(err: unknown): number | undefined {
+export function httpStatusOf(err: unknown): number | undefined {
   return isConnectError(err) ? err.status : undefined;
 }
 

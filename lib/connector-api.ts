@@ -1,6 +1,6 @@
 // One connector's lifecycle over the Kafka Connect REST API, as plain functions taking an axios client.
 import type { AxiosInstance } from "axios";
-import { call, statusOf } from "./connect-rest";
+import { call, httpStatusOf } from "./connect-rest";
 import { redact } from "./redact";
 import { isServerKey, type ConnectorConfig } from "./connector-config";
 
@@ -55,7 +55,7 @@ export async function getConfig(
     return (await call(`GET ${path(name, "/config")}`, () => http.get<ConnectorConfig>(path(name, "/config")), secrets))
       .data;
   } catch (err) {
-    if (statusOf(err) === 404) return undefined;
+    if (httpStatusOf(err) === 404) return undefined;
     throw err;
   }
 }
@@ -70,7 +70,7 @@ export async function getStatus(
   try {
     raw = (await call(`GET ${path(name, "/status")}`, () => http.get<RawStatus>(path(name, "/status")), secrets)).data;
   } catch (err) {
-    if (statusOf(err) === 404) return undefined;
+    if (httpStatusOf(err) === 404) return undefined;
     throw err;
   }
   const traces = [
@@ -111,7 +111,7 @@ export async function postConnector(
     await call("POST /connectors", () => http.post("/connectors", body), secrets);
     return "created";
   } catch (err) {
-    if (statusOf(err) === 409 && /already exists/i.test((err as Error).message)) return "exists";
+    if (httpStatusOf(err) === 409 && /already exists/i.test((err as Error).message)) return "exists";
     throw err;
   }
 }
@@ -148,7 +148,7 @@ export async function deleteConnector(http: AxiosInstance, name: string, secrets
   try {
     await call(`DELETE ${path(name)}`, () => http.delete(path(name)), secrets);
   } catch (err) {
-    if (statusOf(err) === 404) return;
+    if (httpStatusOf(err) === 404) return;
     throw err;
   }
 }

@@ -21,8 +21,8 @@ const SCHEMES: Record<string, { engine: "postgres" | "sqlserver"; port: number }
   "sqlserver:": { engine: "sqlserver", port: 1433 },
 };
 
-type Side = "source" | "target";
-const EXAMPLE: Record<Side, string> = {
+type PipelineSide = "source" | "target";
+const EXAMPLE: Record<PipelineSide, string> = {
   source: "postgres:// or sqlserver://user@host:port/database",
   target: "postgres://user@host:port/database[?schema=name]",
 };
@@ -30,7 +30,7 @@ const EXAMPLE: Record<Side, string> = {
 const flaggedTargetSchema = targetSchema.extend({ schema: targetSchema.shape.schema.unwrap().optional() });
 
 /** The URL's fields, unchecked. */
-function urlFields(side: Side, text: string): Record<string, unknown> {
+function urlFields(side: PipelineSide, text: string): Record<string, unknown> {
   const flag = `--${side}-url`;
   let url: URL;
   try {
@@ -61,7 +61,7 @@ function urlFields(side: Side, text: string): Record<string, unknown> {
 }
 
 /** The URL's fields checked as the stack config's are; errors name the flag and the field. */
-function parseUrl<T>(side: Side, text: string, schema: z.ZodType<T>): T {
+function parseUrl<T>(side: PipelineSide, text: string, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(urlFields(side, text));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".") || "url"} ${issue.message}`);
@@ -91,7 +91,7 @@ const sameServer = (a: { host: string; port: number; database: string }, b: type
  * for the stack's own database: it is never sent to a server the stack does not name.
  */
 function password(
-  side: Side,
+  side: PipelineSide,
   override: { host: string; port: number; database: string },
   site: StackSite,
   env: Record<string, string | undefined>,

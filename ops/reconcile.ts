@@ -11,7 +11,7 @@ import { hashBits, rowText, tableName, type CanonicalColumn, type Engine } from 
 import { sourceConnection, sqlServerSource, targetConnection, type StackSite } from "./stacks";
 
 /** One database the comparison reads. */
-export interface Side {
+export interface ReconcileSide {
   readonly engine: Engine;
   query<T extends object>(sql: string): Promise<T[]>;
 }
@@ -67,7 +67,7 @@ interface SegmentSum {
 }
 
 /** The expressions one side computes per row. */
-function rowHashes(side: Side, schema: string, name: string, table: ReconciledTable): string {
+function rowHashes(side: ReconcileSide, schema: string, name: string, table: ReconciledTable): string {
   const key = table.primaryKey.map((k) => table.columns.find((c) => c.name === k) ?? { name: k, type: "text" });
   const keyText = rowText(side.engine, key);
   return (
@@ -81,7 +81,7 @@ const within = (parents?: { modulus: number; segments: number[] }) =>
 
 /** Per segment of `modulus`: row count and hash sum, over the rows of the parent segments only. */
 async function segmentSums(
-  side: Side,
+  side: ReconcileSide,
   rows: string,
   modulus: number,
   parents?: { modulus: number; segments: number[] },
@@ -98,7 +98,7 @@ async function segmentSums(
 
 /** Keys and row hashes of the rows in the given segments. */
 async function segmentRows(
-  side: Side,
+  side: ReconcileSide,
   rows: string,
   modulus: number,
   segments: number[],
@@ -137,8 +137,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Compares one table on both sides. */
 export async function reconcileTable(
-  source: Side,
-  target: Side,
+  source: ReconcileSide,
+  target: ReconcileSide,
   table: ReconciledTable,
   options: ReconcileOptions = {},
 ): Promise<TableReport> {
@@ -208,8 +208,8 @@ export interface ReconcileReport {
 
 /** Compares every table, one after the other, over one connection per side. */
 export async function reconcile(
-  source: Side,
-  target: Side,
+  source: ReconcileSide,
+  target: ReconcileSide,
   tables: readonly ReconciledTable[],
   options: ReconcileOptions = {},
 ): Promise<ReconcileReport> {
@@ -219,7 +219,7 @@ export async function reconcile(
 }
 
 /** A PostgreSQL side, open for the duration of `work`. */
-export function withPostgresSide<T>(conn: PostgresConnection, work: (side: Side) => Promise<T>): Promise<T> {
+export function withPostgresSide<T>(conn: PostgresConnection, work: (side: ReconcileSide) => Promise<T>): Promise<T> {
   return withClient(conn, async (client) => {
     // A column of a timestamp type other than the declared one is read in UTC, not the session's zone.
     await client.query("SET TIME ZONE 'UTC'");
@@ -231,7 +231,7 @@ export function withPostgresSide<T>(conn: PostgresConnection, work: (side: Side)
 }
 
 /** A SQL Server side, open for the duration of `work`. */
-export function withSqlServerSide<T>(conn: SqlServerConnection, work: (side: Side) => Promise<T>): Promise<T> {
+export function withSqlServerSide<T>(conn: SqlServerConnection, work: (side: ReconcileSide) => Promise<T>): Promise<T> {
   return withSqlServer(conn, (client) =>
     work({ engine: "sqlserver", query: <R extends object>(sql: string) => client.query<R>(sql) }),
   );
@@ -268,7 +268,7 @@ export function reconcileSite(
         .join(", ")})`,
     );
   }
-  const compare = (source: Side) =>
+  const compare = (source: ReconcileSide) =>
     withPostgresSide(targetConnection(site), (target) => reconcile(source, target, tables, options));
   return site.settings.source.engine === "postgres"
     ? withPostgresSide(sourceConnection(site), compare)

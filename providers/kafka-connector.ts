@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
   isConnectError,
-  statusOf,
+  httpStatusOf,
   connectHttp,
   connectionSecrets,
   workerFeatures,
@@ -285,7 +285,7 @@ export const kafkaConnectorProvider: pulumi.dynamic.ResourceProvider<KafkaConnec
         // An unreachable worker (for example one this deployment creates) is validated at create time.
         if (!isConnectError(err) || err.status !== undefined) {
           const reason =
-            statusOf(err) === 404
+            httpStatusOf(err) === 404
               ? `connector.class '${checked.config["connector.class"]}' is not installed on ${checked.cluster.url}`
               : `validation failed: ${(err as Error).message}`;
           return { inputs: checked, failures: [{ property: "config", reason }] };

@@ -3,7 +3,7 @@
 // least-privilege login for the connector. Refresh reads it all back, so CDC disabled by hand or lost in a
 // RESTORE without KEEP_CDC is drift that `pulumi up` repairs. Every name travels as a parameter.
 import * as pulumi from "@pulumi/pulumi";
-import { connectHttp, connectionSecrets, statusOf, type ConnectConnection } from "../lib/connect-rest";
+import { connectHttp, connectionSecrets, httpStatusOf, type ConnectConnection } from "../lib/connect-rest";
 import { getConfig, getOffsets, type ConnectorOffsets } from "../lib/connector-api";
 import { withSqlServer, type SqlClient, type SqlServerConnection } from "../lib/sqlserver";
 
@@ -465,7 +465,7 @@ async function connectorPosition(inputs: SqlServerCdcInputs): Promise<string | n
   if (!(await getConfig(http, name, secrets))) return null;
   // A worker before Connect 3.5 has no offsets endpoint: the position is unknown, and nothing is retired.
   const offsets = await getOffsets(http, name, secrets).catch((err: unknown) => {
-    if (statusOf(err) === 404 || statusOf(err) === 405) return undefined;
+    if (httpStatusOf(err) === 404 || httpStatusOf(err) === 405) return undefined;
     throw err;
   });
   return offsets ? committedLsn(offsets, inputs.database) : null;

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSqlServer } from "../../lib/sqlserver";
-import { reconcileTable, withPostgresSide, type Side } from "../../ops/reconcile";
+import { reconcileTable, withPostgresSide, type ReconcileSide } from "../../ops/reconcile";
 import { query } from "../connectors";
 import { ReplayClient, RecordingClient, type Exchange } from "../fakes/sql-recording";
 import { edgeTable, pgTargetEdge, sqlServerSourceEdge } from "../fixtures/reconcile-edge";
@@ -20,7 +20,7 @@ const recording = (name: string) =>
 /** The SQL Server table the recordings name. */
 const FIXTURE = { schema: "dbo", name: "edge_fixture" };
 const table = () => edgeTable(FIXTURE, { schema, name: "edge" });
-const target = <T>(work: (side: Side) => Promise<T>) =>
+const target = <T>(work: (side: ReconcileSide) => Promise<T>) =>
   withPostgresSide({ ...harness.target, password: harness.pgPassword }, work);
 
 beforeAll(async () => {
@@ -32,7 +32,7 @@ afterAll(() => query("target", `DROP SCHEMA IF EXISTS ${schema} CASCADE`));
 describe("reconcile from a SQL Server source, replayed", () => {
   it("sends the recorded T-SQL and matches PostgreSQL's sums for the same values", async () => {
     const replay = new ReplayClient(recording("match"));
-    const source: Side = { engine: "sqlserver", query: (sql) => replay.query(sql) };
+    const source: ReconcileSide = { engine: "sqlserver", query: (sql) => replay.query(sql) };
     const report = await target((pg) => reconcileTable(source, pg, table()));
     expect(report).toMatchObject({ sourceRows: 4, targetRows: 4, severity: "OK", missing: [], extra: [], changed: [] });
     expect(replay.unused).toEqual([]);
@@ -41,7 +41,7 @@ describe("reconcile from a SQL Server source, replayed", () => {
 
   it("finds the changed row by key through the recorded row hashes", async () => {
     const replay = new ReplayClient(recording("changed"));
-    const source: Side = { engine: "sqlserver", query: (sql) => replay.query(sql) };
+    const source: ReconcileSide = { engine: "sqlserver", query: (sql) => replay.query(sql) };
     const report = await target((pg) => reconcileTable(source, pg, table()));
     expect(report).toMatchObject({ missing: [], extra: [], changed: ["1"], severity: "CRITICAL" });
     expect(replay.unused).toEqual([]);
@@ -60,7 +60,7 @@ describe.skipIf(!url)("reconcile from a live SQL Server (skipped: set MSSQL_URL 
     for (const statement of sqlServerSourceEdge(`dbo.${FIXTURE.name}`).split(";")) await sql(statement);
     const report = await withSqlServer(conn!, async (client) => {
       const recorder = new RecordingClient(client);
-      const source: Side = { engine: "sqlserver", query: (text) => recorder.query(text) };
+      const source: ReconcileSide = { engine: "sqlserver", query: (text) => recorder.query(text) };
       const result = await target((pg) => reconcileTable(source, pg, table()));
       if (process.env.MSSQL_RECORD === "1") recorder.save(path.join(RECORDINGS, "reconcile-edge-match.json"), []);
       return result;

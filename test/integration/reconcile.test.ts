@@ -2,7 +2,7 @@
 // (time zones, scales, padding, case) match; missing, extra and changed rows are each found by key, also
 // when the segments must be split several times; rows still in flight settle.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { reconcileTable, withPostgresSide, type ReconciledTable, type Side } from "../../ops/reconcile";
+import { reconcileTable, withPostgresSide, type ReconciledTable, type ReconcileSide } from "../../ops/reconcile";
 import { query } from "../connectors";
 import { edgeTable, pgSourceEdge, pgTargetEdge } from "../fixtures/reconcile-edge";
 import { harness } from "../harness";
@@ -11,7 +11,7 @@ const schema = `recon_${Date.now().toString(36)}`;
 const conn = (side: "source" | "target") => ({ ...harness[side], password: harness.pgPassword });
 
 /** Both sides open for the duration of `work`. */
-const sides = <T>(work: (source: Side, target: Side) => Promise<T>) =>
+const sides = <T>(work: (source: ReconcileSide, target: ReconcileSide) => Promise<T>) =>
   withPostgresSide(conn("source"), (source) => withPostgresSide(conn("target"), (target) => work(source, target)));
 
 const edge = edgeTable({ schema, name: "edge" }, { schema, name: "edge" });
