@@ -30,7 +30,7 @@ const pathText = (path: readonly PropertyKey[]): string =>
 export function checkInputs<T>(
   schema: z.ZodType<T>,
   news: Record<string, unknown>,
-): { inputs: T | Record<string, unknown>; failures: pulumi.dynamic.CheckFailure[] } {
+): { inputs: T; failures: pulumi.dynamic.CheckFailure[] } {
   const parsed = schema.safeParse(news);
   if (parsed.success) return { inputs: parsed.data, failures: [] };
   const reasons = new Map<string, string[]>();
@@ -43,7 +43,8 @@ export function checkInputs<T>(
     reasons.set(property, [...(reasons.get(property) ?? []), `${where}${issue.message}`]);
   }
   return {
-    inputs: news,
+    // Not normalised: with a failure the engine stops; with an unknown only, it checks again once known.
+    inputs: news as T,
     failures: [...reasons].map(([property, list]) => ({ property, reason: list.join("; ") })),
   };
 }

@@ -34,7 +34,11 @@ export function migrateState(versioning: StateVersioning, state: ProviderState, 
   return { ...migrated, providerVersion: versioning.version };
 }
 
-type FullProvider = Required<Omit<pulumi.dynamic.ResourceProvider, "configure">>;
+/** A provider with every method the shim forwards (configure is not forwarded). */
+export type FullProvider<Inputs, Outputs> = Required<
+  Omit<pulumi.dynamic.ResourceProvider<Inputs, Outputs>, "configure">
+>;
+type UntypedProvider = Required<Omit<pulumi.dynamic.ResourceProvider, "configure">>;
 
 /**
  * `provider` with its state versioned: olds and props are migrated first, and what it returns is stamped
@@ -42,7 +46,12 @@ type FullProvider = Required<Omit<pulumi.dynamic.ResourceProvider, "configure">>
  * the next `up` rewrites it; when that is all that changed, update rewrites the state without calling
  * `provider.update`, so upgrading the project makes no call to the managed system.
  */
-export function versionedProvider(typeName: string, versioning: StateVersioning, provider: FullProvider): FullProvider {
+export function versionedProvider<Inputs, Outputs>(
+  typeName: string,
+  versioning: StateVersioning,
+  typed: FullProvider<Inputs, Outputs>,
+): FullProvider<Inputs, Outputs> {
+  const provider = typed as UntypedProvider;
   const migrate = (id: string, state: unknown) =>
     migrateState(versioning, state as ProviderState, `${typeName} '${id}'`);
   const stamp = (outs: ProviderState | undefined): ProviderState | undefined =>
@@ -50,7 +59,7 @@ export function versionedProvider(typeName: string, versioning: StateVersioning,
   const restampOnly = (olds: ProviderState, news: ProviderState) =>
     olds.providerVersion !== versioning.version || olds[PROVIDER_KEY] !== news[PROVIDER_KEY];
   type Props = ProviderState | undefined;
-  return {
+  const versioned: UntypedProvider = {
     check: (olds, news) => provider.check(olds, news),
     async diff(id, olds, news) {
       const result = await provider.diff(id, migrate(id, olds), news);
@@ -78,4 +87,5 @@ export function versionedProvider(typeName: string, versioning: StateVersioning,
     },
     delete: (id, props) => provider.delete(id, migrate(id, props)),
   };
+  return versioned;
 }

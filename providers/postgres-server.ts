@@ -36,12 +36,12 @@ async function readReadyServer(inputs: PostgresServerInputs): Promise<PostgresSe
 const CONNECTION_KEYS = ["host", "port", "database"] as const;
 
 /** The implementation, loaded by the serialized shim below from the installed project. */
-export const postgresServerProvider = versionedProvider(
+export const postgresServerProvider = versionedProvider<PostgresServerInputs, PostgresServerState>(
   "PostgresServer",
   { version: 1, migrations: {} },
   {
     async check(_olds, news) {
-      return checkInputs(inputsSchema, news);
+      return checkInputs(inputsSchema, news as Record<string, unknown>);
     },
     async diff(_id, olds: PostgresServerState, news: PostgresServerInputs) {
       // Another server is another resource; a new user, password or required setting is re-checked in

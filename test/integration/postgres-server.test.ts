@@ -54,28 +54,28 @@ describe("PostgresServer provider", () => {
 
   it("a setting changed by hand is read back and shows as drift; update then fails clearly", async () => {
     const { id, outs } = await provider.create(target);
-    expect((await provider.diff!(id, outs!, target)).changes).toBe(false);
+    expect((await provider.diff(id, outs!, target)).changes).toBe(false);
     await onTarget(`ALTER DATABASE ${harness.target.database} SET work_mem = '8MB'`);
-    const read = await provider.read!(id, outs);
+    const read = await provider.read(id, outs);
     expect(read.props?.settings).toEqual({ work_mem: "8192" });
-    expect((await provider.diff!(id, read.props!, target)).changes).toBe(true);
-    await expect(provider.update!(id, read.props!, target)).rejects.toThrow("work_mem is '8192', must be '4096'");
+    expect((await provider.diff(id, read.props!, target)).changes).toBe(true);
+    await expect(provider.update(id, read.props!, target)).rejects.toThrow("work_mem is '8192', must be '4096'");
     await onTarget(`ALTER DATABASE ${harness.target.database} RESET work_mem`);
-    expect((await provider.update!(id, read.props!, target)).outs?.settings).toEqual({ work_mem: "4096" });
+    expect((await provider.update(id, read.props!, target)).outs?.settings).toEqual({ work_mem: "4096" });
   });
 
   it("diff replaces on another server, updates in place on another user; check names bad fields", async () => {
     const { id, outs } = await provider.create(source);
-    expect(await provider.diff!(id, outs!, { ...source, port: 1 })).toMatchObject({
+    expect(await provider.diff(id, outs!, { ...source, port: 1 })).toMatchObject({
       changes: true,
       replaces: ["port"],
     });
-    expect(await provider.diff!(id, outs!, { ...source, user: "other" })).toMatchObject({
+    expect(await provider.diff(id, outs!, { ...source, user: "other" })).toMatchObject({
       changes: true,
       replaces: [],
     });
-    const checked = await provider.check!({} as PostgresServerInputs, { ...source, port: 0, host: "" });
+    const checked = await provider.check({} as PostgresServerInputs, { ...source, port: 0, host: "" });
     expect(checked.failures?.map((f) => f.property)).toEqual(["host", "port"]);
-    await provider.delete!(id, outs!);
+    await provider.delete(id, outs!);
   });
 });
