@@ -10,7 +10,14 @@ export default tseslint.config(
     // The plain-JavaScript entry points (the CLI's, the providers' loader) are outside tsconfig: linted on their own.
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ["ops/bin.cjs", "lib/provider-loader.cjs"] },
+        projectService: {
+          allowDefaultProject: [
+            "ops/bin.cjs",
+            "lib/provider-loader.cjs",
+            "*/*/*/lib/provider-loader.cjs",
+            "*/*/lib/provider-loader.cjs",
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

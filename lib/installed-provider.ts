@@ -8,20 +8,20 @@ type Method = "check" | "diff" | "create" | "read" | "update" | "delete";
 
 /** lib/provider-loader.cjs, as the shim calls it. */
 interface ProviderLoader {
-  loadProvider(modulePath: string, exportName: string): Record<Method, (...a: unknown[]) => Promise<never>>;
+  loadProvider(type: string): Record<Method, (...a: unknown[]) => Promise<never>>;
 }
 
 /**
- * A provider that forwards every call to the export `exportName` of `modulePath` (a path from the project
- * root, such as "providers/kafka-connector.ts"). Both names are recorded in the state: never rename them.
+ * A provider that forwards every call to the installed implementation of the resource type `type` (such
+ * as "KafkaConnector"; lib/provider-loader.cjs maps it to its module). Only the type is recorded in the
+ * state, so a provider's file can move without touching any state.
  */
-export function installedProvider(modulePath: string, exportName: string): pulumi.dynamic.ResourceProvider {
-  // Resolved from the host's working directory, the project root, not from this file: the serialized copy
-  // runs outside it. Written inline and short: this text is what each resource's state holds.
+export function installedProvider(type: string): pulumi.dynamic.ResourceProvider {
+  // The loader is found in the host's working directory, the program's: the project root (a program in a
+  // subdirectory, such as the test programs, carries a lib/provider-loader.cjs that requires the project's).
+  // Not from this file: the serialized copy runs outside it. Short: this text is what each state holds.
   const call = (method: Method, a: unknown[]): Promise<never> =>
-    (require(process.cwd() + "/lib/provider-loader.cjs") as ProviderLoader)
-      .loadProvider(modulePath, exportName)
-      [method](...a);
+    (require(process.cwd() + "/lib/provider-loader.cjs") as ProviderLoader).loadProvider(type)[method](...a);
   return {
     check: (...a) => call("check", a),
     diff: (...a) => call("diff", a),

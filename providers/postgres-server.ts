@@ -77,7 +77,7 @@ export interface PostgresServerArgs extends PostgresConnectionArgs {
   readonly requiredSettings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
-const postgresServerShim = installedProvider("providers/postgres-server.ts", "postgresServerProvider");
+const postgresServerShim = installedProvider("PostgresServer");
 
 export class PostgresServer extends pulumi.dynamic.Resource {
   declare readonly serverVersion: pulumi.Output<string>;
