@@ -24,7 +24,8 @@ const resourcesOf = (exported: string): ExportedResource[] =>
   (JSON.parse(exported) as { deployment: { resources?: ExportedResource[] } }).deployment.resources ?? [];
 const dynamicResources = (exported: string) => resourcesOf(exported).filter((r) => r.type.startsWith("pulumi-nodejs"));
 const shortName = (r: ExportedResource) => `${r.type.split(":").pop()} ${r.urn.split("::").pop()}`;
-const providerBytes = (r: ExportedResource) => String(r.inputs?.__provider ?? "").length;
+const providerBytes = (r: ExportedResource) =>
+  typeof r.inputs?.__provider === "string" ? r.inputs.__provider.length : 0;
 
 const FIXTURE = path.join(PROJECT_DIR, "test/fixtures/state-v1-local.json");
 /** The Kafka cluster id of the harness the fixture was recorded on; ConnectCluster's id and state hold it. */
