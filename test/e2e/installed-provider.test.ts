@@ -81,7 +81,8 @@ const installedRead = postgresServerProvider.read;
 postgresServerProvider.read = async (id, props) => {
   require("node:fs").writeFileSync(process.env.CDC_TEST_READ_MARKER ?? "", "read ran");
   const result = await installedRead(id, props);
-  return { ...result, props: { ...result.props, installedMarker: "test build" } };
+  const marked: PostgresServerState = Object.assign({}, result.props, { installedMarker: "test build" });
+  return { ...result, props: marked };
 };
 `,
     );
