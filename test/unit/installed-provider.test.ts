@@ -7,7 +7,6 @@ import { describe, expect, it } from "vitest";
 import { installedProvider } from "../../lib/installed-provider";
 
 const PROJECT_DIR = path.resolve(__dirname, "../..");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const loader = require("../../lib/provider-loader.cjs") as {
   IMPLEMENTATIONS: Record<string, [string, string]>;
   loadProvider(type: string): Record<string, unknown>;
