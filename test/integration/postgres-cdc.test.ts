@@ -1,7 +1,7 @@
 // The PostgresCdc provider against the harness's real PostgreSQL clusters, with hostile identifiers.
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ident, qualified } from "../../lib/postgres";
+import { ident, qualified, withClient } from "../../lib/postgres";
 import {
   postgresCdcProvider as provider,
   type PostgresCdcInputs,
@@ -30,7 +30,7 @@ const inputs: PostgresCdcInputs = {
 const all = tables.map((t) => `${t.schema}.${t.name}`).sort();
 
 async function checked(news: PostgresCdcInputs): Promise<PostgresCdcInputs> {
-  const result = await provider.check!({} as PostgresCdcInputs, news);
+  const result = await provider.check({} as PostgresCdcInputs, news);
   expect(result.failures).toEqual([]);
   return result.inputs as PostgresCdcInputs;
 }
@@ -44,7 +44,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await provider.delete!("x", { ...inputs } as PostgresCdcState).catch(() => undefined);
+  await provider.delete("x", { ...inputs } as PostgresCdcState).catch(() => undefined);
   await query("source", `DROP SCHEMA ${ident(schema)} CASCADE`);
   await query("source", "DROP TABLE IF EXISTS y");
 });
@@ -85,7 +85,7 @@ describe("PostgresCdc provider", () => {
   });
 
   it("a second run changes nothing and converges again", async () => {
-    expect((await provider.diff!("x", state, inputs)).changes).toBe(false);
+    expect((await provider.diff("x", state, inputs)).changes).toBe(false);
     const again = (await provider.create(inputs)).outs!;
     expect(again.publishedTables).toEqual(all);
   });
@@ -94,16 +94,16 @@ describe("PostgresCdc provider", () => {
     await query("source", `ALTER PUBLICATION ${ident(inputs.publication)} DROP TABLE ${qualified(schema, "select")}`);
     await query("source", "SELECT pg_drop_replication_slot($1)", [inputs.slot]);
     await query("source", `ALTER TABLE ${qualified(schema, "select")} REPLICA IDENTITY DEFAULT`);
-    const read = (await provider.read!("x", state)).props!;
+    const read = (await provider.read("x", state)).props!;
     expect(read.publishedTables).toEqual(all.filter((t) => !t.endsWith(".select")));
     expect(read.slotExists).toBe(false);
     expect(read.tablesNeedingFullIdentity).toEqual([`${schema}.select`]);
-    expect((await provider.diff!("x", read, inputs)).changes).toBe(true);
-    state = (await provider.update!("x", read, inputs)).outs!;
+    expect((await provider.diff("x", read, inputs)).changes).toBe(true);
+    state = (await provider.update("x", read, inputs)).outs!;
     expect(state.publishedTables).toEqual(all);
     expect(state.slotExists).toBe(true);
     expect(state.tablesNeedingFullIdentity).toEqual([]);
-    expect((await provider.diff!("x", state, inputs)).changes).toBe(false);
+    expect((await provider.diff("x", state, inputs)).changes).toBe(false);
   });
 
   it("refuses a server without wal_level=logical, naming the setting and the fix, before changing anything", async () => {
@@ -123,15 +123,26 @@ describe("PostgresCdc provider", () => {
     await expect(provider.create({ ...inputs, tables: [{ schema: "public", name: "nope" }] })).rejects.toThrow(
       "tables not found: public.nope",
     );
-    const result = await provider.check!({} as PostgresCdcInputs, { ...inputs, slot: "Bad-Slot", tables: [], port: 0 });
+    const result = await provider.check({} as PostgresCdcInputs, { ...inputs, slot: "Bad-Slot", tables: [], port: 0 });
     expect(result.failures?.map((f) => f.property)).toEqual(["port", "tables", "slot"]);
   });
 
+  it("a changed replication password is updated in place and the role logs in with the new one", async () => {
+    const rotated = { ...inputs, replicationPassword: "rep-secret-rotated" };
+    expect(await provider.diff("x", state, rotated)).toMatchObject({ changes: true, replaces: [] });
+    state = (await provider.update("x", state, rotated)).outs!;
+    expect(state.replicationPassword).toBe(rotated.replicationPassword);
+    const login = (password: string) =>
+      withClient({ ...harness.source, user: inputs.replicationUser, password }, async () => "logged in");
+    expect(await login(rotated.replicationPassword)).toBe("logged in");
+    await expect(login(inputs.replicationPassword)).rejects.toThrow(/password authentication failed/);
+  });
+
   it("delete drops the publication, the slot and the role; deleting again succeeds", async () => {
-    await provider.delete!("x", state);
+    await provider.delete("x", state);
     expect(await query("source", "SELECT 1 FROM pg_publication WHERE pubname = $1", [inputs.publication])).toEqual([]);
     expect(await query("source", "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [inputs.slot])).toEqual([]);
     expect(await query("source", "SELECT 1 FROM pg_roles WHERE rolname = $1", [inputs.replicationUser])).toEqual([]);
-    await provider.delete!("x", state);
+    await provider.delete("x", state);
   });
 });
