@@ -1,5 +1,7 @@
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it } from "vitest";
-import { normaliseType, planIsEmpty, planSchema, refusal, type TableSpec } from "../../providers/postgres-schema";
+import { destructiveRefusal, normaliseType, planIsEmpty, planSchema, type TableSpec } from "../../lib/target-schema";
+import { postgresSchemaProvider as provider, type PostgresSchemaState } from "../../providers/postgres-schema";
 
 describe("PostgresSchema planning", () => {
   it("normalises the usual type aliases to what format_type prints", () => {
@@ -89,9 +91,143 @@ describe("PostgresSchema planning", () => {
       "s.t: drop column 'v'",
       "s.t: change the primary key from (id) to ()",
     ]);
-    expect(refusal(plan, false)).toMatch(
+    expect(destructiveRefusal(plan, false)).toMatch(
       /^destructive changes refused \(set allowDestructive: true to apply them\): s\.t: change the type/,
     );
-    expect(refusal(plan, true)).toBeUndefined();
+    expect(destructiveRefusal(plan, true)).toBeUndefined();
+  });
+});
+
+// What the component passes for the local stack (de520ab's state export, pipeline-schema), before check.
+const given = {
+  host: "unreachable.invalid", // any call to the database would fail
+  port: 55433,
+  database: "cdc_target",
+  user: "postgres",
+  password: "target-password",
+  schema: "inventory",
+  tables: [
+    {
+      name: "customers",
+      columns: [
+        { name: "id", type: "integer", nullable: false },
+        { name: "name", type: "text", nullable: false },
+        { name: "email", type: "text" },
+      ],
+      primaryKey: ["id"],
+    },
+  ],
+};
+
+// The outputs de520ab recorded for it: a version-1 state (no providerVersion), secrets decrypted.
+const v1State = {
+  ...given,
+  allowDestructive: false,
+  dropTablesOnDelete: false,
+  live: [
+    {
+      name: "customers",
+      columns: [
+        { name: "id", type: "integer", nullable: false },
+        { name: "name", type: "text", nullable: false },
+        { name: "email", type: "text", nullable: true },
+      ],
+      indexes: [],
+      primaryKey: ["id"],
+      primaryKeyName: "customers_pkey",
+    },
+  ],
+} as PostgresSchemaState;
+
+const check = (news: Record<string, unknown>) => provider.check({} as never, news as never);
+
+/** The inputs check makes of `news`, which must pass. */
+async function checked(news: Record<string, unknown>) {
+  const { inputs, failures } = await check(news);
+  expect(failures).toEqual([]);
+  return inputs!;
+}
+
+describe("PostgresSchema check", () => {
+  it("fills in the defaults: nothing destructive, the tables stay on delete", async () => {
+    const inputs = await checked(given);
+    expect(inputs).toMatchObject({ allowDestructive: false, dropTablesOnDelete: false });
+    expect(inputs).not.toHaveProperty("rebuildToken");
+  });
+
+  it("names each bad property once, with the path and what it allows", async () => {
+    const { failures } = await check({
+      ...given,
+      port: "5432",
+      schema: "",
+      tables: [
+        {
+          name: "t",
+          columns: [{ name: "a", type: "int); DROP TABLE x; --" }],
+          primaryKey: ["b"],
+          indexes: [{ name: "t_c", columns: ["c"] }],
+        },
+        { name: "u", columns: [], primaryKey: [] },
+      ],
+      allowDestructive: "yes",
+    });
+    expect(failures).toEqual([
+      { property: "port", reason: "must be a port number from 1 to 65535, got '5432'" },
+      { property: "schema", reason: "must be a name of 1 to 63 bytes" },
+      {
+        property: "tables",
+        reason:
+          "tables[0].columns[0].type: must be a PostgreSQL type such as integer, text or numeric(10,2); " +
+          "tables[0].primaryKey: 'b' is not one of its columns; " +
+          "tables[0].indexes[0].columns: 'c' is not one of its columns; " +
+          "tables[1].columns: needs at least one column",
+      },
+      { property: "allowDestructive", reason: "must be true or false" },
+    ]);
+    expect((await check({ ...given, tables: [] })).failures).toEqual([
+      { property: "tables", reason: "must declare at least one table" },
+    ]);
+  });
+
+  it("skips values still unknown at preview", async () => {
+    const table = given.tables[0];
+    const { failures } = await check({
+      ...given,
+      host: unknownValue,
+      schema: unknownValue,
+      tables: [{ ...table, columns: [{ name: unknownValue, type: "text" }], primaryKey: ["id"] }],
+      rebuildToken: unknownValue,
+    });
+    expect(failures).toEqual([]);
+    expect((await check({ ...given, tables: unknownValue })).failures).toEqual([]);
+  });
+});
+
+describe("PostgresSchema diff", () => {
+  const stamped = { ...v1State, providerVersion: 1 } as PostgresSchemaState;
+
+  it("a state de520ab wrote equals the inputs today's program produces for the same config", async () => {
+    const inputs = await checked(given);
+    expect(await provider.diff("schema", stamped, inputs)).toMatchObject({ changes: false });
+    // Unstamped, it is a change that update only restamps: no call to the (unreachable) database.
+    expect((await provider.diff("schema", v1State, inputs)).changes).toBe(true);
+    const { outs } = await provider.update("schema", v1State, inputs);
+    expect(outs).toEqual({ ...v1State, providerVersion: 1 });
+  });
+
+  it("a changed password is a change in place, so update stores the new one", async () => {
+    const inputs = await checked(given);
+    expect(await provider.diff("schema", stamped, { ...inputs, password: "rotated" })).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+  });
+
+  it("another server or schema is another resource", async () => {
+    const inputs = await checked(given);
+    expect(await provider.diff("schema", stamped, { ...inputs, database: "other", schema: "s2" })).toMatchObject({
+      changes: true,
+      replaces: ["database", "schema"],
+    });
   });
 });
