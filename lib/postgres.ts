@@ -5,14 +5,30 @@ import { z } from "zod";
 import { Client, escapeIdentifier, escapeLiteral, type ClientConfig } from "pg";
 import { redact } from "./redact";
 
+/** A PostgreSQL name: 1 to 63 bytes (NAMEDATALEN - 1); any characters, since names are always quoted. */
+export const pgName = z
+  .string("must be a name of 1 to 63 bytes")
+  .refine((value) => value.length > 0 && Buffer.byteLength(value) <= 63, "must be a name of 1 to 63 bytes");
+
+/** A connection as a provider's inputs carry it; each provider's input schema extends this one. */
+export const postgresConnectionSchema = z.object({
+  /** Host name or address of the server. */
+  host: z.string("must be a host name or address").min(1, "must be a host name or address").max(253),
+  /** TCP port of the server. */
+  port: z
+    .int({ error: (issue) => `must be a port number from 1 to 65535, got '${String(issue.input)}'` })
+    .min(1)
+    .max(65535),
+  /** Database to connect to. */
+  database: pgName,
+  /** Role to connect as. */
+  user: pgName,
+  /** Its password. */
+  password: z.string("must be a string (set it as a secret)"),
+});
+
 /** How to reach a PostgreSQL database. The password is a secret wherever it is stored. */
-export interface PostgresConnection {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string;
-}
+export type PostgresConnection = z.infer<typeof postgresConnectionSchema>;
 
 /** Connection settings for pg, with a bounded connect timeout so an unreachable host fails fast. */
 export function clientConfig(conn: PostgresConnection): ClientConfig {
@@ -68,48 +84,4 @@ export function qualified(schema: string, name: string): string {
 /** A quoted string literal, for the few places SQL takes no parameter (a role's password). */
 export function literal(value: string): string {
   return escapeLiteral(value);
-}
-
-/** A PostgreSQL name: 1 to 63 bytes (NAMEDATALEN - 1); any characters, since names are always quoted. */
-export const pgName = z
-  .string("must be a name of 1 to 63 bytes")
-  .refine((value) => value.length > 0 && Buffer.byteLength(value) <= 63, "must be a name of 1 to 63 bytes");
-
-/** A connection as a provider's inputs carry it; each provider's input schema extends this one. */
-export const postgresConnectionSchema = z.object({
-  host: z.string("must be a host name or address").min(1, "must be a host name or address").max(253),
-  port: z
-    .int({ error: (issue) => `must be a port number from 1 to 65535, got '${String(issue.input)}'` })
-    .min(1)
-    .max(65535),
-  database: pgName,
-  user: pgName,
-  password: z.string("must be a string (set it as a secret)"),
-});
-
-// Hand-written checks still used by PostgresCdc and PostgresSchema until they parse with zod.
-/** A PostgreSQL name: 1 to 63 bytes (NAMEDATALEN - 1); any characters, since names are always quoted. */
-export const isPgName = (value: unknown): value is string =>
-  typeof value === "string" && value.length > 0 && Buffer.byteLength(value) <= 63;
-
-/** check failures of a connection's fields, and of further keys that must be PostgreSQL names. */
-export function connectionFailures(
-  news: Record<string, unknown>,
-  nameKeys: readonly string[] = [],
-): pulumi.dynamic.CheckFailure[] {
-  const failures: pulumi.dynamic.CheckFailure[] = [];
-  if (typeof news.host !== "string" || news.host === "" || news.host.length > 253) {
-    failures.push({ property: "host", reason: "must be a host name or address" });
-  }
-  for (const key of ["database", "user", ...nameKeys]) {
-    if (!isPgName(news[key])) failures.push({ property: key, reason: "must be a name of 1 to 63 bytes" });
-  }
-  const port = news.port;
-  if (typeof port !== "number" || !Number.isInteger(port) || port < 1 || port > 65535) {
-    failures.push({ property: "port", reason: `must be a port number from 1 to 65535, got '${String(port)}'` });
-  }
-  if (typeof news.password !== "string") {
-    failures.push({ property: "password", reason: "must be a string (set it as a secret)" });
-  }
-  return failures;
 }
