@@ -33,7 +33,8 @@ export type PostgresConnection = z.infer<typeof postgresConnectionSchema>;
 /** Connection settings for pg, with a bounded connect timeout so an unreachable host fails fast. */
 export function clientConfig(conn: PostgresConnection): ClientConfig {
   const { host, port, database, user, password } = conn;
-  return { host, port, database, user, password, connectionTimeoutMillis: 10_000 };
+  // The application name shows the pipeline's own sessions in pg_stat_activity and the server's log.
+  return { host, port, database, user, password, connectionTimeoutMillis: 10_000, application_name: "cdc-pipeline" };
 }
 
 /** The connection as resource arguments (each may come from another resource's output). */
