@@ -1,6 +1,8 @@
-// SQL Server access for the providers: a small query interface over the mssql driver, so the T-SQL can be
-// run against a real server or replayed from a recording (no SQL Server can run on the build machines).
-import type { config as MssqlConfig } from "mssql";
+// SQL Server access for the providers and the operations commands: a small query interface over the mssql
+// driver, so the T-SQL can be run against a real server or replayed from a recording (no SQL Server can run
+// on the build machines); one way to connect, one way to quote.
+import * as mssql from "mssql";
+import { z } from "zod";
 import { redact } from "./redact";
 
 export type SqlParam = string | number | boolean | null;
@@ -28,7 +30,27 @@ export interface SqlServerConnection {
   trustServerCertificate: boolean;
 }
 
-export function mssqlConfig(conn: SqlServerConnection): MssqlConfig {
+/** A SQL Server name (sysname): 1 to 128 characters; any characters, since names are always quoted. */
+export const sqlServerName = z
+  .string("must be a name of 1 to 128 characters")
+  .min(1, "must be a name of 1 to 128 characters")
+  .max(128, "must be a name of 1 to 128 characters");
+
+const portMessage = (issue: { input?: unknown }) =>
+  `must be a port number from 1 to 65535, got '${String(issue.input)}'`;
+
+/** A connection as a provider's inputs carry it; each provider's input schema extends this one. */
+export const sqlServerConnectionSchema = z.object({
+  host: sqlServerName,
+  port: z.int({ error: portMessage }).min(1, { error: portMessage }).max(65535, { error: portMessage }),
+  database: sqlServerName,
+  user: sqlServerName,
+  password: z.string("must be a string (set it as a secret)"),
+  encrypt: z.boolean("must be true or false").default(true),
+  trustServerCertificate: z.boolean("must be true or false").default(false),
+}) satisfies z.ZodType<SqlServerConnection>;
+
+export function mssqlConfig(conn: SqlServerConnection): mssql.config {
   return {
     server: conn.host,
     port: conn.port,
@@ -47,11 +69,10 @@ export function describeSqlServer(conn: SqlServerConnection): string {
 }
 
 /**
- * Runs `work` with a client on a real server through the mssql driver, required when called (the
- * providers are serialized into the state). Errors name the server, never the password.
+ * Runs `work` with a client on a real server through the mssql driver. Errors name the server, never the
+ * password (a driver error can quote the connection settings).
  */
 export async function withSqlServer<T>(conn: SqlServerConnection, work: (client: SqlClient) => Promise<T>): Promise<T> {
-  const mssql = require("mssql") as typeof import("mssql");
   const pool = new mssql.ConnectionPool(mssqlConfig(conn));
   const client: SqlClient = {
     async query<R>(sql: string, params: Record<string, SqlParam> = {}) {
