@@ -10,7 +10,7 @@ import { pipelineNames } from "../lib/pipeline-names";
 import { withClient } from "../lib/postgres";
 import { redact } from "../lib/redact";
 import { withSqlServer } from "../lib/sqlserver";
-import { readSqlServerCdc, type SqlServerDatabaseFacts } from "../providers/sqlserver-cdc";
+import { readSqlServerCdc, type SqlServerDatabaseFacts } from "../lib/sqlserver-cdc-sql";
 import { targetRowCounts, type RowCounts } from "./row-counts";
 import { checkRpo, type RpoCheckOptions, type RpoReport } from "./rpo";
 import { sourceConnection, sqlServerSource, type StackSite } from "./stacks";

@@ -5,6 +5,7 @@
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { withSqlServer, type SqlServerConnection } from "../../lib/sqlserver";
+import { readSqlServerCdc } from "../../lib/sqlserver-cdc-sql";
 import { sqlServerCdcProvider as provider, type SqlServerCdcInputs } from "../../providers/sqlserver-cdc";
 import { RecordingClient } from "../fakes/sql-recording";
 import { mssqlConnection } from "../harness";
@@ -31,12 +32,12 @@ describe.skipIf(!url)("SqlServerCdc against a live SQL Server (skipped: set MSSQ
   it("enables CDC, reads a table disabled by hand as drift, repairs it, and disables it on delete", async () => {
     await sql(`CREATE TABLE dbo.${table} (id int PRIMARY KEY, name nvarchar(50))`);
     try {
-      const checked = await provider.check!({} as SqlServerCdcInputs, inputs);
+      const checked = await provider.check({} as SqlServerCdcInputs, inputs);
       expect(checked.failures).toEqual([]);
       let state = (await provider.create(inputs)).outs!;
       expect(state.cdcEnabled).toBe(true);
       expect(state.captureInstances.map((c) => c.table)).toContain(table);
-      expect((await provider.diff!("x", state, inputs)).changes).toBe(false);
+      expect((await provider.diff("x", state, inputs)).changes).toBe(false);
 
       await withSqlServer(conn, (client) =>
         client.query(
@@ -44,21 +45,20 @@ describe.skipIf(!url)("SqlServerCdc against a live SQL Server (skipped: set MSSQ
           { t: table },
         ),
       );
-      state = (await provider.read!("x", state)).props!;
+      state = (await provider.read("x", state)).props!;
       expect(state.captureInstances.map((c) => c.table)).not.toContain(table);
-      expect((await provider.diff!("x", state, inputs)).changes).toBe(true);
-      state = (await provider.update!("x", state, inputs)).outs!;
+      expect((await provider.diff("x", state, inputs)).changes).toBe(true);
+      state = (await provider.update("x", state, inputs)).outs!;
       expect(state.captureInstances.map((c) => c.table)).toContain(table);
 
       if (process.env.MSSQL_RECORD === "1") {
         await withSqlServer(conn, async (real) => {
           const recorder = new RecordingClient(real);
-          const { readSqlServerCdc } = await import("../../providers/sqlserver-cdc");
           await readSqlServerCdc(recorder, inputs.connectorLogin);
           recorder.save(path.join(__dirname, "../recordings/sqlserver/live-read.json"), [conn.password]);
         });
       }
-      await provider.delete!("x", state);
+      await provider.delete("x", state);
     } finally {
       await sql(`DROP TABLE IF EXISTS dbo.${table}`);
     }

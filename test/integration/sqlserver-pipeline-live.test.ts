@@ -30,6 +30,8 @@ import {
   createDatabaseIfMissing,
   readSqlServerCdc,
   sqlServerCdcDrift,
+} from "../../lib/sqlserver-cdc-sql";
+import {
   sqlServerCdcProvider as cdc,
   type SqlServerCdcInputs,
   type SqlServerCdcState,
@@ -220,7 +222,7 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     const rest = axios.create({ baseURL: harness.connectUrl, validateStatus: () => true });
     for (const name of [names.sourceConnector, names.sinkConnector]) await rest.delete(`/connectors/${name}`);
     const [left] = await sql<{ id: number | null }>(master, "SELECT DB_ID(@database) AS id", { database });
-    if (cdcState && left?.id !== null) await attempt("disable CDC", () => cdc.delete!(cdcId, cdcState!));
+    if (cdcState && left?.id !== null) await attempt("disable CDC", () => cdc.delete(cdcId, cdcState!));
     await attempt("drop the databases", async () => {
       for (const db of [database, restored]) await dropDatabase(master, db);
     });
@@ -251,8 +253,8 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     // The connector does not exist yet: no position, nothing to retire.
     expect(cdcState.connectorLsn).toBeNull();
     expect(cdcState.retirableInstances).toEqual([]);
-    expect.soft((await cdc.diff!(cdcId, cdcState, inputs)).changes, "nothing left to change once applied").toBe(false);
-    const read = (await cdc.read!(cdcId, cdcState)).props!;
+    expect.soft((await cdc.diff(cdcId, cdcState, inputs)).changes, "nothing left to change once applied").toBe(false);
+    const read = (await cdc.read(cdcId, cdcState)).props!;
     expect(captured(read)).toEqual(captured(cdcState));
 
     schemaState = (await schemas.create(await checked(schemas, schemaInputs(false)))).outs!;
@@ -286,8 +288,8 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     schemaState = (await schemas.update!("x", schemaState!, await checked(schemas, schemaInputs(true), schemaState)))
       .outs!;
     const inputs = await checked(cdc, cdcInputs(["id", "name", "email"]), cdcState);
-    expect((await cdc.diff!(cdcId, cdcState!, inputs)).changes).toBe(true);
-    cdcState = (await cdc.update!(cdcId, cdcState!, inputs)).outs!;
+    expect((await cdc.diff(cdcId, cdcState!, inputs)).changes).toBe(true);
+    cdcState = (await cdc.update(cdcId, cdcState!, inputs)).outs!;
     // Debezium's online schema update: both instances, the old one kept while the connector still reads it.
     expect(captured(cdcState)).toEqual([
       [oldInstance, ["id", "name"]],
@@ -307,7 +309,7 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
 
     // A refresh sees the connector's committed position pass the new instance's start.
     const refreshed = await eventually(
-      async () => (await cdc.read!(cdcId, cdcState)).props!,
+      async () => (await cdc.read(cdcId, cdcState)).props!,
       (props) => props.retirableInstances.includes(oldInstance),
       180_000,
     );
@@ -315,11 +317,11 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     expect(successor.startLsn).not.toBeNull();
     expect(refreshed.connectorLsn! >= successor.startLsn!).toBe(true);
     expect(refreshed.retirableInstances).toEqual([oldInstance]);
-    expect((await cdc.diff!(cdcId, refreshed, inputs)).changes).toBe(true);
-    cdcState = (await cdc.update!(cdcId, refreshed, inputs)).outs!;
+    expect((await cdc.diff(cdcId, refreshed, inputs)).changes).toBe(true);
+    cdcState = (await cdc.update(cdcId, refreshed, inputs)).outs!;
     expect(captured(cdcState)).toEqual([[newInstance, ["id", "name", "email"]]]);
     expect(cdcState.retirableInstances).toEqual([]);
-    expect.soft((await cdc.diff!(cdcId, cdcState, inputs)).changes, "nothing left to change once applied").toBe(false);
+    expect.soft((await cdc.diff(cdcId, cdcState, inputs)).changes, "nothing left to change once applied").toBe(false);
 
     // Streaming goes on from the new instance alone.
     await sql(source, `INSERT INTO dbo.[${table}] (id, name, email) VALUES (5, N'Frances', N'fa@example.com')`);
@@ -376,16 +378,16 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     await recordIfAsked(source, "live-pipeline-restored", (client) => readSqlServerCdc(client, ""));
 
     const inputs = await checked(cdc, cdcInputs(["id", "name", "email"]), cdcState);
-    const drifted = (await cdc.read!(cdcId, cdcState)).props!;
+    const drifted = (await cdc.read(cdcId, cdcState)).props!;
     expect(drifted.cdcEnabled).toBe(false);
     expect(captured(drifted)).toEqual([]);
     expect(sqlServerCdcDrift(drifted, inputs)).toEqual(["CDC is not enabled on the database"]);
-    expect((await cdc.diff!(cdcId, drifted, inputs)).changes).toBe(true);
-    cdcState = (await cdc.update!(cdcId, drifted, inputs)).outs!;
+    expect((await cdc.diff(cdcId, drifted, inputs)).changes).toBe(true);
+    cdcState = (await cdc.update(cdcId, drifted, inputs)).outs!;
     expect(cdcState.cdcEnabled).toBe(true);
     expect(captured(cdcState)).toEqual([[oldInstance, ["id", "name", "email"]]]);
     expect.soft(cdcState.jobs.capture).toEqual({ pollingInterval: 1, maxTrans: 500 });
-    expect.soft((await cdc.diff!(cdcId, cdcState, inputs)).changes, "nothing left to change once applied").toBe(false);
+    expect.soft((await cdc.diff(cdcId, cdcState, inputs)).changes, "nothing left to change once applied").toBe(false);
 
     // pipeline.rebuild, as the component applies it: the target emptied, the source's offsets reset and a
     // snapshot of the restored database.
@@ -434,7 +436,7 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
         // Enabled all the same: the capture job runs once the Agent is started.
         expect(state.cdcEnabled).toBe(true);
         expect(captured(state)).toEqual([[oldInstance, ["id", "name"]]]);
-        await cdc.delete!(created.id, state);
+        await cdc.delete(created.id, state);
       } finally {
         await dropDatabase(otherMaster, otherDb.database);
       }

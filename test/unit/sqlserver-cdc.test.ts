@@ -1,21 +1,58 @@
 // SqlServerCdc's T-SQL against the recorded fake of the driver (no SQL Server runs here; the live test in
-// test/integration/sqlserver-live.test.ts runs the same code against one when MSSQL_URL is set).
+// test/integration/sqlserver-live.test.ts runs the same code against one when MSSQL_URL is set), its input
+// checks, and its diff. The provider's own connections go to a fake database that notes what reached it.
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { describe, expect, it, vi } from "vitest";
+import { retirableInstances } from "../../lib/capture-instances";
+import { committedLsn, normalLsn } from "../../lib/connector-lsn";
 import {
   applySqlServerCdc,
-  committedLsn,
   createDatabaseIfMissing,
-  normalLsn,
-  retirableInstances,
-  checkSqlServerCdcInputs,
   disableSqlServerCdc,
   readSqlServerCdc,
   sqlServerCdcDrift,
-  type SqlServerCdcInputs,
-} from "../../providers/sqlserver-cdc";
+} from "../../lib/sqlserver-cdc-sql";
+import { sqlServerCdcProvider, type SqlServerCdcInputs, type SqlServerCdcState } from "../../providers/sqlserver-cdc";
 import { ReplayClient, type Exchange } from "../fakes/sql-recording";
+
+/** What the provider's connections (withSqlServer) sent: the password each connected with, each statement. */
+const database = vi.hoisted(() => ({
+  passwords: [] as string[],
+  sent: [] as { sql: string; params: Record<string, unknown> }[],
+}));
+vi.mock("../../lib/sqlserver", async (importOriginal) => {
+  const original = await importOriginal<typeof import("../../lib/sqlserver")>();
+  // A database with CDC on dbo.customers (id, name), both jobs at their defaults and the connector's login.
+  const answer = (sql: string): Record<string, unknown>[] => {
+    if (sql.includes("is_cdc_enabled")) return [{ is_cdc_enabled: true }];
+    if (sql.includes("dm_server_services")) return [{ status_desc: "Running" }];
+    if (sql.startsWith("SELECT 1 AS found FROM sys.server_principals")) return [{ found: 1 }];
+    if (sql.includes("cdc.change_tables")) {
+      const instance = { schema: "dbo", table: "customers", capture_instance: "dbo_customers" };
+      const more = { start_lsn: "0000002D00000A280003", role_name: null, supports_net_changes: false };
+      return ["id", "name"].map((column_name) => ({ ...instance, ...more, column_name }));
+    }
+    if (sql.includes("cdc_jobs")) {
+      return [
+        { job_type: "capture", pollinginterval: "5", maxtrans: 500, retention: "0" },
+        { job_type: "cleanup", pollinginterval: "0", maxtrans: 0, retention: "4320" },
+      ];
+    }
+    return [];
+  };
+  const withSqlServer: typeof original.withSqlServer = (conn, work) => {
+    database.passwords.push(conn.password);
+    return work({
+      query: <T>(sql: string, params: Record<string, unknown> = {}) => {
+        database.sent.push({ sql, params });
+        return Promise.resolve(answer(sql) as T[]);
+      },
+    });
+  };
+  return { ...original, withSqlServer };
+});
 
 const recording = (name: string): Exchange[] =>
   JSON.parse(readFileSync(path.join(__dirname, "../recordings/sqlserver", `${name}.json`), "utf8")) as Exchange[];
@@ -240,22 +277,204 @@ describe("SqlServerCdc T-SQL (recorded driver)", () => {
       "DROP LOGIN",
     ]);
   });
+});
 
-  it("check names each bad field", () => {
-    const failures = checkSqlServerCdcInputs({
-      ...inputs,
-      port: 0,
-      tables: [{ schema: "dbo", name: "t", captureInstance: "bad name" }],
-      retentionMinutes: 0,
-      agentNotRunning: "ignore" as "warn",
+describe("SqlServerCdc inputs (zod)", () => {
+  const check = (news: Record<string, unknown>) =>
+    sqlServerCdcProvider.check({} as SqlServerCdcInputs, news as unknown as SqlServerCdcInputs);
+  const given = { host: "mssql", port: 1433, database: "inventory", user: "sa", password: "pw", tables: inputs.tables };
+
+  it("fills in the defaults", async () => {
+    const { inputs: checked, failures } = await check(given);
+    expect(failures).toEqual([]);
+    expect(checked).toEqual({
+      ...given,
+      encrypt: true,
+      trustServerCertificate: false,
+      createDatabase: false,
+      pollingIntervalSeconds: 5,
+      maxTransactions: 500,
+      retentionMinutes: 4320,
+      agentNotRunning: "fail",
+      disableOnDelete: true,
+      connectorLogin: "",
       connectorPassword: "",
     });
-    expect(failures.map((f) => f.property)).toEqual([
-      "port",
-      "tables",
-      "retentionMinutes",
-      "agentNotRunning",
-      "connectorPassword",
+  });
+
+  it("fails once per bad property, naming the field and what is allowed", async () => {
+    const { failures } = await check({
+      ...given,
+      host: "",
+      port: 0,
+      tables: [
+        { schema: "dbo", name: "t", captureInstance: "bad name" },
+        { schema: "", name: "u" },
+      ],
+      pollingIntervalSeconds: 1.5,
+      retentionMinutes: 0,
+      agentNotRunning: "ignore",
+      connectorLogin: "debezium",
+      connector: { cluster: {}, name: "src" },
+    });
+    expect(failures).toEqual([
+      { property: "host", reason: "must be a name of 1 to 128 characters" },
+      { property: "port", reason: "must be a port number from 1 to 65535, got '0'" },
+      {
+        property: "tables",
+        reason:
+          "tables[0].captureInstance: may hold only letters, digits and _ (at most 100); " +
+          "tables[1].schema: must be a name of 1 to 128 characters",
+      },
+      { property: "pollingIntervalSeconds", reason: "must be a whole number of seconds above 0" },
+      { property: "retentionMinutes", reason: "must be from 1 to 52494800 minutes (SQL Server's limit)" },
+      { property: "agentNotRunning", reason: `must be "fail" or "warn", got 'ignore'` },
+      { property: "connector", reason: "connector.cluster: must be a Kafka Connect cluster with a url" },
+      { property: "connectorPassword", reason: "is required with connectorLogin" },
     ]);
+  });
+
+  it("an empty table list, and a connector login without its password, are refused", async () => {
+    const { failures } = await check({ ...given, tables: [], connectorLogin: "debezium" });
+    expect(failures).toEqual([
+      { property: "tables", reason: "must list at least one table" },
+      { property: "connectorPassword", reason: "is required with connectorLogin" },
+    ]);
+  });
+
+  it("skips values still unknown at preview (outputs of resources not created yet)", async () => {
+    const { failures } = await check({
+      ...given,
+      host: unknownValue,
+      port: unknownValue,
+      tables: [{ schema: "dbo", name: unknownValue, capturedColumns: unknownValue }],
+      connectorLogin: unknownValue,
+      connector: { cluster: unknownValue, name: "src" },
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it("keeps every field of the connector's cluster, credentials included", async () => {
+    const cluster = { url: "https://c:8083", token: "t0k3n", caCert: "PEM", headers: { "X-A": "b" } };
+    const { inputs: checked } = await check({ ...given, connector: { cluster, name: "src" } });
+    expect(checked?.connector).toEqual({ cluster, name: "src" });
+  });
+});
+
+describe("SqlServerCdc diff", () => {
+  // The state create leaves on a database in sync with the inputs.
+  const facts = {
+    cdcEnabled: true,
+    agentRunning: true,
+    captureInstances: [
+      {
+        schema: "dbo",
+        table: "customers",
+        captureInstance: "dbo_customers",
+        startLsn: "0000002d00000a280003",
+        columns: ["id", "name"],
+        role: null,
+        supportsNetChanges: false,
+      },
+    ],
+    jobs: { capture: { pollingInterval: 5, maxTrans: 500 }, cleanup: { retention: 4320 } },
+    connectorLoginExists: true,
+    connectorLsn: null,
+    retirableInstances: [],
+    warnings: [],
+  };
+  const declared: SqlServerCdcInputs = {
+    ...inputs,
+    tables: [{ schema: "dbo", name: "customers", capturedColumns: ["id", "name"] }],
+    connector: { cluster: { url: "http://connect:8083", password: "Connect-Secret-1" }, name: "src" },
+  };
+  // As versionedProvider sees a state this version wrote, through the same shim.
+  const written = (state: object): Record<string, unknown> => ({ ...state, providerVersion: 1, __provider: "shim" });
+  const diff = (olds: Record<string, unknown>, news: SqlServerCdcInputs) =>
+    sqlServerCdcProvider.diff(
+      "id",
+      olds as unknown as SqlServerCdcState,
+      { ...news, __provider: "shim" } as SqlServerCdcInputs,
+    );
+
+  it("a changed password, connector password or connector credential is a change in place, never a replacement", async () => {
+    const state = written({ ...declared, ...facts });
+    expect(await diff(state, declared)).toEqual({ changes: false, replaces: [] });
+    for (const rotated of [
+      { ...declared, password: "Sa-Secret-2" },
+      { ...declared, connectorPassword: "Conn-Secret-2" },
+      {
+        ...declared,
+        connector: { ...declared.connector!, cluster: { ...declared.connector!.cluster, password: "x" } },
+      },
+    ]) {
+      expect(await diff(state, rotated)).toEqual({ changes: true, replaces: [] });
+    }
+    expect((await diff(state, { ...declared, database: "other" })).replaces).toEqual(["database"]);
+  });
+
+  it("update connects with the new passwords and stores them; read and delete then connect with them", async () => {
+    const current = { ...declared, connector: undefined };
+    const rotated = { ...current, password: "Sa-Secret-2", connectorPassword: "Conn-Secret-2" };
+    database.passwords.length = 0;
+    database.sent.length = 0;
+    const { outs } = await sqlServerCdcProvider.update(
+      "id",
+      written({ ...current, ...facts }) as unknown as SqlServerCdcState,
+      rotated,
+    );
+    expect(outs).toMatchObject({ password: "Sa-Secret-2", connectorPassword: "Conn-Secret-2", providerVersion: 1 });
+    // The connector's login gets its new password.
+    const login = database.sent.find((s) => s.sql.includes("CREATE LOGIN"));
+    expect(login?.params).toEqual({ login: "debezium", password: "Conn-Secret-2" });
+    expect(await diff(written(outs!), rotated)).toEqual({ changes: false, replaces: [] });
+
+    const { props } = await sqlServerCdcProvider.read("id", outs);
+    expect(props?.password).toBe("Sa-Secret-2");
+    await sqlServerCdcProvider.delete("id", outs!);
+    expect(database.passwords.length).toBeGreaterThan(2);
+    expect(new Set(database.passwords)).toEqual(new Set(["Sa-Secret-2"]));
+  });
+
+  it("a state written before versions were recorded (de520ab) is unchanged against the same config's inputs", async () => {
+    // v1: no providerVersion; tables in the component's key order, as that check passed them through.
+    const v1 = {
+      ...facts,
+      host: "mssql",
+      port: 1433,
+      database: "inventory",
+      user: "sa",
+      password: "Sa-Secret-1",
+      connector: { name: "src", cluster: { url: "http://connect:8083" } },
+      tables: [{ name: "customers", capturedColumns: ["id", "name"], schema: "dbo" }],
+      encrypt: true,
+      trustServerCertificate: true,
+      createDatabase: false,
+      pollingIntervalSeconds: 5,
+      maxTransactions: 500,
+      retentionMinutes: 4320,
+      agentNotRunning: "fail",
+      disableOnDelete: true,
+      connectorLogin: "",
+      connectorPassword: "",
+      __provider: "shim",
+    };
+    const { inputs: news, failures } = await sqlServerCdcProvider.check(
+      {} as SqlServerCdcInputs,
+      {
+        host: "mssql",
+        port: 1433,
+        database: "inventory",
+        user: "sa",
+        password: "Sa-Secret-1",
+        trustServerCertificate: true,
+        tables: [{ schema: "dbo", name: "customers", capturedColumns: ["id", "name"] }],
+        connector: { cluster: { url: "http://connect:8083" }, name: "src" },
+      } as unknown as SqlServerCdcInputs,
+    );
+    expect(failures).toEqual([]);
+    // Only the stored version differs: a change, which versionedProvider's update writes without a call.
+    expect(await diff(v1, news!)).toEqual({ changes: true, replaces: [] });
+    expect(await diff({ ...v1, providerVersion: 1 }, news!)).toEqual({ changes: false, replaces: [] });
   });
 });

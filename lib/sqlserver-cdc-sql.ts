@@ -1,0 +1,314 @@
+// The T-SQL of SQL Server change data capture, as plain functions over a SqlClient (run against a real
+// server, or replayed from a recording): read a database's CDC state, bring it to a declaration, compare
+// the two, disable it again. Every name travels as a parameter; DDL that takes no parameters is built by
+// QUOTENAME on the server.
+import {
+  defaultInstance,
+  mayRetireOldest,
+  nextCaptureInstance,
+  ofTable,
+  sameColumns,
+  type CaptureInstance,
+  type CdcTable,
+} from "./capture-instances";
+import { normalLsn, type SourceConnectorRef } from "./connector-lsn";
+import { bracketed, type SqlClient } from "./sqlserver";
+
+/** What the database itself says about its CDC. */
+export interface SqlServerDatabaseFacts {
+  cdcEnabled: boolean;
+  agentRunning: boolean;
+  captureInstances: CaptureInstance[];
+  jobs: { capture?: { pollingInterval: number; maxTrans: number }; cleanup?: { retention: number } };
+  connectorLoginExists: boolean;
+}
+
+/** What a database's CDC is brought to. */
+export interface CdcDeclaration {
+  /** The tables to capture. */
+  readonly tables: readonly CdcTable[];
+  /** Capture job: seconds between scans of the log. */
+  readonly pollingIntervalSeconds: number;
+  /** Capture job: transactions per scan. */
+  readonly maxTransactions: number;
+  /** Cleanup job: minutes change data is kept. */
+  readonly retentionMinutes: number;
+  /** When SQL Server Agent is not running: fail before changing anything, or warn and carry on. */
+  readonly agentNotRunning: "fail" | "warn";
+  /** Login (and database user) for the connector; "" for none. */
+  readonly connectorLogin: string;
+  /** Its password. */
+  readonly connectorPassword: string;
+  /** The source connector reading the database, when one is named (its position retires old instances). */
+  readonly connector?: SourceConnectorRef;
+}
+
+/** Reads CDC state of the current database. */
+export async function readSqlServerCdc(client: SqlClient, connectorLogin: string): Promise<SqlServerDatabaseFacts> {
+  const [db] = await client.query<{ is_cdc_enabled: boolean }>(
+    "SELECT is_cdc_enabled FROM sys.databases WHERE name = DB_NAME()",
+  );
+  const agent = await client.query<{ status_desc: string }>(
+    "SELECT status_desc FROM sys.dm_server_services WHERE servicename LIKE N'SQL Server Agent%'",
+  );
+  const login = await client.query("SELECT 1 AS found FROM sys.server_principals WHERE name = @login", {
+    login: connectorLogin,
+  });
+  const facts: SqlServerDatabaseFacts = {
+    cdcEnabled: Boolean(db?.is_cdc_enabled),
+    agentRunning: agent.some((a) => a.status_desc === "Running"),
+    captureInstances: [],
+    jobs: {},
+    connectorLoginExists: connectorLogin !== "" && login.length > 0,
+  };
+  if (!facts.cdcEnabled) return facts;
+  const instances = await client.query<{
+    schema: string;
+    table: string;
+    capture_instance: string;
+    start_lsn: string | null;
+    role_name: string | null;
+    supports_net_changes: boolean;
+    column_name: string | null;
+  }>(
+    `SELECT s.name AS [schema], t.name AS [table], ct.capture_instance, CONVERT(char(20), ct.start_lsn, 2) AS start_lsn,
+            ct.role_name, ct.supports_net_changes, cc.column_name
+     FROM cdc.change_tables ct
+     JOIN sys.tables t ON t.object_id = ct.source_object_id
+     JOIN sys.schemas s ON s.schema_id = t.schema_id
+     LEFT JOIN cdc.captured_columns cc ON cc.object_id = ct.object_id
+     ORDER BY ct.create_date, ct.capture_instance, cc.column_ordinal`,
+  );
+  for (const row of instances) {
+    let ci = facts.captureInstances.find((c) => c.captureInstance === row.capture_instance);
+    if (!ci) {
+      ci = {
+        schema: row.schema,
+        table: row.table,
+        captureInstance: row.capture_instance,
+        startLsn: row.start_lsn === null ? null : normalLsn(row.start_lsn),
+        columns: [],
+        role: row.role_name,
+        supportsNetChanges: Boolean(row.supports_net_changes),
+      };
+      facts.captureInstances.push(ci);
+    }
+    if (row.column_name) ci.columns.push(row.column_name);
+  }
+  // bigint columns: the driver returns them as text.
+  const jobs = await client.query<{
+    job_type: string;
+    pollinginterval: number | string;
+    maxtrans: number | string;
+    retention: number | string;
+  }>("SELECT job_type, pollinginterval, maxtrans, retention FROM msdb.dbo.cdc_jobs WHERE database_id = DB_ID()");
+  for (const job of jobs) {
+    if (job.job_type === "capture")
+      facts.jobs.capture = { pollingInterval: Number(job.pollinginterval), maxTrans: Number(job.maxtrans) };
+    if (job.job_type === "cleanup") facts.jobs.cleanup = { retention: Number(job.retention) };
+  }
+  return facts;
+}
+
+/** The columns of a table, in order (what "all columns" means for a comparison). */
+async function tableColumns(client: SqlClient, t: CdcTable): Promise<string[]> {
+  const rows = await client.query<{ name: string }>(
+    "SELECT c.name FROM sys.columns c WHERE c.object_id = OBJECT_ID(QUOTENAME(@schema) + N'.' + QUOTENAME(@table)) ORDER BY c.column_id",
+    { schema: t.schema, table: t.name },
+  );
+  return rows.map((r) => r.name);
+}
+
+/** One line per difference between the facts and the declaration (empty: in sync). */
+export function sqlServerCdcDrift(
+  facts: SqlServerDatabaseFacts & { readonly retirableInstances?: readonly string[] },
+  declared: Pick<
+    CdcDeclaration,
+    "tables" | "pollingIntervalSeconds" | "maxTransactions" | "retentionMinutes" | "connectorLogin"
+  >,
+): string[] {
+  const drift: string[] = [];
+  if (!facts.cdcEnabled) return ["CDC is not enabled on the database"];
+  for (const t of declared.tables) {
+    const instances = facts.captureInstances.filter(ofTable(t));
+    if (instances.length === 0) drift.push(`${t.schema}.${t.name}: not captured`);
+    const newest = instances[instances.length - 1];
+    if (newest && t.capturedColumns && !sameColumns(newest.columns, t.capturedColumns)) {
+      drift.push(
+        `${t.schema}.${t.name}: captures [${newest.columns.join(", ")}], declared [${t.capturedColumns.join(", ")}]`,
+      );
+    }
+  }
+  const capture = facts.jobs.capture;
+  if (!capture) drift.push("the capture job is missing");
+  else if (
+    capture.pollingInterval !== declared.pollingIntervalSeconds ||
+    capture.maxTrans !== declared.maxTransactions
+  ) {
+    drift.push(`capture job: polling ${capture.pollingInterval} s / ${capture.maxTrans} transactions`);
+  }
+  if (!facts.jobs.cleanup) drift.push("the cleanup job is missing");
+  else if (facts.jobs.cleanup.retention !== declared.retentionMinutes) {
+    drift.push(`cleanup job: retention ${facts.jobs.cleanup.retention} min`);
+  }
+  if (declared.connectorLogin && !facts.connectorLoginExists) {
+    drift.push(`login '${declared.connectorLogin}' is missing`);
+  }
+  for (const instance of facts.retirableInstances ?? []) {
+    drift.push(`capture instance ${instance} is no longer read by the connector (pulumi up retires it)`);
+  }
+  return drift;
+}
+
+async function enableTable(client: SqlClient, t: CdcTable, captureInstance: string): Promise<void> {
+  await client.query(
+    `EXEC sys.sp_cdc_enable_table @source_schema = @schema, @source_name = @table, @role_name = @role,
+       @capture_instance = @instance, @supports_net_changes = @net, @captured_column_list = @columns,
+       @filegroup_name = @filegroup`,
+    {
+      schema: t.schema,
+      table: t.name,
+      role: t.role ?? null,
+      instance: captureInstance,
+      net: t.supportsNetChanges ?? false,
+      // A list of names in one parameter: each is bracketed, as sp_cdc_enable_table reads them.
+      columns: t.capturedColumns ? t.capturedColumns.map(bracketed).join(", ") : null,
+      filegroup: t.filegroup ?? null,
+    },
+  );
+}
+
+async function disableTable(client: SqlClient, t: CdcTable, captureInstance: string): Promise<void> {
+  await client.query(
+    "EXEC sys.sp_cdc_disable_table @source_schema = @schema, @source_name = @table, @capture_instance = @instance",
+    { schema: t.schema, table: t.name, instance: captureInstance },
+  );
+}
+
+/**
+ * Brings the database to the declaration, idempotently. Checks SQL Server Agent first (before changing
+ * anything); returns warnings. A change of captured columns follows Debezium's online schema update
+ * (lib/capture-instances.ts): a second capture instance is created, the first one kept until the
+ * connector's committed position (`position`, from its offsets) has passed the second one's start, and
+ * retired by the first `up` after that.
+ */
+export async function applySqlServerCdc(
+  client: SqlClient,
+  declared: CdcDeclaration,
+  position: string | null = null,
+): Promise<string[]> {
+  const warnings: string[] = [];
+  let facts = await readSqlServerCdc(client, declared.connectorLogin);
+  if (!facts.agentRunning) {
+    const message =
+      "SQL Server Agent is not running: the capture job will not run and the connector reports " +
+      "'No maximum LSN recorded'. Start the Agent (in a container: MSSQL_AGENT_ENABLED=true)";
+    if (declared.agentNotRunning === "fail") throw new Error(message);
+    warnings.push(message);
+  }
+  if (!facts.cdcEnabled) {
+    await client.query("EXEC sys.sp_cdc_enable_db");
+    facts = await readSqlServerCdc(client, declared.connectorLogin);
+  }
+  for (const t of declared.tables) {
+    let instances = facts.captureInstances.filter(ofTable(t));
+    if (instances.length === 0) {
+      await enableTable(client, t, defaultInstance(t));
+      continue;
+    }
+    if (mayRetireOldest(instances, position)) {
+      await disableTable(client, t, instances[0].captureInstance);
+      instances = instances.slice(1);
+    }
+    const wanted = t.capturedColumns ?? (await tableColumns(client, t));
+    const step = nextCaptureInstance(t, instances, wanted, position, declared.connector !== undefined);
+    if (step.create) await enableTable(client, t, step.create);
+    if (step.warning) warnings.push(step.warning);
+  }
+  facts = await readSqlServerCdc(client, declared.connectorLogin);
+  if (!facts.jobs.capture) await client.query("EXEC sys.sp_cdc_add_job @job_type = N'capture'");
+  if (!facts.jobs.cleanup) await client.query("EXEC sys.sp_cdc_add_job @job_type = N'cleanup'");
+  await client.query(
+    "EXEC sys.sp_cdc_change_job @job_type = N'capture', @pollinginterval = @polling, @maxtrans = @maxtrans",
+    { polling: declared.pollingIntervalSeconds, maxtrans: declared.maxTransactions },
+  );
+  await client.query("EXEC sys.sp_cdc_change_job @job_type = N'cleanup', @retention = @retention", {
+    retention: declared.retentionMinutes,
+  });
+  if (declared.connectorLogin) await grantConnectorLogin(client, declared);
+  return warnings;
+}
+
+/**
+ * A login and database user for the connector with SELECT on the captured tables and membership of
+ * their gating roles; never sysadmin or db_owner. Names and the password are quoted by QUOTENAME or
+ * escaped on the server, inside dynamic SQL built from parameters. An existing login gets the declared
+ * password, so a changed one reaches the server.
+ */
+async function grantConnectorLogin(client: SqlClient, declared: CdcDeclaration): Promise<void> {
+  await client.query(
+    `DECLARE @sql nvarchar(max);
+     IF NOT EXISTS (SELECT 1 FROM sys.server_principals WHERE name = @login)
+       SET @sql = N'CREATE LOGIN ' + QUOTENAME(@login) + N' WITH PASSWORD = N''' + REPLACE(@password, N'''', N'''''') + N'''';
+     ELSE
+       SET @sql = N'ALTER LOGIN ' + QUOTENAME(@login) + N' WITH PASSWORD = N''' + REPLACE(@password, N'''', N'''''') + N'''';
+     EXEC (@sql);
+     IF NOT EXISTS (SELECT 1 FROM sys.database_principals WHERE name = @login)
+     BEGIN
+       SET @sql = N'CREATE USER ' + QUOTENAME(@login) + N' FOR LOGIN ' + QUOTENAME(@login);
+       EXEC (@sql);
+     END`,
+    { login: declared.connectorLogin, password: declared.connectorPassword },
+  );
+  for (const t of declared.tables) {
+    await client.query(
+      `DECLARE @sql nvarchar(max) = N'GRANT SELECT ON ' + QUOTENAME(@schema) + N'.' + QUOTENAME(@table) + N' TO ' + QUOTENAME(@login);
+       EXEC (@sql);`,
+      { schema: t.schema, table: t.name, login: declared.connectorLogin },
+    );
+    if (t.role) {
+      await client.query(
+        `DECLARE @sql nvarchar(max) = N'ALTER ROLE ' + QUOTENAME(@role) + N' ADD MEMBER ' + QUOTENAME(@login);
+         EXEC (@sql);`,
+        { role: t.role, login: declared.connectorLogin },
+      );
+    }
+  }
+}
+
+/** Disables CDC on the tables and the database, and drops the connector login. Gone already is fine. */
+export async function disableSqlServerCdc(
+  client: SqlClient,
+  declared: Pick<CdcDeclaration, "tables" | "connectorLogin">,
+): Promise<void> {
+  const facts = await readSqlServerCdc(client, declared.connectorLogin);
+  if (facts.cdcEnabled) {
+    for (const t of declared.tables) {
+      for (const ci of facts.captureInstances.filter(ofTable(t))) await disableTable(client, t, ci.captureInstance);
+    }
+    // The database keeps CDC while other tables use it.
+    const others = facts.captureInstances.filter((ci) => !declared.tables.some((t) => ofTable(t)(ci)));
+    if (others.length === 0) await client.query("EXEC sys.sp_cdc_disable_db");
+  }
+  if (declared.connectorLogin && facts.connectorLoginExists) {
+    await client.query(
+      `DECLARE @sql nvarchar(max);
+       IF EXISTS (SELECT 1 FROM sys.database_principals WHERE name = @login)
+       BEGIN SET @sql = N'DROP USER ' + QUOTENAME(@login); EXEC (@sql); END;
+       SET @sql = N'DROP LOGIN ' + QUOTENAME(@login); EXEC (@sql);`,
+      { login: declared.connectorLogin },
+    );
+  }
+}
+
+/** Creates the database when it does not exist; the name is quoted by QUOTENAME on the server. */
+export async function createDatabaseIfMissing(client: SqlClient, database: string): Promise<void> {
+  await client.query(
+    `IF DB_ID(@database) IS NULL
+     BEGIN
+       DECLARE @sql nvarchar(max) = N'CREATE DATABASE ' + QUOTENAME(@database);
+       EXEC (@sql);
+     END`,
+    { database },
+  );
+}
