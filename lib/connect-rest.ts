@@ -1,28 +1,53 @@
 // The Kafka Connect REST API, as plain functions that take an axios client (testable without Pulumi).
 // Retries only what a worker reports as transient, and never lets a request's headers, body or a secret
 // value into an error message: axios errors carry the whole request, credentials included.
-import type { AxiosInstance, AxiosResponse } from "axios";
+import axios, { type AxiosInstance, type AxiosResponse } from "axios";
+import { Agent } from "node:https";
+import { z } from "zod";
 import { redact } from "./redact";
 
-/** How to reach a Connect cluster. Every field but `url` is optional; secrets among them stay secret. */
-export interface ConnectConnection {
-  /** Base URL of any worker's REST API. */
-  url: string;
-  /** Basic-auth user name (with `password`). */
-  username?: string;
-  /** Basic-auth password. */
-  password?: string;
-  /** Bearer token, sent as `Authorization: Bearer <token>`. */
-  token?: string;
-  /** PEM CA bundle to trust for https. */
-  caCert?: string;
-  /** PEM client certificate for mutual TLS (with `clientKey`). */
-  clientCert?: string;
-  /** PEM client key for mutual TLS. */
-  clientKey?: string;
-  /** Extra headers sent with every request. */
-  headers?: Record<string, string>;
-}
+const isHttpUrl = (value: string): boolean => {
+  try {
+    return ["http:", "https:"].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+};
+
+const notAWorkerUrl = (issue: { input?: unknown }) =>
+  `must be an http(s) URL of a Kafka Connect worker, got '${String(issue.input)}'`;
+
+/** How to reach a Connect cluster, as a provider's inputs carry it. Secrets among the fields stay secret. */
+export const connectConnectionSchema = z.strictObject(
+  {
+    /** Base URL of any worker's REST API. */
+    url: z.string({ error: notAWorkerUrl }).refine(isHttpUrl, { error: notAWorkerUrl }),
+    /** Basic-auth user name (with `password`). */
+    username: z.string("must be a string").optional(),
+    /** Basic-auth password. */
+    password: z.string("must be a string").optional(),
+    /** Bearer token, sent as `Authorization: Bearer <token>`. */
+    token: z.string("must be a string").optional(),
+    /** PEM CA bundle to trust for https. */
+    caCert: z.string("must be a PEM string").optional(),
+    /** PEM client certificate for mutual TLS (with `clientKey`). */
+    clientCert: z.string("must be a PEM string").optional(),
+    /** PEM client key for mutual TLS. */
+    clientKey: z.string("must be a PEM string").optional(),
+    /** Extra headers sent with every request. */
+    headers: z.record(z.string(), z.string("must be a string"), "must be a map of header names to values").optional(),
+  },
+  {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown ${issue.keys.length === 1 ? "key" : "keys"} ${issue.keys.join(", ")}: a connection has url, ` +
+          "username/password, token, caCert, clientCert/clientKey and headers"
+        : "must be a connection: { url, and optionally username/password, token, caCert, clientCert/clientKey, headers }",
+  },
+);
+
+/** How to reach a Connect cluster. Every field but `url` is optional. */
+export type ConnectConnection = z.infer<typeof connectConnectionSchema>;
 
 /** The secret values of a connection, to be redacted from any message. */
 export function connectionSecrets(conn: ConnectConnection): string[] {
@@ -31,10 +56,22 @@ export function connectionSecrets(conn: ConnectConnection): string[] {
   );
 }
 
-/** An axios client for the connection. Requires its modules when called (README, "Dynamic providers"). */
+/**
+ * Everything a connection carries besides its URL, as one flat map (headers as `headers.<name>`): what a
+ * changed credential changes, whether secret (a token) or not (a CA bundle).
+ */
+export function connectionCredentials(conn: ConnectConnection): Record<string, string> {
+  const { url: _url, headers, ...fields } = conn;
+  return Object.fromEntries(
+    [
+      ...Object.entries(fields),
+      ...Object.entries(headers ?? {}).map(([name, value]) => [`headers.${name}`, value] as const),
+    ].filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+}
+
+/** An axios client for the connection. */
 export function connectHttp(conn: ConnectConnection, timeoutMs = 15_000): AxiosInstance {
-  const axios = require("axios") as import("axios").AxiosStatic;
-  const https = require("node:https") as typeof import("node:https");
   // Without a JSON content type, body-less PUTs (pause, resume, stop) are refused with 415.
   const headers: Record<string, string> = {
     "Content-Type": "application/json",
@@ -48,14 +85,12 @@ export function connectHttp(conn: ConnectConnection, timeoutMs = 15_000): AxiosI
     timeout: timeoutMs,
     headers,
     auth: conn.username !== undefined ? { username: conn.username, password: conn.password ?? "" } : undefined,
-    httpsAgent: tls ? new https.Agent({ ca: conn.caCert, cert: conn.clientCert, key: conn.clientKey }) : undefined,
+    httpsAgent: tls ? new Agent({ ca: conn.caCert, cert: conn.clientCert, key: conn.clientKey }) : undefined,
   });
 }
 
 /**
  * An error of the Connect API: the request line, the status and the worker's message, nothing else.
- * A plain Error with fields rather than a subclass: Pulumi serializes a dynamic provider's code, and an
- * Error subclass comes out of that serialization without its message.
  */
 export interface ConnectError extends Error {
   name: "ConnectError";

@@ -34,34 +34,34 @@ describe("ConnectCluster provider", () => {
 
   it("read returns the live cluster; diff sees no change until a required plugin is gone", async () => {
     const { id, outs } = await provider.create(inputs);
-    const read = await provider.read!(id, outs);
+    const read = await provider.read(id, outs);
     expect(read.props).toEqual(outs);
-    expect((await provider.diff!(id, read.props!, inputs)).changes).toBe(false);
+    expect((await provider.diff(id, read.props!, inputs)).changes).toBe(false);
     // As refresh would record it after the plugin was removed from the worker:
     const drifted = { ...read.props!, plugins: read.props!.plugins.filter((p) => !p.startsWith(SINK)) };
-    expect((await provider.diff!(id, drifted, inputs)).changes).toBe(true);
+    expect((await provider.diff(id, drifted, inputs)).changes).toBe(true);
   });
 
   it("diff replaces on a new URL and updates in place on new required plugins", async () => {
     const { id, outs } = await provider.create(inputs);
-    expect(await provider.diff!(id, outs!, { ...inputs, url: "http://other:8083" })).toMatchObject({
+    expect(await provider.diff(id, outs!, { ...inputs, url: "http://other:8083" })).toMatchObject({
       changes: true,
       replaces: ["url"],
     });
-    expect(await provider.diff!(id, outs!, { ...inputs, requiredPlugins: [] })).toMatchObject({
+    expect(await provider.diff(id, outs!, { ...inputs, requiredPlugins: [] })).toMatchObject({
       changes: true,
       replaces: [],
     });
   });
 
   it("check names the invalid property; update re-checks; delete changes nothing", async () => {
-    const checked = await provider.check!({} as ConnectClusterInputs, { url: "connect:8083" } as ConnectClusterInputs);
+    const checked = await provider.check({} as ConnectClusterInputs, { url: "connect:8083" } as ConnectClusterInputs);
     expect(checked.failures).toEqual([expect.objectContaining({ property: "url" })]);
     const { id, outs } = await provider.create(inputs);
-    await expect(provider.update!(id, outs!, { ...inputs, requiredPlugins: ["com.example.Missing"] })).rejects.toThrow(
+    await expect(provider.update(id, outs!, { ...inputs, requiredPlugins: ["com.example.Missing"] })).rejects.toThrow(
       /com\.example\.Missing/,
     );
-    await provider.delete!(id, outs!);
+    await provider.delete(id, outs!);
     expect((await provider.create(inputs)).outs?.version).toBe("4.3.1");
   });
 });
