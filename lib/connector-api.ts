@@ -2,7 +2,7 @@
 import type { AxiosInstance } from "axios";
 import { call, httpStatusOf } from "./connect-rest";
 import { redact } from "./redact";
-import { isServerKey, type ConnectorConfig } from "./connector-config";
+import { changedKeys, type ConnectorConfig } from "./connector-config";
 
 export type DesiredState = "running" | "paused" | "stopped";
 export type RuntimeState = "RUNNING" | "PAUSED" | "STOPPED" | "FAILED" | "UNASSIGNED" | "RESTARTING";
@@ -274,15 +274,6 @@ export async function waitForState(
   }
 }
 
-/**
- * Whether writing `config` changes the config the worker holds (the keys it adds itself aside). A value
- * the worker masks may hide a change, so it counts as one.
- */
-export function configChanges(live: ConnectorConfig, config: ConnectorConfig): boolean {
-  const keys = new Set([...Object.keys(live), ...Object.keys(config)]);
-  return [...keys].some((key) => !isServerKey(key) && (live[key] !== config[key] || live[key] === "[hidden]"));
-}
-
 export interface ApplyOptions {
   /** The worker can stop a connector (Connect 3.5+). */
   canStop: boolean;
@@ -314,7 +305,8 @@ export async function applyConfig(
   options: ApplyOptions,
 ): Promise<ConnectorStatus> {
   const live = await getConfig(http, name, secrets);
-  const changes = live !== undefined && configChanges(live, config);
+  // Whether the write changes the config the worker holds (the keys it adds itself aside).
+  const changes = live !== undefined && changedKeys(live, config, [], { maskedIsChange: true }).length > 0;
   const viaStop = options.resetOffsets || (options.canStop && desired !== "paused" && changes);
   if (viaStop) {
     // A task that failed before the stop is no obstacle: the stop clears it.

@@ -1,5 +1,6 @@
 // Connector configuration semantics, pure: how values are normalised, which live keys are the server's,
 // what counts as a change, how a secret is compared without being stored, which keys Debezium renamed.
+import { randomBytes, scryptSync } from "node:crypto";
 
 export type ConfigValue = string | number | boolean;
 export type ConnectorConfig = Record<string, string>;
@@ -32,31 +33,39 @@ export function visibleConfig(
   );
 }
 
+/** How changedKeys treats a value the worker masks. */
+export interface ChangedKeysOptions {
+  /**
+   * false (a diff against what was recorded): a masked recorded value is unknown, so it is not reported.
+   * true (deciding whether writing a config changes what the worker holds): "[hidden]" may hide any value,
+   * so it counts as a change; a ConfigProvider reference is the text the worker holds, compared as such.
+   */
+  readonly maskedIsChange?: boolean;
+}
+
 /**
  * The keys whose values differ between a recorded (or live) config and a desired one: added, removed and
- * changed keys, sorted. Ignored keys and server keys never count; a masked recorded value counts as
- * unknown, so it is not reported.
+ * changed keys, sorted. Ignored keys and server keys never count; a masked recorded value as `options` says.
  */
 export function changedKeys(
   recorded: ConnectorConfig,
   desired: ConnectorConfig,
   ignoreKeys: readonly string[] = [],
+  options: ChangedKeysOptions = {},
 ): string[] {
   const keys = new Set([...Object.keys(recorded), ...Object.keys(desired)]);
   return [...keys]
     .filter((key) => !isServerKey(key) && !ignoreKeys.includes(key))
     .filter((key) => {
       const was = recorded[key];
-      const want = desired[key];
-      if (was !== undefined && isMasked(was)) return false;
-      return was !== want;
+      if (options.maskedIsChange) return was === "[hidden]" || was !== desired[key];
+      return !(was !== undefined && isMasked(was)) && was !== desired[key];
     })
     .sort();
 }
 
 /** A random salt for hashing a resource's secrets. */
 export function newSalt(): string {
-  const { randomBytes } = require("node:crypto") as typeof import("node:crypto");
   return randomBytes(16).toString("hex");
 }
 
@@ -65,7 +74,6 @@ export function newSalt(): string {
  * the state holds neither the secret nor a hash cheap enough to brute-force.
  */
 export function hashSecrets(secrets: ConnectorConfig, salt: string): string {
-  const { scryptSync } = require("node:crypto") as typeof import("node:crypto");
   const canonical = JSON.stringify(Object.entries(secrets).sort(([a], [b]) => a.localeCompare(b)));
   return scryptSync(canonical, salt, 32, { N: 1 << 14 }).toString("hex");
 }

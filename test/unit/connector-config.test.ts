@@ -29,6 +29,22 @@ describe("connector config semantics", () => {
     expect(changedKeys({ a: "1" }, { a: "[hidden]" })).toEqual(["a"]);
   });
 
+  it("deciding whether a write changes the worker's config, counts a '[hidden]' value as a change", () => {
+    const live = { "connector.class": "C", "tasks.max": "1", name: "sink", "__internal.x": "1" };
+    const writes = (desired: Record<string, string>, from: Record<string, string> = live) =>
+      changedKeys(from, desired, [], { maskedIsChange: true });
+    expect(writes({ "connector.class": "C", "tasks.max": "1" })).toEqual([]);
+    expect(writes({ "connector.class": "C", "tasks.max": "2" })).toEqual(["tasks.max"]);
+    expect(writes({ "connector.class": "C", "tasks.max": "1", extra: "x" })).toEqual(["extra"]);
+    expect(writes({ "connector.class": "C" })).toEqual(["tasks.max"]);
+    expect(writes({ "connector.class": "C", "tasks.max": "1", pw: "[hidden]" }, { ...live, pw: "[hidden]" })).toEqual([
+      "pw",
+    ]);
+    // A ConfigProvider reference is what the worker holds: the same one again writes nothing new.
+    expect(writes({ pw: "${file:/s:pw}" }, { pw: "${file:/s:pw}" })).toEqual([]);
+    expect(writes({ pw: "other" }, { pw: "${file:/s:pw}" })).toEqual(["pw"]);
+  });
+
   it("records the live config without server, sensitive and ignored keys", () => {
     const live = { name: "x", "__internal.k": "v", a: "1", "database.password": "pw", skip: "s" };
     expect(visibleConfig(live, ["database.password"], ["skip"])).toEqual({ a: "1" });
