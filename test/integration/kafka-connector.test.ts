@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectHttp } from "../../lib/connect-rest";
 import { getOffsets, postConnector } from "../../lib/connector-api";
+import { hashSecrets } from "../../lib/connector-config";
 import {
   kafkaConnectorProvider as provider,
   type KafkaConnectorInputs,
@@ -31,7 +32,7 @@ function pipeline(label: string): TestPipeline {
 
 /** check, as the engine calls it first, then the method; failures make the test fail with their reasons. */
 async function checked(inputs: KafkaConnectorInputs, olds: Partial<KafkaConnectorInputs> = {}) {
-  const result = await provider.check!(olds as KafkaConnectorInputs, inputs);
+  const result = await provider.check(olds as KafkaConnectorInputs, inputs);
   expect(result.failures ?? []).toEqual([]);
   return result.inputs as KafkaConnectorInputs;
 }
@@ -89,7 +90,7 @@ describe("KafkaConnector provider", () => {
     await query("source", `DELETE FROM ${p.table} WHERE id = 2`);
     expect(await eventually(rows, (r) => r.length === 1)).toEqual([{ id: 1, name: "Ada L." }]);
 
-    const read = await provider.read!(source.name, source);
+    const read = await provider.read(source.name, source);
     expect(read.props?.topics).toContain(p.topic);
   });
 
@@ -99,8 +100,8 @@ describe("KafkaConnector provider", () => {
     const { outs } = await provider.create(inputs);
     let state = outs!;
     const changed = await checked({ ...inputs, config: { ...inputs.config, "batch.size": "100" } }, inputs);
-    expect((await provider.diff!(inputs.name, state, changed)).changes).toBe(true);
-    state = (await provider.update!(inputs.name, state, changed)).outs!;
+    expect((await provider.diff(inputs.name, state, changed)).changes).toBe(true);
+    state = (await provider.update(inputs.name, state, changed)).outs!;
     expect((await rest.get<Record<string, string>>(`/connectors/${inputs.name}/config`)).data["batch.size"]).toBe(
       "100",
     );
@@ -108,11 +109,11 @@ describe("KafkaConnector provider", () => {
 
     for (const desired of ["paused", "stopped", "running"] as const) {
       const next = await checked({ ...changed, state: desired }, changed);
-      expect((await provider.diff!(inputs.name, state, next)).changes).toBe(true);
-      state = (await provider.update!(inputs.name, state, next)).outs!;
+      expect((await provider.diff(inputs.name, state, next)).changes).toBe(true);
+      state = (await provider.update(inputs.name, state, next)).outs!;
       expect(state.state).toBe(desired);
       expect((await liveStatus(inputs.name)).connector.state).toBe(desired.toUpperCase());
-      expect((await provider.diff!(inputs.name, state, next)).changes).toBe(false);
+      expect((await provider.diff(inputs.name, state, next)).changes).toBe(false);
     }
   });
 
@@ -124,10 +125,10 @@ describe("KafkaConnector provider", () => {
 
     const live = (await rest.get<Record<string, string>>(`/connectors/${name}/config`)).data;
     await rest.put(`/connectors/${name}/config`, { ...live, "batch.size": "7" });
-    state = (await provider.read!(name, state)).props!;
+    state = (await provider.read(name, state)).props!;
     expect(state.config["batch.size"]).toBe("7");
-    expect((await provider.diff!(name, state, inputs)).changes).toBe(true);
-    state = (await provider.update!(name, state, inputs)).outs!;
+    expect((await provider.diff(name, state, inputs)).changes).toBe(true);
+    state = (await provider.update(name, state, inputs)).outs!;
     expect((await rest.get<Record<string, string>>(`/connectors/${name}/config`)).data["batch.size"]).toBeUndefined();
 
     await rest.put(`/connectors/${name}/pause`);
@@ -135,23 +136,23 @@ describe("KafkaConnector provider", () => {
       () => liveStatus(name),
       (s) => s.connector.state === "PAUSED",
     );
-    state = (await provider.read!(name, state)).props!;
+    state = (await provider.read(name, state)).props!;
     expect(state.state).toBe("paused");
-    expect((await provider.diff!(name, state, inputs)).changes).toBe(true);
-    state = (await provider.update!(name, state, inputs)).outs!;
+    expect((await provider.diff(name, state, inputs)).changes).toBe(true);
+    state = (await provider.update(name, state, inputs)).outs!;
     expect((await liveStatus(name)).connector.state).toBe("RUNNING");
 
     // A password changed over REST is drift too, seen through the hash without storing either password.
     const withPassword = (await rest.get<Record<string, string>>(`/connectors/${name}/config`)).data;
     await rest.put(`/connectors/${name}/config`, { ...withPassword, "connection.password": "changed-by-hand" });
-    state = (await provider.read!(name, state)).props!;
+    state = (await provider.read(name, state)).props!;
     expect(JSON.stringify(state)).not.toContain("changed-by-hand");
-    expect((await provider.diff!(name, state, inputs)).changes).toBe(true);
-    state = (await provider.update!(name, state, inputs)).outs!;
-    expect((await provider.diff!(name, state, inputs)).changes).toBe(false);
+    expect((await provider.diff(name, state, inputs)).changes).toBe(true);
+    state = (await provider.update(name, state, inputs)).outs!;
+    expect((await provider.diff(name, state, inputs)).changes).toBe(false);
 
     await rest.delete(`/connectors/${name}`);
-    expect(await provider.read!(name, state)).toEqual({});
+    expect(await provider.read(name, state)).toEqual({});
   });
 
   // A task restarted for a new config goes on reporting the old task's RUNNING (or FAILED) until the new one
@@ -164,13 +165,18 @@ describe("KafkaConnector provider", () => {
     for (let round = 0; round < 3; round++) {
       const live = (await rest.get<Record<string, string>>(`/connectors/${name}/config`)).data;
       await rest.put(`/connectors/${name}/config`, { ...live, "connection.password": "changed-by-hand" });
-      // No refresh in between: the worker is still restarting the task with the password changed by hand.
-      state = (await provider.update!(name, state, inputs)).outs!;
+      // The worker is still restarting the task with the password changed by hand. The state as the refresh
+      // of `up --refresh` records it then: the changed password's hash, the task not yet restarted.
+      const refreshed = {
+        ...state,
+        sensitiveHash: hashSecrets({ "connection.password": "changed-by-hand" }, state.salt),
+      };
+      state = (await provider.update(name, refreshed, inputs)).outs!;
       expect(state).toMatchObject({ state: "running", tasks: [expect.objectContaining({ state: "RUNNING" })] });
-      expect((await provider.diff!(name, state, inputs)).changes).toBe(false);
-      const read = (await provider.read!(name, state)).props!;
+      expect((await provider.diff(name, state, inputs)).changes).toBe(false);
+      const read = (await provider.read(name, state)).props!;
       expect(read.tasks).toEqual([expect.objectContaining({ state: "RUNNING" })]);
-      expect((await provider.diff!(name, read, inputs)).changes).toBe(false);
+      expect((await provider.diff(name, read, inputs)).changes).toBe(false);
     }
   });
 
@@ -180,14 +186,14 @@ describe("KafkaConnector provider", () => {
     const state = (await provider.create(inputs)).outs!;
     const wrong = "wrong-password-never-printed";
     const broken = await checked(p.sink({ sensitiveConfig: { "connection.password": wrong } }), inputs);
-    const message = await errorOf(provider.update!(inputs.name, state, broken));
+    const message = await errorOf(provider.update(inputs.name, state, broken));
     expect(message).toMatch(/^Connector 'it_badupdate_\w+-sink': task 0 FAILED on 127\.0\.0\.1:\d+\ntask 0: /);
     expect(message).not.toContain(wrong);
-    const read = (await provider.read!(inputs.name, state)).props!;
-    expect((await provider.diff!(inputs.name, read, inputs)).changes).toBe(true);
-    const repaired = (await provider.update!(inputs.name, read, inputs)).outs!;
+    const read = (await provider.read(inputs.name, state)).props!;
+    expect((await provider.diff(inputs.name, read, inputs)).changes).toBe(true);
+    const repaired = (await provider.update(inputs.name, read, inputs)).outs!;
     expect(repaired.tasks).toEqual([expect.objectContaining({ state: "RUNNING" })]);
-    expect((await provider.diff!(inputs.name, repaired, inputs)).changes).toBe(false);
+    expect((await provider.diff(inputs.name, repaired, inputs)).changes).toBe(false);
   });
 
   it("a task that fails makes create fail with its trace and without the password, leaving nothing behind", async () => {
@@ -239,7 +245,7 @@ describe("KafkaConnector provider", () => {
     );
     const states = await Promise.all(all.map((inputs) => provider.create(inputs)));
     expect(states.map((s) => s.outs?.state)).toEqual(all.map(() => "running"));
-    await Promise.all(states.map((s) => provider.delete!(s.id, s.outs!)));
+    await Promise.all(states.map((s) => provider.delete(s.id, s.outs!)));
     const left = (await rest.get<string[]>("/connectors")).data.filter((n) => n.startsWith(`${p.prefix}-sink-`));
     expect(left).toEqual([]);
   });
@@ -255,10 +261,12 @@ describe("KafkaConnector provider", () => {
       offsetsPolicy: "forget",
       config: { ...p.sink().config, "database.history.kafka.topic": "h", "connection.password": "x" },
     } as unknown as KafkaConnectorInputs;
-    const result = await provider.check!({} as KafkaConnectorInputs, bad);
+    const result = await provider.check({} as KafkaConnectorInputs, bad);
     const byField = (field: string) => (result.failures ?? []).filter((f) => f.property === field).map((f) => f.reason);
     expect(byField("name")).toHaveLength(1);
-    expect(byField("cluster")[0]).toContain("cluster.url must be an http(s) URL");
+    expect(byField("cluster")[0]).toBe(
+      "cluster.url: must be an http(s) URL of a Kafka Connect worker, got 'connect:8083'",
+    );
     expect(byField("state")[0]).toBe("must be one of running, paused, stopped, got 'sleeping'");
     expect(byField("readyTimeoutSeconds")).toHaveLength(1);
     expect(byField("offsetsPolicy")[0]).toContain("keep, reset");
@@ -267,14 +275,14 @@ describe("KafkaConnector provider", () => {
     );
     expect(byField("sensitiveConfig")[0]).toBe("keys in both config and sensitiveConfig: connection.password");
 
-    const plugin = await provider.check!({} as KafkaConnectorInputs, {
+    const plugin = await provider.check({} as KafkaConnectorInputs, {
       ...p.sink(),
       config: { ...p.sink().config, "batch.size": "-1x" },
     });
     expect(plugin.failures?.map((f) => `${f.property}: ${f.reason}`)).toEqual([
       "config: batch.size: Invalid value -1x for configuration batch.size: Not a number of type INT",
     ]);
-    const unknownClass = await provider.check!({} as KafkaConnectorInputs, {
+    const unknownClass = await provider.check({} as KafkaConnectorInputs, {
       ...p.sink(),
       config: { ...p.sink().config, "connector.class": "com.example.NoSuchConnector" },
     });
@@ -283,7 +291,7 @@ describe("KafkaConnector provider", () => {
     ]);
 
     // The real Debezium SQL Server plugin validates too, here failing to reach a server that is not there.
-    const sqlserver = await provider.check!({} as KafkaConnectorInputs, {
+    const sqlserver = await provider.check({} as KafkaConnectorInputs, {
       ...p.source(),
       config: {
         "connector.class": "io.debezium.connector.sqlserver.SqlServerConnector",
@@ -319,16 +327,16 @@ describe("KafkaConnector provider", () => {
     const before = await committed(first.name);
     const renamedInputs = await checked(p.source({ name: `${p.prefix}-renamed` }), await checked(p.source()));
     expect(renamedInputs.offsetsFrom).toEqual({ url: harness.connectUrl, name: first.name });
-    expect((await provider.diff!(first.name, first, renamedInputs)).replaces).toEqual(["name"]);
+    expect((await provider.diff(first.name, first, renamedInputs)).replaces).toEqual(["name"]);
     const renamed = (await provider.create(renamedInputs)).outs!;
     expect(renamed.state).toBe("running");
     expect((await liveStatus(first.name)).connector.state).toBe("STOPPED");
     expect(await committed(renamed.name)).toEqual(before);
-    await provider.delete!(first.name, first);
-    await provider.delete!(first.name, first);
+    await provider.delete(first.name, first);
+    await provider.delete(first.name, first);
 
     // reset: the offsets go with the connector.
-    await provider.delete!(renamed.name, { ...renamed, offsetsPolicy: "reset" });
+    await provider.delete(renamed.name, { ...renamed, offsetsPolicy: "reset" });
     expect((await rest.get(`/connectors/${renamed.name}`)).status).toBe(404);
     const again = await create(p.source({ name: renamed.name, state: "stopped" }));
     expect(await committed(again.name)).toEqual([]);
@@ -345,17 +353,17 @@ describe("KafkaConnector provider", () => {
     // The target loses its rows (as a rebuild empties it); only a new snapshot brings them back.
     await query("target", `TRUNCATE ${p.table}`);
     const same = await checked(p.source());
-    expect((await provider.diff!(source.name, source, same)).changes).toBe(false);
+    expect((await provider.diff(source.name, source, same)).changes).toBe(false);
     const token = await checked(p.source({ offsetsResetToken: "restore-1" }), p.source());
-    expect((await provider.diff!(source.name, source, token)).changes).toBe(true);
-    const updated = (await provider.update!(source.name, source, token)).outs!;
+    expect((await provider.diff(source.name, source, token)).changes).toBe(true);
+    const updated = (await provider.update(source.name, source, token)).outs!;
     expect(updated).toMatchObject({ state: "running", offsetsResetToken: "restore-1" });
     expect(await eventually(rows, (r) => r.length === 2)).toEqual([{ id: 1 }, { id: 2 }]);
 
     // The same token again, or none, changes no offsets: nothing is snapshotted again.
     await query("target", `TRUNCATE ${p.table}`);
-    await provider.update!(source.name, updated, token);
-    await provider.update!(source.name, updated, same);
+    await provider.update(source.name, updated, token);
+    await provider.update(source.name, updated, same);
     await query("source", `INSERT INTO ${p.table} VALUES (3, 'Lin')`);
     expect(await eventually(rows, (r) => r.length > 0)).toEqual([{ id: 3 }]);
   });
@@ -378,7 +386,7 @@ describe("KafkaConnector provider", () => {
       (status) => status.tasks.some((t) => t.state === "FAILED"),
     );
     const reset = await checked(p.sink({ offsetsResetToken: "restore-1" }), p.sink());
-    const updated = (await provider.update!(sink.name, sink, reset)).outs!;
+    const updated = (await provider.update(sink.name, sink, reset)).outs!;
     expect(updated.state).toBe("running");
     expect(await eventually(rows, (r) => r.length === 2)).toEqual([{ id: 1 }, { id: 2 }]);
   });

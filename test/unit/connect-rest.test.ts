@@ -5,6 +5,7 @@ import {
   call,
   connectError,
   connectHttp,
+  connectionCredentials,
   connectionSecrets,
   isTransient,
   toConnectError,
@@ -91,6 +92,19 @@ describe("Connect REST errors and retries", () => {
     expect(
       connectionSecrets({ url: "u", username: "admin", password: "p", token: "t", headers: { "X-Key": "k" } }),
     ).toEqual(["p", "t", "k"]);
+  });
+
+  it("collects everything a connection carries besides its URL, headers by name, as its credentials", () => {
+    expect(
+      connectionCredentials({
+        url: "https://c:8083",
+        username: "admin",
+        password: "p",
+        caCert: "CA",
+        headers: { "X-Key": "k", Tenant: "t1" },
+      }),
+    ).toEqual({ username: "admin", password: "p", caCert: "CA", "headers.X-Key": "k", "headers.Tenant": "t1" });
+    expect(connectionCredentials({ url: "http://c:8083", token: undefined })).toEqual({});
   });
 
   it("reduces a Java trace to its exception chain", () => {

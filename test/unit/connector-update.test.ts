@@ -6,11 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { changedKeys, hashSecrets } from "../../lib/connector-config";
-import {
-  kafkaConnectorProvider as provider,
-  type KafkaConnectorInputs,
-  type KafkaConnectorState,
-} from "../../providers/kafka-connector";
+import { kafkaConnectorProvider as provider, type KafkaConnectorInputs } from "../../providers/kafka-connector";
+import { RECORDED_SALT, recordedConnector } from "../recorded-connector";
 
 type State = "RUNNING" | "PAUSED" | "STOPPED" | "FAILED" | "UNASSIGNED" | "RESTARTING";
 interface View {
@@ -23,10 +20,12 @@ const TRACE = "org.apache.kafka.connect.errors.ConnectException: login refused\n
 
 /**
  * One sink connector on a worker. A change is not shown at once: it queues the views the status will show,
- * one per read. A task only works with the password GOOD.
+ * one per read. A task only works with the password GOOD. With a `requiredToken`, every request without
+ * that bearer token is refused with 401.
  */
 class FakeWorker {
   config: Record<string, string> = {};
+  requiredToken?: string;
   target: "STARTED" | "PAUSED" | "STOPPED" = "STARTED";
   shown: View = { connector: "RUNNING", tasks: ["RUNNING"] };
   pending: View[] = [];
@@ -108,6 +107,9 @@ class FakeWorker {
       res.writeHead(status, { "Content-Type": "application/json" });
       res.end(data === undefined ? "" : JSON.stringify(data));
     };
+    if (this.requiredToken && req.headers.authorization !== `Bearer ${this.requiredToken}`) {
+      return send(401, { error_code: 401, message: "Unauthorized" });
+    }
     const route = `${req.method} ${url.pathname}`;
     if (route === "GET /") return send(200, { version: "4.3.1" });
     if (route === `GET ${base}/config`) return send(200, this.config);
@@ -121,6 +123,10 @@ class FakeWorker {
     if (verb && url.pathname === `${base}/${verb}`) {
       this.setTarget(verb);
       return send(202);
+    }
+    if (route === `DELETE ${base}`) {
+      this.config = {};
+      return send(204);
     }
     if (route === `POST ${base}/restart`) {
       this.restartFailed();
@@ -140,7 +146,6 @@ class FakeWorker {
   }
 }
 
-const salt = "00112233445566778899aabbccddeeff";
 let worker: FakeWorker;
 
 const config = { "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector", "tasks.max": "1", topics: "t" };
@@ -158,21 +163,7 @@ const inputs = (overrides: Partial<KafkaConnectorInputs> = {}): KafkaConnectorIn
   ...overrides,
 });
 /** The state recorded for the connector as it was before the change by hand. */
-const recorded = (): KafkaConnectorState => {
-  const { sensitiveConfig, ...settings } = inputs();
-  return {
-    ...settings,
-    url: worker.url,
-    sensitiveKeys: ["connection.password"],
-    sensitiveHash: hashSecrets(sensitiveConfig, salt),
-    salt,
-    state: "running",
-    tasks: [{ id: 0, state: "RUNNING", workerId: "w:8083" }],
-    workerId: "w:8083",
-    workerVersion: "4.3.1",
-    topics: [],
-  };
-};
+const recorded = () => recordedConnector(inputs());
 
 beforeEach(async () => {
   worker = new FakeWorker("sink");
@@ -188,9 +179,14 @@ describe("KafkaConnector update, when the status still shows the task of the con
   it("records no phantom drift after a password changed by hand that the worker is still applying", async () => {
     // By hand: the old task's RUNNING shows once more, then the task of the wrong password FAILS.
     worker.writeConfig({ ...config, "connection.password": "changed-by-hand" });
-    const { outs } = await provider.update!("sink", recorded(), inputs());
+    // As the refresh of `up --refresh` records it: the config it read, the task not yet restarted.
+    const refreshed = {
+      ...recorded(),
+      sensitiveHash: hashSecrets({ "connection.password": "changed-by-hand" }, RECORDED_SALT),
+    };
+    const { outs } = await provider.update("sink", refreshed, inputs());
     expect(outs).toMatchObject({ state: "running", tasks: [{ id: 0, state: "RUNNING" }] });
-    expect((await provider.diff!("sink", outs!, inputs())).changes).toBe(false);
+    expect((await provider.diff("sink", outs!, inputs())).changes).toBe(false);
     // The changed config was written while the connector was stopped, and then the new task ran.
     expect(worker.requests.filter((r) => r.startsWith("PUT"))).toEqual([
       "PUT /connectors/sink/stop",
@@ -203,7 +199,7 @@ describe("KafkaConnector update, when the status still shows the task of the con
 
   it("fails an update whose new task fails, instead of succeeding on the old task's RUNNING", async () => {
     const wrong = inputs({ sensitiveConfig: { "connection.password": "wrong-password-never-printed" } });
-    const failure = await provider.update!("sink", recorded(), wrong).then(
+    const failure = await provider.update("sink", recorded(), wrong).then(
       () => "no error",
       (err: Error) => err.message,
     );
@@ -215,7 +211,7 @@ describe("KafkaConnector update, when the status still shows the task of the con
   it("writes an unchanged config in place: a connector paused by hand is resumed, not stopped", async () => {
     worker.target = "PAUSED";
     worker.shown = { connector: "PAUSED", tasks: ["PAUSED"] };
-    const { outs } = await provider.update!("sink", { ...recorded(), state: "paused" }, inputs());
+    const { outs } = await provider.update("sink", { ...recorded(), state: "paused" }, inputs());
     expect(outs).toMatchObject({ state: "running", tasks: [{ id: 0, state: "RUNNING" }] });
     expect(worker.requests).not.toContain("PUT /connectors/sink/stop");
   });
@@ -223,20 +219,59 @@ describe("KafkaConnector update, when the status still shows the task of the con
   it("restarts a task that failed under an unchanged config once, and records it running", async () => {
     worker.shown = { connector: "RUNNING", tasks: ["FAILED"] };
     const failed = { ...recorded(), tasks: [{ id: 0, state: "FAILED" as const, workerId: "w:8083" }] };
-    expect((await provider.diff!("sink", failed, inputs())).changes).toBe(true);
-    const { outs } = await provider.update!("sink", failed, inputs());
+    expect((await provider.diff("sink", failed, inputs())).changes).toBe(true);
+    const { outs } = await provider.update("sink", failed, inputs());
     expect(outs?.tasks).toEqual([{ id: 0, state: "RUNNING", workerId: "w:8083" }]);
     expect(worker.requests).toContain("POST /connectors/sink/restart?includeTasks=true&onlyFailed=true");
     expect(worker.requests).not.toContain("PUT /connectors/sink/stop");
   });
 
   it("writes a changed config of a connector to be paused in place: from STOPPED it would pause without tasks", async () => {
-    const { outs } = await provider.update!(
+    const { outs } = await provider.update(
       "sink",
       recorded(),
       inputs({ state: "paused", config: { ...config, "batch.size": "7" } }),
     );
     expect(outs).toMatchObject({ state: "paused", tasks: [{ id: 0, state: "PAUSED" }] });
     expect(worker.requests).not.toContain("PUT /connectors/sink/stop");
+  });
+});
+
+describe("KafkaConnector update after the cluster's credential was rotated", () => {
+  it("takes the new token into the state without writing to the worker; read and delete then use it", async () => {
+    const withToken = (token: string) => inputs({ cluster: { url: worker.url, token } });
+    const before = recordedConnector(withToken("token-1"));
+    // Rotated on the worker: the recorded token no longer gets in.
+    worker.requiredToken = "token-2";
+    await expect(provider.read("sink", before)).rejects.toThrow("GET /connectors/sink/config: HTTP 401: Unauthorized");
+    expect(await provider.diff("sink", before, withToken("token-2"))).toEqual({ changes: true, replaces: [] });
+
+    worker.requests.length = 0;
+    const { outs } = await provider.update("sink", before, withToken("token-2"));
+    expect(worker.requests.filter((r) => !r.startsWith("GET "))).toEqual([]);
+    expect(outs).toMatchObject({
+      cluster: { url: worker.url, token: "token-2" },
+      state: "running",
+      providerVersion: 2,
+    });
+    expect(outs!.clusterHash).not.toBe(before.clusterHash);
+    expect(await provider.diff("sink", outs!, withToken("token-2"))).toEqual({ changes: false, replaces: [] });
+
+    expect((await provider.read("sink", outs)).props).toMatchObject({ state: "running", config });
+    await provider.delete("sink", outs!);
+    expect(worker.requests).toContain("DELETE /connectors/sink");
+    expect(worker.config).toEqual({});
+  });
+
+  it("with a changed config too, writes it with the new token", async () => {
+    const before = recordedConnector(inputs({ cluster: { url: worker.url, token: "token-1" } }));
+    worker.requiredToken = "token-2";
+    const changed = inputs({
+      cluster: { url: worker.url, token: "token-2" },
+      config: { ...config, "batch.size": "7" },
+    });
+    const { outs } = await provider.update("sink", before, changed);
+    expect(worker.config["batch.size"]).toBe("7");
+    expect(outs).toMatchObject({ cluster: { token: "token-2" }, config: { "batch.size": "7" } });
   });
 });
