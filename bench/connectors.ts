@@ -67,7 +67,7 @@ async function providerCreate(name: string): Promise<number> {
     sensitiveConfig: {},
   } as unknown as KafkaConnectorInputs;
   const start = performance.now();
-  const checked = await provider.check!({} as KafkaConnectorInputs, news);
+  const checked = await provider.check({} as KafkaConnectorInputs, news);
   await provider.create(checked.inputs as KafkaConnectorInputs);
   return performance.now() - start;
 }

@@ -217,7 +217,7 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
       );
     // The connectors first (the source's offsets reset: it is gone for good), whatever state the test left.
     for (const state of [sourceState, sinkState]) {
-      if (state) await attempt(`delete connector ${state.name}`, () => connectors.delete!(state.name, state));
+      if (state) await attempt(`delete connector ${state.name}`, () => connectors.delete(state.name, state));
     }
     const rest = axios.create({ baseURL: harness.connectUrl, validateStatus: () => true });
     for (const name of [names.sourceConnector, names.sinkConnector]) await rest.delete(`/connectors/${name}`);
@@ -230,7 +230,7 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     await sql(master, "EXEC master.dbo.xp_delete_file 0, @file", { file: `/var/opt/mssql/data/${database}.bak` }).catch(
       (err: Error) => console.warn(`backup file left on the server: ${err.message}`),
     );
-    if (schemaState) await attempt("drop the target table", () => schemas.delete!("x", schemaState!));
+    if (schemaState) await attempt("drop the target table", () => schemas.delete("x", schemaState!));
     await query("target", `DROP TABLE IF EXISTS public.${table}`);
     // A SQL Server source holds no replication slot: nothing else pins anything on the source.
     expect(problems).toEqual([]);
@@ -275,7 +275,7 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     await sql(source, `DELETE FROM dbo.[${table}] WHERE id = 2`);
     expect(await inSync(false)).toEqual([{ id: 1, name: "Ada L." }]);
     const topics = await eventually(
-      async () => (await connectors.read!(sourceState!.name, sourceState)).props?.topics ?? [],
+      async () => (await connectors.read(sourceState!.name, sourceState)).props?.topics ?? [],
       (t) => t.includes(topic),
     );
     expect(topics).toContain(topic);
@@ -285,7 +285,7 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     expect(cdcState && schemaState && sourceState, "the pipeline of the first test").toBeTruthy();
     await sql(source, `ALTER TABLE dbo.[${table}] ADD email nvarchar(200) NULL`);
     // The component declares the column once for both: the target table gets it, and CDC captures it.
-    schemaState = (await schemas.update!("x", schemaState!, await checked(schemas, schemaInputs(true), schemaState)))
+    schemaState = (await schemas.update("x", schemaState!, await checked(schemas, schemaInputs(true), schemaState)))
       .outs!;
     const inputs = await checked(cdc, cdcInputs(["id", "name", "email"]), cdcState);
     expect((await cdc.diff(cdcId, cdcState!, inputs)).changes).toBe(true);
@@ -332,7 +332,7 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     expect(cdcState && schemaState && sourceState, "the pipeline of the first tests").toBeTruthy();
     // A restore needs the database to itself: the source connector lets go of it first.
     const stopped = await checked(connectors, sourceInputs({ state: "stopped" }), sourceInputs());
-    sourceState = (await connectors.update!(sourceState!.name, sourceState!, stopped)).outs!;
+    sourceState = (await connectors.update(sourceState!.name, sourceState!, stopped)).outs!;
     expect(sourceState.state).toBe("stopped");
 
     const backup = `/var/opt/mssql/data/${database}.bak`;
@@ -392,10 +392,10 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     // pipeline.rebuild, as the component applies it: the target emptied, the source's offsets reset and a
     // snapshot of the restored database.
     schemaState = (
-      await schemas.update!("x", schemaState!, await checked(schemas, schemaInputs(true, "restore-1"), schemaState))
+      await schemas.update("x", schemaState!, await checked(schemas, schemaInputs(true, "restore-1"), schemaState))
     ).outs!;
     const rebuilt = await checked(connectors, sourceInputs({ offsetsResetToken: "restore-1" }), stopped);
-    sourceState = (await connectors.update!(sourceState.name, sourceState, rebuilt)).outs!;
+    sourceState = (await connectors.update(sourceState.name, sourceState, rebuilt)).outs!;
     expect(sourceState.state).toBe("running");
     expect(await inSync(true)).toHaveLength(4);
     await sql(source, `INSERT INTO dbo.[${table}] (id, name, email) VALUES (6, N'Kathleen', N'kb@example.com')`);
