@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import { retirableInstances, type CaptureInstance, type CdcTable } from "../lib/capture-instances";
-import type { ConnectConnection } from "../lib/connect-rest";
+import { connectConnectionSchema, type ConnectConnection } from "../lib/connect-rest";
 import { readConnectorLsn } from "../lib/connector-lsn";
 import { containsUnknown, checkInputs } from "../lib/input-check";
 import { installedProvider } from "../lib/installed-provider";
@@ -39,9 +39,6 @@ const tableSchema = z.object({
 /** A whole number from 1 to `max`, with the message naming what is allowed. */
 const positiveInt = (message: string, max = Number.MAX_SAFE_INTEGER) =>
   z.int(message).min(1, message).max(max, message);
-
-const isConnectCluster = (value: unknown): value is ConnectConnection =>
-  typeof value === "object" && value !== null && typeof (value as { url?: unknown }).url === "string";
 
 const inputsSchema = sqlServerConnectionSchema.extend({
   /** Create the database when it is missing (a fresh server, such as the containers'). */
@@ -74,8 +71,7 @@ const inputsSchema = sqlServerConnectionSchema.extend({
    */
   connector: z
     .object({
-      // Whatever else the cluster holds (credentials, TLS) is kept as given: lib/connect-rest.ts reads it.
-      cluster: z.custom<ConnectConnection>(isConnectCluster, "must be a Kafka Connect cluster with a url"),
+      cluster: connectConnectionSchema,
       name: z.string("must name the source connector").min(1, "must name the source connector"),
     })
     .optional(),
