@@ -329,7 +329,10 @@ describe("SqlServerCdc inputs (zod)", () => {
       { property: "pollingIntervalSeconds", reason: "must be a whole number of seconds above 0" },
       { property: "retentionMinutes", reason: "must be from 1 to 52494800 minutes (SQL Server's limit)" },
       { property: "agentNotRunning", reason: `must be "fail" or "warn", got 'ignore'` },
-      { property: "connector", reason: "connector.cluster: must be a Kafka Connect cluster with a url" },
+      {
+        property: "connector",
+        reason: "connector.cluster.url: must be an http(s) URL of a Kafka Connect worker, got 'undefined'",
+      },
       { property: "connectorPassword", reason: "is required with connectorLogin" },
     ]);
   });
