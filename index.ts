@@ -1,6 +1,6 @@
 // The program: reads the stack's typed configuration and composes the components it switches on.
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./config";
+import { loadStackConfig, type Endpoint } from "./config";
 import { BackupStorage } from "./components/backup-storage";
 import { CdcPipeline } from "./components/cdc-pipeline";
 import { PipelineContainers } from "./components/pipeline-containers";
@@ -10,9 +10,9 @@ import { pipelineNames } from "./lib/pipeline-names";
 const config = loadStackConfig();
 
 // With containers on, the services run on the stack's Docker host: the source is its SQL Server (source
-// password = sa password), the target its PostgreSQL (target password = postgres password). config.ts has
-// settled every address: `source`/`target`/`kafkaConnect` as this program reaches them, `fromWorkers` as
-// the connectors inside Connect do.
+// password = sa password), the target its PostgreSQL (target password = postgres password). Otherwise
+// config.ts has settled every address: `source`/`target`/`kafkaConnect` as this program reaches them,
+// `fromWorkers` as the connectors inside Connect do.
 const { docker, secrets } = config;
 const names = pipelineNames(config.pipeline.topicPrefix, config.source);
 const containers =
@@ -34,13 +34,36 @@ const backups = config.aws && config.components.backups ? new BackupStorage("bac
 // from the primary region: with the backend outside that region, failover works while it is down.
 const primary = config.failover ? new pulumi.StackReference(config.failover.primaryStack) : undefined;
 
+// With containers on, every address is the containers' output, known once that container is healthy, so
+// whatever is given one waits for it (config.ts derives the same addresses for the operations commands).
+const connectUrl = containers?.connectUrl ?? config.kafkaConnect.url;
+const fromWorkers = containers
+  ? {
+      source: containers.fromWorkers.sqlServer,
+      target: containers.fromWorkers.postgres,
+      kafkaBootstrap: containers.fromWorkers.kafkaBootstrap,
+    }
+  : config.fromWorkers;
+
+/** A database's connection fields as this program reaches it: nothing else of its configuration. */
+function connection(
+  at: pulumi.Input<Endpoint>,
+  db: { database: string; user: string },
+  password: pulumi.Output<string>,
+) {
+  const endpoint = pulumi.output(at);
+  return { host: endpoint.host, port: endpoint.port, database: db.database, user: db.user, password };
+}
+const source = connection(containers?.sqlServer ?? config.source, config.source, secrets.sourcePassword);
+const target = connection(containers?.postgres ?? config.target, config.target, secrets.targetPassword);
+
 const preflight = new Preflight(
   "pipeline",
   {
-    connectUrl: config.kafkaConnect.url,
+    connectUrl,
     sourceEngine: config.source.engine,
-    source: { ...config.source, password: config.secrets.sourcePassword },
-    target: { ...config.target, password: config.secrets.targetPassword },
+    source,
+    target,
     extraPlugins: config.kafkaConnect.requiredPlugins,
   },
   { dependsOn: containers ? [containers] : [] },
@@ -50,21 +73,21 @@ const preflight = new Preflight(
 const pipeline = new CdcPipeline(
   "pipeline",
   {
-    connect: { url: config.kafkaConnect.url },
-    kafkaBootstrap: config.fromWorkers.kafkaBootstrap,
-    fromWorkers: config.fromWorkers,
+    connect: { url: connectUrl },
+    kafkaBootstrap: fromWorkers.kafkaBootstrap,
+    fromWorkers,
     // The containers' SQL Server starts with only its system databases.
     createSourceDatabase: containers !== undefined,
     sourceEngine: config.source.engine,
-    source: { ...config.source, password: config.secrets.sourcePassword },
-    target: { ...config.target, password: config.secrets.targetPassword },
+    source: { ...source, encrypt: config.source.encrypt, trustServerCertificate: config.source.trustServerCertificate },
+    target: { ...target, schema: config.target.schema },
     tables: config.tables,
     topicPrefix: config.pipeline.topicPrefix,
     snapshotMode: config.pipeline.snapshotMode,
     replicationFactor: config.pipeline.replicationFactor,
     rebuild: config.pipeline.rebuild,
     connectorLogin: config.source.connectorUser
-      ? { user: config.source.connectorUser, password: config.secrets.connectorPassword! }
+      ? { user: config.source.connectorUser, password: secrets.connectorPassword! }
       : undefined,
   },
   { dependsOn: [preflight] },
@@ -82,6 +105,6 @@ export const backupBucket = backups?.bucket.bucket;
 export const replicaBucket = backups?.replica?.bucket;
 export const serviceEndpoints = containers?.endpoints;
 /** Kafka as clients outside the Connect workers reach it (the containers' external listener, or the stack's). */
-export const kafkaBootstrapServers = config.kafkaConnect.bootstrapServers;
+export const kafkaBootstrapServers = containers?.kafkaBootstrapServers ?? config.kafkaConnect.bootstrapServers;
 /** On the DR stack: the primary's replica bucket, holding the backups to restore the source from. */
 export const restoreFromBucket = primary?.getOutput("replicaBucket");

@@ -112,7 +112,14 @@ export class BackupStorage extends pulumi.ComponentResource {
       this.replica = replica.bucket;
       this.replicationRole = this.replicate(name, primary, backup, replica);
     }
-    this.registerOutputs({ bucket: this.bucket.bucket, replica: this.replica?.bucket });
+    // What backup jobs, restores and a DR stack use: the buckets' names and ARNs, and the replication role.
+    this.registerOutputs({
+      bucket: this.bucket.bucket,
+      bucketArn: this.bucket.arn,
+      replica: this.replica?.bucket,
+      replicaArn: this.replica?.arn,
+      replicationRoleArn: this.replicationRole?.arn,
+    });
   }
 
   /** Replication from the backup bucket to the replica, through a role that may do nothing else. */

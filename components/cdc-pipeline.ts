@@ -2,7 +2,6 @@
 // enabled on the source (SQL Server or PostgreSQL) and the target tables created, then the Debezium
 // source connector and the JDBC sink connector.
 import * as pulumi from "@pulumi/pulumi";
-import type { Endpoint } from "../config";
 import type { ConnectConnection } from "../lib/connect-rest";
 import { jdbcSinkConfig, postgresSourceConfig, sqlServerSourceConfig } from "../lib/debezium-configs";
 import { pipelineNames } from "../lib/pipeline-names";
@@ -23,15 +22,19 @@ export interface PipelineTable {
   readonly primaryKey: string[];
 }
 
-export interface DatabaseArgs {
+/** A server's address as one client reaches it; host and port may be other resources' outputs. */
+export interface EndpointInput {
   /** Host name or address. */
-  readonly host: string;
+  readonly host: pulumi.Input<string>;
   /** TCP port. */
-  readonly port: number;
+  readonly port: pulumi.Input<number>;
+}
+
+export interface DatabaseArgs extends EndpointInput {
   /** Database name. */
-  readonly database: string;
+  readonly database: pulumi.Input<string>;
   /** Role the pipeline connects as. */
-  readonly user: string;
+  readonly user: pulumi.Input<string>;
   /** Its password (secret). */
   readonly password: pulumi.Input<string>;
 }
@@ -44,22 +47,36 @@ export interface SqlServerTls {
   readonly trustServerCertificate?: boolean;
 }
 
+/** The source database: its name is plain, since the connector's and the topics' names derive from it. */
+export interface SourceDatabaseArgs extends DatabaseArgs, SqlServerTls {
+  /** Database name (a SQL Server source's change topics carry it). */
+  readonly database: string;
+}
+
+/** A Connect cluster's connection (lib/connect-rest), each field possibly another resource's output. */
+export type ConnectConnectionInput = {
+  readonly [K in keyof ConnectConnection]: pulumi.Input<ConnectConnection[K]>;
+};
+
 export interface CdcPipelineArgs {
   /** The Kafka Connect cluster the connectors run on. */
-  readonly connect: ConnectConnection;
+  readonly connect: pulumi.Input<ConnectConnectionInput>;
   /** Kafka bootstrap servers as the Connect workers reach them (the SQL Server connector's schema history). */
-  readonly kafkaBootstrap: string;
+  readonly kafkaBootstrap: pulumi.Input<string>;
   /**
    * Where the Connect workers reach the databases, when it differs from where this program does (the
    * containers' network names). Default: the source's and target's own host and port.
    */
-  readonly fromWorkers?: { readonly source: Endpoint; readonly target: Endpoint };
+  readonly fromWorkers?: {
+    readonly source: pulumi.Input<EndpointInput>;
+    readonly target: pulumi.Input<EndpointInput>;
+  };
   /** Create the source database when it is missing (the containers' fresh SQL Server). Default: false. */
   readonly createSourceDatabase?: boolean;
   /** Source engine. */
   readonly sourceEngine: "sqlserver" | "postgres";
   /** The source database as this program reaches it; for SQL Server also its TLS settings. */
-  readonly source: DatabaseArgs & SqlServerTls;
+  readonly source: SourceDatabaseArgs;
   /** The target PostgreSQL database and the schema the tables live in. */
   readonly target: DatabaseArgs & { readonly schema: string };
   /** The tables to capture. */
@@ -74,13 +91,13 @@ export interface CdcPipelineArgs {
    * Set it, or change it, after the source was restored (failover, failback): the target tables are emptied
    * and the source connector's offsets reset, so a fresh snapshot rebuilds the target. Default: none.
    */
-  readonly rebuild?: string;
+  readonly rebuild?: pulumi.Input<string>;
   /**
    * A least-privilege login the CDC resource creates for the source connector, which then connects as it
    * (PostgreSQL: LOGIN REPLICATION with SELECT on the tables; SQL Server: a login and database user with
    * SELECT and the gating roles). Default: none; the connector connects as the source's user.
    */
-  readonly connectorLogin?: { readonly user: string; readonly password: pulumi.Input<string> };
+  readonly connectorLogin?: { readonly user: pulumi.Input<string>; readonly password: pulumi.Input<string> };
 }
 
 export class CdcPipeline extends pulumi.ComponentResource {
@@ -99,6 +116,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
     const tableNames = args.tables.map((t) => `${t.schema}.${t.name}`);
     const names = pipelineNames(topicPrefix, { engine: args.sourceEngine, database: source.database });
     const { slot, publication } = names;
+    const cluster = pulumi.output(args.connect);
 
     if (args.sourceEngine === "postgres") {
       this.cdc = new PostgresCdc(
@@ -136,7 +154,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
             name,
             capturedColumns: columns.map((c) => c.name),
           })),
-          connector: { cluster: args.connect, name: names.sourceConnector },
+          connector: { cluster, name: names.sourceConnector },
           connectorLogin: args.connectorLogin?.user,
           connectorPassword: args.connectorLogin?.password,
         },
@@ -144,10 +162,16 @@ export class CdcPipeline extends pulumi.ComponentResource {
       );
     }
 
+    // Only the connection fields: whatever else the caller's object holds stays out of the resource's inputs.
     this.targetSchema = new PostgresSchema(
       `${name}-schema`,
       {
-        ...target,
+        host: target.host,
+        port: target.port,
+        database: target.database,
+        user: target.user,
+        password: target.password,
+        schema: target.schema,
         tables: args.tables.map((t) => ({ name: t.name, columns: t.columns, primaryKey: t.primaryKey })),
         rebuildToken: args.rebuild,
       },
@@ -155,41 +179,57 @@ export class CdcPipeline extends pulumi.ComponentResource {
     );
 
     // The connectors reach the databases from inside the Connect workers; the source connector reads as the
-    // least-privilege login when there is one.
-    const fromWorkers = args.fromWorkers ?? { source, target };
-    const reader = args.connectorLogin ?? source;
-    const common = {
-      host: fromWorkers.source.host,
-      port: fromWorkers.source.port,
-      database: source.database,
-      user: reader.user,
+    // least-privilege login when there is one. Host and port alone are taken from the databases, so the
+    // configs never become secret through a password in the same object.
+    const fromWorkers = args.fromWorkers ?? {
+      source: { host: source.host, port: source.port },
+      target: { host: target.host, port: target.port },
     };
-    const sourceConfig =
-      args.sourceEngine === "postgres"
-        ? postgresSourceConfig({
-            ...common,
-            topicPrefix,
-            tables: tableNames,
-            publication,
-            slot,
-            snapshotMode: args.snapshotMode,
-          })
-        : sqlServerSourceConfig({
-            ...common,
-            topicPrefix,
-            tables: tableNames,
-            kafkaBootstrap: args.kafkaBootstrap,
-            schemaHistoryTopic: names.schemaHistoryTopic,
-            snapshotMode: args.snapshotMode,
-            encrypt: source.encrypt,
-            trustServerCertificate: source.trustServerCertificate,
-          });
+    const reader = args.connectorLogin ?? source;
+    const sourceConfig = pulumi
+      .all([pulumi.output(fromWorkers.source), reader.user, args.kafkaBootstrap])
+      .apply(([at, user, kafkaBootstrap]) => {
+        const common = { host: at.host, port: at.port, database: source.database, user };
+        return args.sourceEngine === "postgres"
+          ? postgresSourceConfig({
+              ...common,
+              topicPrefix,
+              tables: tableNames,
+              publication,
+              slot,
+              snapshotMode: args.snapshotMode,
+            })
+          : sqlServerSourceConfig({
+              ...common,
+              topicPrefix,
+              tables: tableNames,
+              kafkaBootstrap,
+              schemaHistoryTopic: names.schemaHistoryTopic,
+              snapshotMode: args.snapshotMode,
+              encrypt: source.encrypt,
+              trustServerCertificate: source.trustServerCertificate,
+            });
+      });
+    const sinkConfig = pulumi
+      .all([pulumi.output(fromWorkers.target), target.database, target.user])
+      .apply(([at, database, user]) =>
+        jdbcSinkConfig({
+          host: at.host,
+          port: at.port,
+          database,
+          user,
+          schema: target.schema,
+          topics: tableNames.map(names.changeTopic),
+          deadLetterTopic: names.deadLetterTopic,
+          deadLetterReplicationFactor: args.replicationFactor,
+        }),
+      );
     // The connectors start only once CDC is on and the target tables exist; the source's snapshot only
     // once a rebuild has emptied the target.
     this.sourceConnector = new KafkaConnector(
       `${name}-source`,
       {
-        cluster: args.connect,
+        cluster,
         name: names.sourceConnector,
         config: sourceConfig,
         sensitiveConfig: { "database.password": reader.password },
@@ -203,22 +243,22 @@ export class CdcPipeline extends pulumi.ComponentResource {
     this.sinkConnector = new KafkaConnector(
       `${name}-sink`,
       {
-        cluster: args.connect,
+        cluster,
         name: names.sinkConnector,
-        config: jdbcSinkConfig({
-          host: fromWorkers.target.host,
-          port: fromWorkers.target.port,
-          database: target.database,
-          user: target.user,
-          schema: target.schema,
-          topics: tableNames.map(names.changeTopic),
-          deadLetterTopic: names.deadLetterTopic,
-          deadLetterReplicationFactor: args.replicationFactor,
-        }),
+        config: sinkConfig,
         sensitiveConfig: { "connection.password": target.password },
       },
       { parent: this, dependsOn: [this.targetSchema] },
     );
-    this.registerOutputs({});
+    // What a caller (the stack's outputs, the operations commands) looks up: the connectors by name and
+    // their live state, the topics they carry.
+    this.registerOutputs({
+      sourceConnectorName: names.sourceConnector,
+      sinkConnectorName: names.sinkConnector,
+      sourceConnectorState: this.sourceConnector.state,
+      sinkConnectorState: this.sinkConnector.state,
+      topics: this.sourceConnector.topics,
+      deadLetterTopic: names.deadLetterTopic,
+    });
   }
 }

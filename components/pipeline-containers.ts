@@ -5,7 +5,13 @@
 // has a healthcheck and `pulumi up` waits until it is healthy.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { CONTAINER_BROKERS, CONTAINER_SERVICES as SVC, KAFKA_CONTROLLER_PORT } from "../lib/container-services";
+import type { Endpoint } from "../config";
+import {
+  CONTAINER_BROKERS,
+  CONTAINER_SERVICES as SVC,
+  KAFKA_CONTROLLER_PORT,
+  type ContainerService,
+} from "../lib/container-services";
 import {
   alertRules,
   GRAFANA_DASHBOARD_PROVIDER,
@@ -29,10 +35,10 @@ export const IMAGES = {
 } as const;
 
 export interface PipelineContainersArgs {
-  /** Docker host URL: unix:///var/run/docker.sock, tcp://..., ssh://... */
-  readonly dockerHost: string;
+  /** Docker host URL: unix:///var/run/docker.sock, tcp://..., ssh://... (a machine's output, for example). */
+  readonly dockerHost: pulumi.Input<string>;
   /** Host name under which the published ports are reached (Kafka's external listener advertises it). */
-  readonly publicHost: string;
+  readonly publicHost: pulumi.Input<string>;
   /** The PostgreSQL database the sink writes to, created at the first start. */
   readonly targetDatabase: string;
   /** SQL Server `sa` password (secret; SQL Server's complexity rules apply). */
@@ -69,11 +75,26 @@ export class PipelineContainers extends pulumi.ComponentResource {
   readonly containers: Record<string, docker.Container> = {};
   /** Where each service is reached from outside the Docker host. */
   readonly endpoints: pulumi.Output<Record<string, string>>;
+  /** SQL Server as clients outside the Docker network reach it (its published port). */
+  readonly sqlServer: pulumi.Output<Endpoint>;
+  /** PostgreSQL as clients outside the Docker network reach it (its published port). */
+  readonly postgres: pulumi.Output<Endpoint>;
+  /** Kafka Connect's REST API as clients outside the Docker network reach it. */
+  readonly connectUrl: pulumi.Output<string>;
+  /** Kafka's external listener, as clients outside the Docker network reach it. */
+  readonly kafkaBootstrapServers: pulumi.Output<string>;
+  /** Where the Connect workers (containers on the network) reach SQL Server, PostgreSQL and Kafka. */
+  readonly fromWorkers: {
+    readonly sqlServer: pulumi.Output<Endpoint>;
+    readonly postgres: pulumi.Output<Endpoint>;
+    readonly kafkaBootstrap: pulumi.Output<string>;
+  };
 
   constructor(name: string, args: PipelineContainersArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cdc-pipeline:index:PipelineContainers", name, {}, opts);
     const provider = new docker.Provider(`${name}-docker`, { host: args.dockerHost }, { parent: this });
     const childOpts = { parent: this, provider };
+    const publicHost = pulumi.output(args.publicHost);
     this.network = new docker.Network(`${name}-net`, { name: `${name}-net` }, childOpts);
 
     const service = (svc: string, spec: ServiceSpec): docker.Container => {
@@ -142,11 +163,11 @@ export class PipelineContainers extends pulumi.ComponentResource {
     const kafka = service("kafka", {
       image: IMAGES.kafka,
       ports: [[SVC.kafka.publishedPort, SVC.kafka.publishedPort]],
-      envs: [
+      envs: publicHost.apply((host) => [
         "KAFKA_NODE_ID=1",
         "KAFKA_PROCESS_ROLES=broker,controller",
         `KAFKA_LISTENERS=INTERNAL://:${SVC.kafka.port},EXTERNAL://:${SVC.kafka.publishedPort},CONTROLLER://:${KAFKA_CONTROLLER_PORT}`,
-        `KAFKA_ADVERTISED_LISTENERS=INTERNAL://${SVC.kafka.name}:${SVC.kafka.port},EXTERNAL://${args.publicHost}:${SVC.kafka.publishedPort}`,
+        `KAFKA_ADVERTISED_LISTENERS=INTERNAL://${SVC.kafka.name}:${SVC.kafka.port},EXTERNAL://${host}:${SVC.kafka.publishedPort}`,
         "KAFKA_INTER_BROKER_LISTENER_NAME=INTERNAL",
         "KAFKA_CONTROLLER_LISTENER_NAMES=CONTROLLER",
         "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT",
@@ -157,7 +178,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
         "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR=1",
         `KAFKA_DEFAULT_REPLICATION_FACTOR=${CONTAINER_BROKERS}`,
         "KAFKA_LOG_DIRS=/var/lib/kafka/data",
-      ],
+      ]),
       volume: "/var/lib/kafka/data",
       healthcheck: `/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:${SVC.kafka.port} > /dev/null`,
     });
@@ -228,19 +249,43 @@ export class PipelineContainers extends pulumi.ComponentResource {
       dependsOn: [prometheus],
     });
 
-    const at = (svc: { publishedPort: number }) => `${args.publicHost}:${svc.publishedPort}`;
-    // Known once the databases are healthy: components that use them wait on these outputs.
+    // Each address is known once its container is healthy (the container's id resolves after the wait):
+    // whatever is given one waits for that container.
+    const once = <T>(container: docker.Container, address: (host: string) => T): pulumi.Output<T> =>
+      pulumi.all([container.id, publicHost]).apply(([, host]) => address(host));
+    /** As clients outside the Docker network reach a service: its published port on the public host. */
+    const published = (svc: ContainerService, host: string): Endpoint => ({ host, port: svc.publishedPort });
+    /** As the containers on the network reach a service: its network name. */
+    const inNetwork = (svc: ContainerService): Endpoint => ({ host: svc.name, port: svc.port });
+    const hostPort = (e: Endpoint) => `${e.host}:${e.port}`;
+    const httpUrl = (svc: ContainerService, host: string) => `http://${hostPort(published(svc, host))}`;
+    this.sqlServer = once(sqlserver, (host) => published(SVC.sqlserver, host));
+    this.postgres = once(postgres, (host) => published(SVC.postgres, host));
+    this.connectUrl = once(connect, (host) => httpUrl(SVC.connect, host));
+    this.kafkaBootstrapServers = once(kafka, (host) => hostPort(published(SVC.kafka, host)));
+    this.fromWorkers = {
+      sqlServer: once(sqlserver, () => inNetwork(SVC.sqlserver)),
+      postgres: once(postgres, () => inNetwork(SVC.postgres)),
+      kafkaBootstrap: once(kafka, () => hostPort(inNetwork(SVC.kafka))),
+    };
     this.endpoints = pulumi
-      .all([sqlserver.id, postgres.id, kafka.id, connect.id])
-      .apply((): Record<string, string> => ({
-        sqlServer: at(SVC.sqlserver),
-        postgres: at(SVC.postgres),
-        kafka: at(SVC.kafka),
-        connect: `http://${at(SVC.connect)}`,
-        prometheus: `http://${at(SVC.prometheus)}`,
-        grafana: `http://${at(SVC.grafana)}`,
-        pushgateway: `http://${at(SVC.pushgateway)}`,
+      .all([this.sqlServer, this.postgres, this.kafkaBootstrapServers, this.connectUrl, publicHost])
+      .apply(([sqlServer, postgres, kafka, connect, host]): Record<string, string> => ({
+        sqlServer: hostPort(sqlServer),
+        postgres: hostPort(postgres),
+        kafka,
+        connect,
+        prometheus: httpUrl(SVC.prometheus, host),
+        grafana: httpUrl(SVC.grafana, host),
+        pushgateway: httpUrl(SVC.pushgateway, host),
       }));
-    this.registerOutputs({ endpoints: this.endpoints });
+    this.registerOutputs({
+      endpoints: this.endpoints,
+      sqlServer: this.sqlServer,
+      postgres: this.postgres,
+      connectUrl: this.connectUrl,
+      kafkaBootstrapServers: this.kafkaBootstrapServers,
+      fromWorkers: this.fromWorkers,
+    });
   }
 }

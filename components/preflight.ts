@@ -3,6 +3,7 @@
 // database accepts the pipeline's credentials. Later resources depend on it, so a wrong endpoint fails
 // here with one clear message instead of half-way through a deployment.
 import * as pulumi from "@pulumi/pulumi";
+import type { PostgresConnectionArgs } from "../lib/postgres";
 import { ConnectCluster } from "../providers/connect-cluster";
 import { PostgresServer } from "../providers/postgres-server";
 
@@ -13,31 +14,27 @@ export const SOURCE_CONNECTOR_CLASSES = {
 } as const;
 export const SINK_CONNECTOR_CLASS = "io.debezium.connector.jdbc.JdbcSinkConnector";
 
-export interface DatabaseEndpoint {
-  /** Host name or address. */
-  readonly host: string;
-  /** TCP port. */
-  readonly port: number;
-  /** Database name. */
-  readonly database: string;
-  /** Role the pipeline connects as. */
-  readonly user: string;
-  /** Password of that role (secret). */
-  readonly password: pulumi.Input<string>;
-}
-
 export interface PreflightArgs {
   /** URL of the Kafka Connect REST API. */
-  readonly connectUrl: string;
+  readonly connectUrl: pulumi.Input<string>;
   /** Source engine: decides the Debezium plugin required and how the source is checked. */
   readonly sourceEngine: keyof typeof SOURCE_CONNECTOR_CLASSES;
-  /** The source database; checked here for PostgreSQL only (SQL Server is checked by its CDC resource). */
-  readonly source: DatabaseEndpoint;
-  /** The target PostgreSQL database. */
-  readonly target: DatabaseEndpoint;
+  /** The source database's connection; checked here for PostgreSQL only (SQL Server by its CDC resource). */
+  readonly source: PostgresConnectionArgs;
+  /** The target PostgreSQL database's connection. */
+  readonly target: PostgresConnectionArgs;
   /** Further connector classes the worker must have. Default: none. */
   readonly extraPlugins?: readonly string[];
 }
+
+/** The connection fields alone: anything else the caller's object holds stays out of the server's inputs. */
+const connectionOf = ({ host, port, database, user, password }: PostgresConnectionArgs): PostgresConnectionArgs => ({
+  host,
+  port,
+  database,
+  user,
+  password,
+});
 
 export class Preflight extends pulumi.ComponentResource {
   /** The Connect cluster as observed. */
@@ -65,11 +62,18 @@ export class Preflight extends pulumi.ComponentResource {
       this.sourceServer = new PostgresServer(
         `${name}-source`,
         // Debezium's pgoutput plugin needs logical decoding.
-        { ...args.source, requiredSettings: { wal_level: "logical" } },
+        { ...connectionOf(args.source), requiredSettings: { wal_level: "logical" } },
         { parent: this },
       );
     }
-    this.targetServer = new PostgresServer(`${name}-target`, { ...args.target }, { parent: this });
-    this.registerOutputs({});
+    this.targetServer = new PostgresServer(`${name}-target`, connectionOf(args.target), { parent: this });
+    // What the stack reports of the services it checked.
+    this.registerOutputs({
+      connectVersion: this.connect.version,
+      kafkaClusterId: this.connect.kafkaClusterId,
+      connectPlugins: this.connect.plugins,
+      sourceServerVersion: this.sourceServer?.serverVersion,
+      targetServerVersion: this.targetServer.serverVersion,
+    });
   }
 }

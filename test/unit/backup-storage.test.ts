@@ -1,9 +1,22 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { allRegistered, recordResources, type Registered, valueOf } from "./mocks";
+import { allRegistered, recordResources, type Registered, registeredOutputs, valueOf } from "./mocks";
 
 let registered: Registered[];
 beforeAll(async () => {
-  registered = await recordResources("dev");
+  // What AWS would assign: a bucket's name from its prefix, ARNs.
+  const arn = (name: string) => ({ arn: `arn:aws:iam::123456789012:role/${name}` });
+  registered = await recordResources(
+    "dev",
+    {},
+    {},
+    {
+      "aws:s3/bucket:Bucket": (_name, inputs) => ({
+        bucket: `${String(inputs.bucketPrefix)}0a1b`,
+        arn: `arn:aws:s3:::${String(inputs.bucketPrefix)}0a1b`,
+      }),
+      "aws:iam/role:Role": arn,
+    },
+  );
   const { BackupStorage } = await import("../../components/backup-storage");
   const storage = new BackupStorage("backups", { primaryRegion: "us-east-1", drRegion: "us-west-2" });
   await Promise.all([storage.bucket.urn, storage.replica!.urn, storage.replicationRole!.urn].map(valueOf));
@@ -87,5 +100,15 @@ describe("BackupStorage", () => {
       Statement: { Principal: { Service: string } }[];
     };
     expect(assume.Statement[0].Principal.Service).toBe("s3.amazonaws.com");
+  });
+
+  it("registers the buckets' names and ARNs and the replication role's ARN", () => {
+    expect(registeredOutputs("cdc-pipeline:index:BackupStorage", "backups")).toEqual({
+      bucket: "cdc-dev-backup-0a1b",
+      bucketArn: "arn:aws:s3:::cdc-dev-backup-0a1b",
+      replica: "cdc-dev-replica-0a1b",
+      replicaArn: "arn:aws:s3:::cdc-dev-replica-0a1b",
+      replicationRoleArn: "arn:aws:iam::123456789012:role/backups-replication",
+    });
   });
 });

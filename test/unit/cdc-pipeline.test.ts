@@ -1,10 +1,18 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { recordResources, type Registered, valueOf } from "./mocks";
+import { allRegistered, outputOf, recordResources, type Registered, registeredOutputs, valueOf } from "./mocks";
 
 let registered: Registered[];
 let CdcPipeline: typeof import("../../components/cdc-pipeline").CdcPipeline;
 beforeAll(async () => {
-  registered = await recordResources("unit");
+  // The connectors as a worker would report them once running.
+  registered = await recordResources(
+    "unit",
+    {},
+    {},
+    {
+      "pulumi-nodejs:dynamic/cdc-pipeline:KafkaConnector": (name) => ({ state: "running", topics: [`${name}-topic`] }),
+    },
+  );
   ({ CdcPipeline } = await import("../../components/cdc-pipeline"));
 });
 
@@ -22,6 +30,7 @@ async function build(
   sourceEngine: "sqlserver" | "postgres",
   rebuild?: string,
   connectorLogin?: { user: string; password: string },
+  target = { ...db, port: 5432, schema: "warehouse" },
 ): Promise<Map<string, Registered>> {
   const before = registered.length;
   const p = new CdcPipeline(name, {
@@ -29,7 +38,7 @@ async function build(
     kafkaBootstrap: "kafka:9092",
     sourceEngine,
     source: db,
-    target: { ...db, port: 5432, schema: "warehouse" },
+    target,
     tables,
     topicPrefix: "Inventory-DR",
     replicationFactor: 1,
@@ -130,5 +139,65 @@ describe("CdcPipeline", () => {
     expect(mssql.get("mslogin-source")?.inputs.sensitiveConfig).toEqual(
       secret({ "database.password": "connector-pw" }),
     );
+  });
+
+  it("takes other resources' outputs: each reaches the resources it configures, which then wait for its resource", async () => {
+    const before = registered.length;
+    const p = new CdcPipeline("wired", {
+      connect: { url: outputOf("connect-url", "http://connect.internal:8083") },
+      kafkaBootstrap: outputOf("kafka", "kafka.internal:9092"),
+      fromWorkers: {
+        source: outputOf("source-in-network", { host: "mssql.internal", port: 11433 }),
+        target: { host: outputOf("target-in-network", "pg.internal"), port: 15432 },
+      },
+      sourceEngine: "sqlserver",
+      source: { ...db, host: outputOf("source-host", "mssql.example"), port: outputOf("source-port", 21433) },
+      target: { ...db, port: 5432, schema: "warehouse", password: outputOf("target-password", "target-pw") },
+      tables,
+      topicPrefix: "Inventory-DR",
+      rebuild: outputOf("restore", "restore-1"),
+    });
+    await Promise.all([p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector].map((r) => valueOf(r.urn)));
+    await allRegistered();
+    const r = new Map(registered.slice(before).map((x) => [x.name, x]));
+    const cluster = { url: "http://connect.internal:8083" };
+
+    expect(r.get("wired-cdc")?.inputs).toMatchObject({ host: "mssql.example", port: 21433 });
+    expect(r.get("wired-cdc")?.inputs.connector).toEqual(secret({ cluster, name: "Inventory-DR-source" }));
+    expect(r.get("wired-cdc")?.dependsOn).toEqual(
+      expect.arrayContaining(["source-host", "source-port", "connect-url"]),
+    );
+    // A config built from outputs stays a plain value: only the connection's password is secret.
+    expect(r.get("wired-source")?.inputs.config).toMatchObject({
+      "database.hostname": "mssql.internal",
+      "database.port": "11433",
+      "schema.history.internal.kafka.bootstrap.servers": "kafka.internal:9092",
+    });
+    expect(r.get("wired-source")?.inputs).toMatchObject({ cluster: secret(cluster), offsetsResetToken: "restore-1" });
+    expect(r.get("wired-source")?.dependsOn).toEqual(
+      expect.arrayContaining(["connect-url", "kafka", "source-in-network", "restore", "wired-cdc", "wired-schema"]),
+    );
+    expect(r.get("wired-sink")?.inputs.config).toMatchObject({
+      "connection.url": "jdbc:postgresql://pg.internal:15432/inventory",
+    });
+    expect(r.get("wired-sink")?.inputs.sensitiveConfig).toEqual(secret({ "connection.password": "target-pw" }));
+    expect(r.get("wired-sink")?.dependsOn).toEqual(expect.arrayContaining(["target-in-network", "target-password"]));
+    expect(r.get("wired-schema")?.inputs).toMatchObject({ password: secret("target-pw"), rebuildToken: "restore-1" });
+
+    expect(registeredOutputs("cdc-pipeline:index:CdcPipeline", "wired")).toEqual({
+      sourceConnectorName: "Inventory-DR-source",
+      sinkConnectorName: "Inventory-DR-sink",
+      sourceConnectorState: "running",
+      sinkConnectorState: "running",
+      topics: ["wired-source-topic"],
+      deadLetterTopic: "Inventory-DR.dead-letter",
+    });
+  });
+
+  it("gives the target tables only the target's connection fields and schema", async () => {
+    const target = { ...db, port: 5432, schema: "warehouse", engine: "postgres", encrypt: false };
+    const r = await build("narrow", "postgres", undefined, undefined, target);
+    const keys = Object.keys(r.get("narrow-schema")!.inputs).filter((k) => !k.startsWith("__"));
+    expect(keys.sort()).toEqual(["database", "host", "password", "port", "schema", "tables", "user"]);
   });
 });

@@ -9,8 +9,11 @@ export interface Registered {
   dependsOn: string[];
 }
 
-/** Registrations sent to the mock monitor and not yet answered. */
+/** Registrations (of resources and of components' outputs) sent to the mock monitor and not yet answered. */
 let inFlight = 0;
+
+/** What each component registered as its outputs, by "<type>::<name>". */
+const componentOutputs = new Map<string, Record<string, unknown>>();
 
 interface RegisterRequest {
   getType(): string;
@@ -18,14 +21,24 @@ interface RegisterRequest {
   getDependenciesList(): string[];
 }
 
+interface RegisterOutputsRequest {
+  getUrn(): string;
+  getOutputs(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+/** What a resource's provider would report after creating it, from its name and inputs. */
+export type Observed = (name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
+
 /**
  * Installs mocks (before the program under test is imported) and returns the list they fill.
- * `stackOutputs` answers StackReferences, by referenced stack name.
+ * `stackOutputs` answers StackReferences, by referenced stack name; `observed` adds, by resource type, the
+ * outputs a provider would report (otherwise a resource's outputs are its inputs).
  */
 export async function recordResources(
   stack: string,
   config: Record<string, unknown> = {},
   stackOutputs: Record<string, Record<string, unknown>> = {},
+  observed: Record<string, Observed> = {},
 ): Promise<Registered[]> {
   const registered: Registered[] = [];
   // The mocks' newResource sees no dependencies: they are taken from the request on its way in.
@@ -49,7 +62,7 @@ export async function recordResources(
         if (args.type === "pulumi:pulumi:StackReference") {
           return { id: args.name, state: { ...state, outputs: stackOutputs[args.name] ?? {} } };
         }
-        return { id: `${args.name}-id`, state };
+        return { id: `${args.name}-id`, state: { ...state, ...observed[args.type]?.(args.name, state) } };
       },
       call: () => ({}),
     },
@@ -59,6 +72,7 @@ export async function recordResources(
   );
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: RegisterRequest, callback: (...args: unknown[]) => void): unknown;
+    registerResourceOutputs(req: RegisterOutputsRequest, callback: (...args: unknown[]) => void): unknown;
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
@@ -69,7 +83,39 @@ export async function recordResources(
       callback(...args);
     });
   };
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, callback) => {
+    const [, , type, name] = req.getUrn().split("::");
+    componentOutputs.set(`${type.split("$").pop()}::${name}`, req.getOutputs()?.toJavaScript() ?? {});
+    inFlight++;
+    return registerOutputs(req, (...args: unknown[]) => {
+      inFlight--;
+      callback(...args);
+    });
+  };
   return registered;
+}
+
+/** The outputs a component registered (once allRegistered has resolved), or undefined before it has. */
+export function registeredOutputs(type: string, name: string): Record<string, unknown> | undefined {
+  return componentOutputs.get(`${type}::${name}`);
+}
+
+/** A resource of the tests' own, registered with the mocks: its `value` output is its `value` input. */
+class Upstream<T> extends pulumi.CustomResource {
+  declare readonly value: pulumi.Output<T>;
+
+  constructor(name: string, value: pulumi.Input<T>) {
+    super("test:index:Upstream", name, { value });
+  }
+}
+
+/**
+ * An output of another resource, registered with the mocks, for a component's arguments; given an output, the
+ * resource registered depends on that output's resources.
+ */
+export function outputOf<T>(name: string, value: pulumi.Input<T>): pulumi.Output<T> {
+  return new Upstream(name, value).value;
 }
 
 /**

@@ -1,13 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { allRegistered, recordResources, type Registered, valueOf } from "./mocks";
+import type { PipelineContainers } from "../../components/pipeline-containers";
+import { allRegistered, outputOf, recordResources, type Registered, registeredOutputs, valueOf } from "./mocks";
 
 let registered: Registered[];
+let c: PipelineContainers;
 beforeAll(async () => {
   registered = await recordResources("dev");
   const { PipelineContainers } = await import("../../components/pipeline-containers");
-  const c = new PipelineContainers("services", {
-    dockerHost: "ssh://deploy@docker-host",
-    publicHost: "docker-host",
+  // The Docker host and its public name as another resource (a machine) would give them.
+  c = new PipelineContainers("services", {
+    dockerHost: outputOf("machine-url", "ssh://deploy@docker-host"),
+    publicHost: outputOf("machine-name", "docker-host"),
     targetDatabase: "warehouse",
     sqlServerPassword: "Sa-Secret-1",
     postgresPassword: "Pg-Secret-1",
@@ -83,5 +86,46 @@ describe("PipelineContainers", () => {
       panels: unknown[];
     };
     expect(dashboard.panels).toHaveLength(5);
+  });
+
+  it("publishes each address as an output that waits for its own container, and registers them all", async () => {
+    const at = { sqlServer: "docker-host:1433", postgres: "docker-host:5432", kafka: "docker-host:9094" };
+    expect(await valueOf(c.sqlServer)).toEqual({ host: "docker-host", port: 1433 });
+    expect(await valueOf(c.postgres)).toEqual({ host: "docker-host", port: 5432 });
+    expect(await valueOf(c.connectUrl)).toBe("http://docker-host:8083");
+    expect(await valueOf(c.kafkaBootstrapServers)).toBe(at.kafka);
+    expect(await valueOf(c.fromWorkers.sqlServer)).toEqual({ host: "sqlserver", port: 1433 });
+    expect(await valueOf(c.fromWorkers.postgres)).toEqual({ host: "postgres", port: 5432 });
+    expect(await valueOf(c.fromWorkers.kafkaBootstrap)).toBe("kafka:9092");
+    expect(await valueOf(c.endpoints)).toMatchObject({ ...at, connect: "http://docker-host:8083" });
+    expect(registeredOutputs("cdc-pipeline:index:PipelineContainers", "services")).toMatchObject({
+      sqlServer: { host: "docker-host", port: 1433 },
+      postgres: { host: "docker-host", port: 5432 },
+      connectUrl: "http://docker-host:8083",
+      kafkaBootstrapServers: at.kafka,
+      fromWorkers: {
+        sqlServer: { host: "sqlserver", port: 1433 },
+        postgres: { host: "postgres", port: 5432 },
+        kafkaBootstrap: "kafka:9092",
+      },
+      endpoints: at,
+    });
+
+    // A resource given one of the addresses waits for that address's container only.
+    const before = registered.length;
+    await Promise.all([
+      valueOf(outputOf("uses-connect", c.connectUrl)),
+      valueOf(outputOf("uses-sqlserver", c.fromWorkers.sqlServer)),
+    ]);
+    const [connect, sqlserver] = registered.slice(before).sort((a, b) => a.name.localeCompare(b.name));
+    expect(connect.dependsOn).toEqual(expect.arrayContaining(["services-connect", "machine-name"]));
+    expect(connect.dependsOn).not.toContain("services-sqlserver");
+    expect(sqlserver.dependsOn).toContain("services-sqlserver");
+    expect(sqlserver.dependsOn).not.toContain("services-connect");
+  });
+
+  it("advertises Kafka's external listener at the public host the machine's output gave", () => {
+    expect(container("kafka").dependsOn).toContain("machine-name");
+    expect(registered.find((r) => r.type === "pulumi:providers:docker")?.dependsOn).toContain("machine-url");
   });
 });

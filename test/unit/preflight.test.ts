@@ -1,11 +1,24 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { recordResources, type Registered, valueOf } from "./mocks";
+import { allRegistered, outputOf, recordResources, type Registered, registeredOutputs, valueOf } from "./mocks";
 
 let registered: Registered[];
 let preflight: typeof import("../../components/preflight");
 
 beforeAll(async () => {
-  registered = await recordResources("unit");
+  // The services as the checks would observe them.
+  registered = await recordResources(
+    "unit",
+    {},
+    {},
+    {
+      "pulumi-nodejs:dynamic/cdc-pipeline:ConnectCluster": () => ({
+        version: "4.0.0",
+        kafkaClusterId: "cluster-1",
+        plugins: ["io.debezium.connector.postgresql.PostgresConnector"],
+      }),
+      "pulumi-nodejs:dynamic/cdc-pipeline:PostgresServer": (name) => ({ serverVersion: `15.10 (${name})` }),
+    },
+  );
   preflight = await import("../../components/preflight");
 });
 
@@ -55,5 +68,37 @@ describe("Preflight", () => {
     expect(byName.get("pg-target")?.inputs.requiredSettings).toEqual({});
     // The serialized provider travels in the state: it must not have captured the password.
     expect(String(byName.get("pg-target")?.inputs.__provider)).not.toContain("s3cr3t-value");
+  });
+
+  it("checks only the connection fields, which may be other resources' outputs, and registers what it observed", async () => {
+    const before = registered.length;
+    // A database's whole configuration, as a stack holds it: the TLS and engine settings must not reach the checks.
+    const source = { ...db, engine: "postgres", encrypt: false, trustServerCertificate: false, connectorUser: "c" };
+    const target = { ...db, host: outputOf("target-host", "pg.internal"), schema: "public" };
+    const p = new preflight.Preflight("wired", {
+      connectUrl: outputOf("connect-url", "http://connect.internal:8083"),
+      sourceEngine: "postgres",
+      source,
+      target,
+    });
+    await Promise.all([p.connect, p.sourceServer!, p.targetServer].map((r) => valueOf(r.urn)));
+    await allRegistered();
+    const byName = new Map(registered.slice(before).map((r) => [r.name, r]));
+    const connectionKeys = ["database", "host", "password", "port", "requiredSettings", "user"];
+    for (const side of ["wired-source", "wired-target"]) {
+      const keys = Object.keys(byName.get(side)!.inputs).filter((k) => !k.startsWith("__"));
+      expect(keys.sort(), side).toEqual(connectionKeys);
+    }
+    expect(byName.get("wired-target")?.inputs.host).toBe("pg.internal");
+    expect(byName.get("wired-target")?.dependsOn).toContain("target-host");
+    expect(byName.get("wired-connect")?.inputs.url).toBe("http://connect.internal:8083");
+    expect(byName.get("wired-connect")?.dependsOn).toContain("connect-url");
+    expect(registeredOutputs("cdc-pipeline:index:Preflight", "wired")).toEqual({
+      connectVersion: "4.0.0",
+      kafkaClusterId: "cluster-1",
+      connectPlugins: ["io.debezium.connector.postgresql.PostgresConnector"],
+      sourceServerVersion: "15.10 (wired-source)",
+      targetServerVersion: "15.10 (wired-target)",
+    });
   });
 });

@@ -42,6 +42,18 @@ it("composes containers, preflight, the SQL Server pipeline and the backup bucke
   const source = registered.find((r) => r.name === "pipeline-source")!;
   expect(source.inputs.config).toMatchObject({ "database.names": "inventory", "table.include.list": "dbo.customers" });
 
+  // The pipeline is given the containers' addresses as their outputs: each part waits for the containers it uses.
+  const named = (name: string) => registered.find((r) => r.name === name)!;
+  expect(named("pipeline-cdc").dependsOn).toEqual(expect.arrayContaining(["services-sqlserver", "services-connect"]));
+  expect(named("pipeline-schema").dependsOn).toContain("services-postgres");
+  expect(source.dependsOn).toEqual(
+    expect.arrayContaining(["services-sqlserver", "services-kafka", "services-connect"]),
+  );
+  expect(named("pipeline-sink").dependsOn).toEqual(expect.arrayContaining(["services-postgres", "services-connect"]));
+  // The preflight check of the target is given its connection alone, not the rest of the target's settings.
+  const targetCheck = Object.keys(named("pipeline-target").inputs).filter((k) => !k.startsWith("__"));
+  expect(targetCheck.sort()).toEqual(["database", "host", "password", "port", "requiredSettings", "user"]);
+
   // The policy pack's rules pass on what the dev program declares (the CLI cannot run the bucket rules here).
   const resources = policyResources("dev", registered);
   expect(resources.filter((r) => r.type === "aws:s3/bucket:Bucket")).toHaveLength(2);
