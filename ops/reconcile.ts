@@ -8,7 +8,7 @@
 import { withClient, type PostgresConnection } from "../lib/postgres";
 import { withSqlServer, type SqlServerConnection } from "../lib/sqlserver";
 import { hashBits, rowText, tableName, type CanonicalColumn, type Engine } from "./canonical";
-import { sourceConnection, sqlServerSource, targetConnection, type StackSite } from "./stacks";
+import { sourceConnection, targetConnection, type StackSite } from "./stacks";
 
 /** One database the comparison reads. */
 export interface ReconcileSide {
@@ -272,5 +272,5 @@ export function reconcileSite(
     withPostgresSide(targetConnection(site), (target) => reconcile(source, target, tables, options));
   return site.settings.source.engine === "postgres"
     ? withPostgresSide(sourceConnection(site), compare)
-    : withSqlServerSide(sqlServerSource(site), compare);
+    : withSqlServerSide(sourceConnection(site), compare);
 }

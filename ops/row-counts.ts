@@ -1,7 +1,7 @@
 // Row counts of the captured tables on either side of a stack's pipeline, counted in the databases.
 import { qualified, withClient } from "../lib/postgres";
 import { bracketed, withSqlServer } from "../lib/sqlserver";
-import { sourceConnection, sqlServerSource, targetConnection, type StackSite } from "./stacks";
+import { sourceConnection, targetConnection, type StackSite } from "./stacks";
 
 /** Rows per table, keyed by the source's `schema.name`. */
 export type RowCounts = Record<string, number>;
@@ -17,7 +17,7 @@ export async function sourceRowCounts(site: StackSite): Promise<RowCounts> {
       }
     });
   } else {
-    await withSqlServer(sqlServerSource(site), async (client) => {
+    await withSqlServer(sourceConnection(site), async (client) => {
       for (const t of tables) {
         const rows = await client.query<{ n: number }>(
           `SELECT COUNT_BIG(*) AS n FROM ${bracketed(t.schema)}.${bracketed(t.name)}`,

@@ -68,7 +68,11 @@ export const targetConnection = (site: StackSite): PostgresConnection => ({
   password: site.targetPassword,
 });
 
-export const sourceConnection = (site: StackSite) => ({ ...site.settings.source, password: site.sourcePassword });
-
-/** A SQL Server source, with the TLS settings the program uses too (config.ts settles them). */
-export const sqlServerSource = (site: StackSite): SqlServerConnection => sourceConnection(site);
+/**
+ * The source database with its password, for either engine: a SQL Server source carries the TLS settings the
+ * program uses too (config.ts settles them); a PostgreSQL one has them off, and pg takes no notice of them.
+ */
+export const sourceConnection = (site: StackSite): PostgresConnection & SqlServerConnection => ({
+  ...site.settings.source,
+  password: site.sourcePassword,
+});

@@ -13,7 +13,7 @@ import { withSqlServer } from "../lib/sqlserver";
 import { readSqlServerCdc, type SqlServerDatabaseFacts } from "../lib/sqlserver-cdc-sql";
 import { targetRowCounts, type RowCounts } from "./row-counts";
 import { checkRpo, type RpoCheckOptions, type RpoReport } from "./rpo";
-import { sourceConnection, sqlServerSource, type StackSite } from "./stacks";
+import { sourceConnection, type StackSite } from "./stacks";
 
 /** A part of the status: what was read, or why it could not be. */
 export type Part<T> =
@@ -156,7 +156,7 @@ export async function collectStatus(site: StackSite, options: StatusOptions = {}
       () =>
         settings.source.engine === "postgres"
           ? withClient(sourceConnection(site), (client) => postgresCdcState(client, settings.tables, names))
-          : withSqlServer(sqlServerSource(site), async (client) =>
+          : withSqlServer(sourceConnection(site), async (client) =>
               sqlServerCdcState(await readSqlServerCdc(client, ""), tables),
             ),
       secrets,

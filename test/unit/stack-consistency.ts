@@ -8,7 +8,7 @@ import { expect } from "vitest";
 import { parseStackSettings, PROJECT, SECRET_KEYS, StackConfigError } from "../../config";
 import { dockerPublicHost } from "../../lib/container-services";
 import { pipelineNames } from "../../lib/pipeline-names";
-import { sqlServerSource, type StackSite } from "../../ops/stacks";
+import { sourceConnection, type StackSite } from "../../ops/stacks";
 import { bucketProblems, plaintextPasswordKeys } from "../../policy/rules";
 import { allRegistered, policyResources, recordResources, type Registered } from "./mocks";
 
@@ -224,7 +224,7 @@ export function checkConsistency(s: StackUnderTest): void {
   } as unknown as StackSite;
   if (engine === "sqlserver") {
     const cdc = dynamic(s, "SqlServerCdc")[0].inputs;
-    const ops = sqlServerSource(site);
+    const ops = sourceConnection(site);
     const fromConnector = {
       encrypt: source["database.encrypt"] === "true",
       trustServerCertificate: source["database.trustServerCertificate"] === "true",
