@@ -131,7 +131,7 @@ export function driftFromEvents(events: EngineEvent[]): ResourceDrift[] {
       planned.set(step.urn, step);
     }
   }
-  return [...planned.values()].map((step) => {
+  const drifted = [...planned.values()].map((step): ResourceDrift => {
     const refresh = refreshed.get(step.urn);
     const deployed = refresh?.old?.outputs;
     const live = refresh?.new?.outputs;
@@ -174,6 +174,9 @@ export function driftFromEvents(events: EngineEvent[]): ResourceDrift[] {
       fields: differing.map((at) => field(at, recorded, recorded)),
     };
   });
+  // The engine runs steps in parallel, so their events come in another order at each run; the report's does not.
+  const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return drifted.sort((a, b) => byText(a.name, b.name) || byText(a.urn, b.urn));
 }
 
 const text = (value: unknown) => (value === undefined ? "(absent)" : JSON.stringify(value));
@@ -218,7 +221,24 @@ function errorLines(output: string): string {
   return messages.length > 0 ? [...new Set(messages)].join("\n") : output.trim().split("\n").slice(-10).join("\n");
 }
 
-/** Runs the refresh preview and reports. Never throws for drift or for the CLI's errors: see status. */
+/**
+ * Runs the refresh preview and reports. Never throws for drift or for the CLI's errors: see status.
+ *
+ * It spawns the CLI rather than calling the Automation API's `stack.preview({ refresh: true, expectNoChanges:
+ * true, onEvent })`. Tried with @pulumi/pulumi 3.259 and the project's CLI 3.259.0 on a throwaway stack (file
+ * backend, three dynamic resources: one edited, one deleted, one paused by hand), both ways in a row: the API's
+ * engine events are the same objects as this event log's (the same 50 events, equal but for sequence and
+ * timestamp; only their order changed, as it does between two runs of the CLI), its onOutput/onError give the
+ * same text, so driftFromEvents and errorLines make the same report. What the API loses is the CLI's exit code,
+ * the one thing that tells drift (7) from an error (1; 6 for an unknown stack): every non-zero exit rejects with
+ * a CommandError whose only public part is its message; its `commandResult` is private in the typings and its
+ * `code` is -2 whatever the CLI exited with (automation/cmd.js: execa rejects on a non-zero exit before the SDK
+ * reads the code, and its catch records -2). The real code survives only in that private result's execa error or
+ * in the text of execa's message ("Command failed with exit code 7"). Telling drift from an error by either would
+ * rest on internals of the SDK and of a library under it, and taking an error for drift, or the reverse, is what
+ * this check must never do. The API would also run `pulumi stack select` (Stack.select), changing the caller's
+ * selected stack, which a read-only check has no business doing.
+ */
 export async function checkDrift(options: DriftCheckOptions): Promise<DriftReport> {
   const dir = mkdtempSync(path.join(tmpdir(), "cdc-drift-"));
   const eventLog = path.join(dir, "events.jsonl");

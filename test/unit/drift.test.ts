@@ -111,6 +111,13 @@ describe("driftFromEvents", () => {
     const fresh = driftFromEvents(events("fresh", undefined, undefined, { op: "create", inputs: same }));
     expect(fresh[0]).toMatchObject({ kind: "not deployed", op: "create" });
   });
+
+  it("lists the resources by name, whatever order the engine ran their steps in", () => {
+    const changed = (name: string) =>
+      events(name, { state: "running" }, { state: "paused" }, { op: "update", inputs: { state: "running" } });
+    const drift = driftFromEvents([...changed("sink"), ...changed("cdc"), ...changed("source")]);
+    expect(drift.map((r) => r.name)).toEqual(["cdc", "sink", "source"]);
+  });
 });
 
 describe("formatDrift", () => {
