@@ -42,9 +42,21 @@ export function checkInputs<T>(
     const where = issue.path.length > 1 ? `${pathText(issue.path)}: ` : "";
     reasons.set(property, [...(reasons.get(property) ?? []), `${where}${issue.message}`]);
   }
-  return {
-    // Not normalised: with a failure the engine stops; with an unknown only, it checks again once known.
-    inputs: news as T,
-    failures: [...reasons].map(([property, list]) => ({ property, reason: list.join("; ") })),
-  };
+  const failures = [...reasons].map(([property, list]) => ({ property, reason: list.join("; ") }));
+  // With a failure the engine stops. With unknowns only, diff still reads the inputs at preview: each
+  // known property is normalised on its own (defaults filled in), each unknown one kept as it is.
+  return { inputs: (failures.length > 0 ? news : normalisedKnown(schema, news)) as T, failures };
+}
+
+/** The properties of an object schema's inputs, parsed one by one where known, as given where unknown. */
+function normalisedKnown(schema: z.ZodType, news: Record<string, unknown>): Record<string, unknown> {
+  const shape = (schema as { shape?: Record<string, z.ZodType> }).shape;
+  if (!shape) return news;
+  const inputs: Record<string, unknown> = {};
+  for (const [key, property] of Object.entries(shape)) {
+    const parsed = containsUnknown(news[key]) ? undefined : property.safeParse(news[key]);
+    const value = parsed?.success ? parsed.data : news[key];
+    if (value !== undefined) inputs[key] = value;
+  }
+  return inputs;
 }

@@ -3,7 +3,7 @@
 // the old values of updates and deletes), optionally a pgoutput slot and a replication role. PostgresCdc
 // applies and reads it; `status` reads it too.
 import type { Client } from "pg";
-import { ident, literal, qualified } from "./postgres";
+import { ident, literal, qualified, scramVerifier } from "./postgres";
 
 export interface PgTable {
   /** Schema of the table. */
@@ -109,7 +109,9 @@ export async function applyCdc(client: Pick<Client, "query">, setup: Replication
     const role = ident(setup.replicationUser);
     const verbRole = facts.replicationUserExists ? "ALTER ROLE" : "CREATE ROLE";
     // Set on every run, so a changed password reaches the role.
-    await client.query(`${verbRole} ${role} WITH LOGIN REPLICATION PASSWORD ${literal(setup.replicationPassword)}`);
+    await client.query(
+      `${verbRole} ${role} WITH LOGIN REPLICATION PASSWORD ${literal(scramVerifier(setup.replicationPassword))}`,
+    );
     for (const schema of new Set(setup.tables.map((t) => t.schema))) {
       await client.query(`GRANT USAGE ON SCHEMA ${ident(schema)} TO ${role}`);
     }

@@ -3,6 +3,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { Client, escapeIdentifier, escapeLiteral, type ClientConfig } from "pg";
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { redact } from "./redact";
 
 /** A PostgreSQL name: 1 to 63 bytes (NAMEDATALEN - 1); any characters, since names are always quoted. */
@@ -82,7 +83,20 @@ export function qualified(schema: string, name: string): string {
   return `${ident(schema)}.${ident(name)}`;
 }
 
-/** A quoted string literal, for the few places SQL takes no parameter (a role's password). */
+/**
+ * A role's password as PostgreSQL stores it (SCRAM-SHA-256, RFC 7677), for CREATE/ALTER ROLE ... PASSWORD,
+ * which takes no parameter: the server, its statement log and pg_stat_activity then never see the
+ * plaintext. NFKC stands in for SASLprep, which changes nothing in an ASCII password.
+ */
+export function scramVerifier(password: string, salt: Buffer = randomBytes(16), iterations = 4096): string {
+  const salted = pbkdf2Sync(password.normalize("NFKC"), salt, iterations, 32, "sha256");
+  const hmac = (text: string) => createHmac("sha256", salted).update(text).digest();
+  const storedKey = createHash("sha256").update(hmac("Client Key")).digest("base64");
+  const serverKey = hmac("Server Key").toString("base64");
+  return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey}:${serverKey}`;
+}
+
+/** A quoted string literal, for the few places SQL takes no parameter. */
 export function literal(value: string): string {
   return escapeLiteral(value);
 }

@@ -3,6 +3,7 @@
 // to the state before diff, read, update and delete see it. A state written before versions were recorded
 // is version 1.
 import type * as pulumi from "@pulumi/pulumi";
+import { containsUnknown } from "./input-check";
 
 export type ProviderState = Record<string, unknown>;
 
@@ -56,16 +57,24 @@ export function versionedProvider<Inputs, Outputs>(
     migrateState(versioning, state as ProviderState, `${typeName} '${id}'`);
   const stamp = (outs: ProviderState | undefined): ProviderState | undefined =>
     outs === undefined ? outs : { ...outs, providerVersion: versioning.version };
-  const restampOnly = (olds: ProviderState, news: ProviderState) =>
+  const needsRestamp = (olds: ProviderState, news: ProviderState) =>
     olds.providerVersion !== versioning.version || olds[PROVIDER_KEY] !== news[PROVIDER_KEY];
   type Props = ProviderState | undefined;
   const versioned: UntypedProvider = {
     check: (olds, news) => provider.check(olds, news),
     async diff(id, olds, news) {
       const result = await provider.diff(id, migrate(id, olds), news);
-      return result.changes === false && restampOnly(olds as ProviderState, news as ProviderState)
-        ? { ...result, changes: true }
-        : result;
+      // A property still unknown at preview (the output of a resource being replaced, say) may or may not
+      // change: shown as an update, and diffed again with its value before anything is done.
+      const replaces = (result.replaces ?? []).filter((key) => !containsUnknown((news as ProviderState)[key]));
+      const pending = replaces.length < (result.replaces ?? []).length;
+      const changed = pending || needsRestamp(olds as ProviderState, news as ProviderState);
+      return {
+        ...result,
+        changes: changed ? true : result.changes,
+        replaces,
+        deleteBeforeReplace: replaces.length > 0 ? result.deleteBeforeReplace : undefined,
+      };
     },
     async create(inputs) {
       const result = await provider.create(inputs);

@@ -32,7 +32,12 @@ export interface ResourceDrift {
    * differs from the program: the state (already refreshed, or the program changed) is not what is declared;
    * not deployed: the program declares it, the stack has never had it.
    */
-  readonly kind: "changed outside Pulumi" | "deleted outside Pulumi" | "differs from the program" | "not deployed";
+  readonly kind:
+    | "changed outside Pulumi"
+    | "deleted outside Pulumi"
+    | "differs from the program"
+    | "not deployed"
+    | "stored provider code outdated";
   /** The fields that differ. */
   readonly fields: FieldDrift[];
 }
@@ -62,8 +67,8 @@ export interface EngineEvent {
 
 /** Steps that change nothing. */
 const QUIET_OPS = new Set(["same", "refresh", "read", "discard"]);
-/** The serialized provider of a dynamic resource: code, not state. */
-const SKIPPED_KEYS = new Set(["__provider"]);
+/** The serialized provider of a dynamic resource and the version of the code that wrote its state. */
+const SKIPPED_KEYS = new Set(["__provider", "providerVersion"]);
 /** Outputs that change in normal operation, not by hand (a connector's topics grow as tables get rows). */
 const VOLATILE: Record<string, readonly string[]> = {
   "pulumi-nodejs:dynamic/cdc-pipeline:KafkaConnector": ["topics", "workerId"],
@@ -168,6 +173,12 @@ export function driftFromEvents(events: EngineEvent[]): ResourceDrift[] {
       [],
       differing,
     );
+    // A state written by an older provider version or shim (README, "Dynamic providers"): `up` rewrites it
+    // without touching anything live. Reported on its own, so that nobody looks for a change by hand.
+    const storedCode = step.old?.inputs?.__provider;
+    if (differing.length === 0 && storedCode !== undefined && storedCode !== step.new?.inputs?.__provider) {
+      return { ...base, kind: "stored provider code outdated" as const, fields: [] };
+    }
     return {
       ...base,
       kind: "differs from the program" as const,

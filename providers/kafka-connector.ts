@@ -74,13 +74,13 @@ const inputsSchema = z
           ctx.issues.push({ code: "custom", input: ctx.value, message: problem });
       }),
     /** Secret config values, merged into the config. */
-    sensitiveConfig: z.record(z.string(), z.string("must be a string"), "must be a map of string values"),
-    state: z.enum(STATES, oneOf(STATES)),
-    readyTimeoutSeconds: z.number(timeoutRule).min(1, timeoutRule).max(3600, timeoutRule),
-    restartFailedTasks: z.boolean("must be true or false"),
-    offsetsPolicy: z.enum(OFFSETS_POLICIES, oneOf(OFFSETS_POLICIES)),
-    ignoreKeys: z.array(z.string("must be a config key"), "must be a list of config keys"),
-    validate: z.boolean("must be true or false"),
+    sensitiveConfig: z.record(z.string(), z.string("must be a string"), "must be a map of string values").default({}),
+    state: z.enum(STATES, oneOf(STATES)).default("running"),
+    readyTimeoutSeconds: z.number(timeoutRule).min(1, timeoutRule).max(3600, timeoutRule).default(300),
+    restartFailedTasks: z.boolean("must be true or false").default(true),
+    offsetsPolicy: z.enum(OFFSETS_POLICIES, oneOf(OFFSETS_POLICIES)).default("keep"),
+    ignoreKeys: z.array(z.string("must be a config key"), "must be a list of config keys").default([]),
+    validate: z.boolean("must be true or false").default(true),
     /** Setting or changing it resets the committed offsets on update (a Debezium source then snapshots again). */
     offsetsResetToken: z.string("must be a string").optional(),
   })
@@ -97,20 +97,6 @@ const inputsSchema = z
       return isMap(config) && isMap(sensitiveConfig);
     },
   });
-
-/**
- * The defaults, filled in before parsing rather than by the schema: while a value is unknown (at preview)
- * check returns its inputs unparsed, and diff reads these.
- */
-const DEFAULTS = {
-  sensitiveConfig: {},
-  state: "running",
-  readyTimeoutSeconds: 300,
-  restartFailedTasks: true,
-  offsetsPolicy: "keep",
-  ignoreKeys: [],
-  validate: true,
-} as const;
 
 /** Inputs as the provider sees them once check has normalised them. */
 export type KafkaConnectorInputs = z.infer<typeof inputsSchema> & {
@@ -133,11 +119,9 @@ export const kafkaConnectorProvider = versionedProvider<KafkaConnectorInputs, Ka
   { version: 2, migrations: { 1: addClusterHash } },
   {
     async check(olds, news) {
-      const withDefaults: Record<string, unknown> = { ...news };
-      for (const [key, value] of Object.entries(DEFAULTS)) withDefaults[key] ??= value;
-      const { inputs, failures } = checkInputs(inputsSchema, withDefaults);
+      const { inputs, failures } = checkInputs(inputsSchema, news);
       // Validating, or naming the connector to take offsets over from, waits until every value is known.
-      const pending = [inputs.cluster, inputs.name, inputs.config, inputs.sensitiveConfig].some(containsUnknown);
+      const pending = Object.values(inputs).some(containsUnknown);
       if (failures.length > 0 || pending) return { inputs, failures };
       const from = offsetsSource(olds, inputs);
       const checked: KafkaConnectorInputs = from ? { ...inputs, offsetsFrom: from } : inputs;

@@ -7,7 +7,7 @@ import { checkInputs } from "../lib/input-check";
 import { installedProvider } from "../lib/installed-provider";
 import { postgresConnectionSchema, withClient, type PostgresConnectionArgs } from "../lib/postgres";
 import { fetchServerFacts, settingMismatches, type PostgresServerFacts } from "../lib/server-settings";
-import { versionedProvider } from "../lib/versioned-provider";
+import { versionedProvider, type ProviderState } from "../lib/versioned-provider";
 
 const inputsSchema = postgresConnectionSchema.extend({
   /** Settings that must have these values, for example { wal_level: "logical" }. */
@@ -35,10 +35,21 @@ async function readReadyServer(inputs: PostgresServerInputs): Promise<PostgresSe
 
 const CONNECTION_KEYS = ["host", "port", "database"] as const;
 
+/** What a state holds: the inputs and the facts read. */
+const STATE_KEYS = [...Object.keys(inputsSchema.shape), "serverVersion", "settings", "providerVersion"];
+
+/**
+ * Version 1 to 2: de520ab's program passed the whole source and target settings, so its states also hold
+ * keys no check ever looked at (engine, encrypt, trustServerCertificate, schema); version 2 holds none.
+ */
+export function dropUndeclaredKeys(state: ProviderState): ProviderState {
+  return Object.fromEntries(Object.entries(state).filter(([key]) => STATE_KEYS.includes(key)));
+}
+
 /** The implementation, loaded by the serialized shim below from the installed project. */
 export const postgresServerProvider = versionedProvider<PostgresServerInputs, PostgresServerState>(
   "PostgresServer",
-  { version: 1, migrations: {} },
+  { version: 2, migrations: { 1: dropUndeclaredKeys } },
   {
     async check(_olds, news) {
       return checkInputs(inputsSchema, news as Record<string, unknown>);

@@ -1,6 +1,7 @@
 // The PostgresCdc provider against the harness's real PostgreSQL clusters, with hostile identifiers.
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyCdc } from "../../lib/logical-replication";
 import { ident, qualified, withClient } from "../../lib/postgres";
 import {
   postgresCdcProvider as provider,
@@ -136,6 +137,29 @@ describe("PostgresCdc provider", () => {
       withClient({ ...harness.source, user: inputs.replicationUser, password }, async () => "logged in");
     expect(await login(rotated.replicationPassword)).toBe("logged in");
     await expect(login(inputs.replicationPassword)).rejects.toThrow(/password authentication failed/);
+  });
+
+  it("sends the replication password only as a SCRAM verifier, never as text", async () => {
+    const statements: string[] = [];
+    await withClient({ ...harness.source, password: harness.pgPassword }, (client) =>
+      applyCdc(
+        {
+          query: ((sql: string, params?: unknown[]) => {
+            statements.push(sql);
+            return client.query(sql, params);
+          }) as Client["query"],
+        },
+        state,
+      ),
+    );
+    expect(statements.find((sql) => /PASSWORD/.test(sql))).toMatch(/PASSWORD 'SCRAM-SHA-256\$4096:/);
+    expect(statements.join("\n")).not.toContain(state.replicationPassword);
+    const [{ rolpassword }] = await query<{ rolpassword: string }>(
+      "source",
+      "SELECT rolpassword FROM pg_authid WHERE rolname = $1",
+      [inputs.replicationUser],
+    );
+    expect(rolpassword).toMatch(/^SCRAM-SHA-256\$4096:/);
   });
 
   it("delete drops the publication, the slot and the role; deleting again succeeds", async () => {

@@ -112,6 +112,25 @@ describe("driftFromEvents", () => {
     expect(fresh[0]).toMatchObject({ kind: "not deployed", op: "create" });
   });
 
+  it("tells a state written by older provider code from drift", () => {
+    const state = { state: "running", providerVersion: 1 };
+    const step = (stored: string) => ({
+      resourcePreEvent: {
+        metadata: {
+          op: "update",
+          urn: urn("sink"),
+          type: CONNECTOR,
+          old: { inputs: { state: "running", __provider: stored }, outputs: state },
+          new: { inputs: { state: "running", __provider: "shim" } },
+        },
+      },
+    });
+    expect(driftFromEvents([step("the whole provider")])).toMatchObject([
+      { name: "sink", kind: "stored provider code outdated", fields: [] },
+    ]);
+    expect(driftFromEvents([step("shim")])).toMatchObject([{ kind: "differs from the program" }]);
+  });
+
   it("lists the resources by name, whatever order the engine ran their steps in", () => {
     const changed = (name: string) =>
       events(name, { state: "running" }, { state: "paused" }, { op: "update", inputs: { state: "running" } });

@@ -1,6 +1,8 @@
 // The PostgresCdc provider's input checks and diff, which need no database.
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
+import { createHash, createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { scramVerifier } from "../../lib/postgres";
 import { postgresCdcProvider as provider, type PostgresCdcState } from "../../providers/postgres-cdc";
 
 // What the component passes for the local stack (de520ab's /tmp state export, pipeline-cdc), before check.
@@ -135,5 +137,20 @@ describe("PostgresCdc diff", () => {
       changes: true,
       replaces: ["port", "publication"],
     });
+  });
+});
+
+describe("the replication role's password", () => {
+  it("the verifier matches RFC 7677's SCRAM-SHA-256 exchange for 'pencil'", () => {
+    const verifier = scramVerifier("pencil", Buffer.from("W22ZaJ0SNY7soEsUEjb6gQ==", "base64"));
+    const [, storedKey, serverKey] = /^SCRAM-SHA-256\$4096:W22ZaJ0SNY7soEsUEjb6gQ==\$(.+):(.+)$/.exec(verifier) ?? [];
+    const nonce = "rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
+    const authMessage = `n=user,r=rOprNGfwEbeRWgbNEkqO,r=${nonce},s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096,c=biws,r=${nonce}`;
+    const hmac = (key: string) => createHmac("sha256", Buffer.from(key, "base64")).update(authMessage).digest();
+    // The server's signature the RFC's server sends, and the client's proof checked the way the server does.
+    expect(hmac(serverKey).toString("base64")).toBe("6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+    const proof = Buffer.from("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=", "base64");
+    const clientKey = Buffer.from(hmac(storedKey).map((byte, i) => byte ^ proof[i]));
+    expect(createHash("sha256").update(clientKey).digest("base64")).toBe(storedKey);
   });
 });

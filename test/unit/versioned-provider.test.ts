@@ -73,6 +73,28 @@ describe("versionedProvider", () => {
     expect((await provider.diff("toy", current, { size: 5, __provider: "another shim" })).changes).toBe(true);
   });
 
+  it("shows a replacing property still unknown at preview as an update", async () => {
+    const replacing = versionedProvider<ProviderState, ProviderState>("Toy", versioning, {
+      ...toyProvider().provider,
+      diff: async (_id, olds, news) => ({
+        changes: true,
+        replaces: ["host", "size"].filter((key) => olds[key] !== news[key]),
+        deleteBeforeReplace: true,
+      }),
+    });
+    const olds = { host: "a", size: 5, unit: "MB", providerVersion: 3 };
+    expect(await replacing.diff("toy", olds, { host: unknownValue, size: 5 })).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: undefined,
+    });
+    expect(await replacing.diff("toy", olds, { host: unknownValue, size: 6 })).toEqual({
+      changes: true,
+      replaces: ["size"],
+      deleteBeforeReplace: true,
+    });
+  });
+
   it("rewrites an old state without calling update when nothing else changed", async () => {
     const { provider, calls } = toyProvider();
     const { outs } = await provider.update("toy", { size: "5", __provider: "old code" }, { size: 5 });
@@ -126,7 +148,11 @@ describe("checkInputs", () => {
     const news = { name: unknownValue, port: 0, cluster: { url: unknownValue }, tags: unknownValue };
     const { inputs, failures } = checkInputs(schema, news);
     expect(failures).toEqual([{ property: "port", reason: "must be from 1" }]);
+    // The known properties are normalised all the same (diff reads them at preview), the unknown kept.
+    expect(checkInputs(schema, { name: "a", port: 1, cluster: unknownValue })).toEqual({
+      inputs: { name: "a", port: 1, cluster: unknownValue, tags: [] },
+      failures: [],
+    });
     expect(inputs).toBe(news);
-    expect(checkInputs(schema, { name: "a", port: 1, cluster: unknownValue }).failures).toEqual([]);
   });
 });
