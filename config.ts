@@ -8,6 +8,8 @@ import {
   dockerPublicHost,
   type ContainerService,
 } from "./lib/container-services";
+import { pathText, valueAt } from "./lib/input-check";
+import { pgTypeName } from "./lib/target-schema";
 
 export const PROJECT = "cdc-pipeline";
 
@@ -55,7 +57,7 @@ const kafkaConnectSchema = z.strictObject({
 
 const columnSchema = z.strictObject({
   name: identifier,
-  type: z.string().regex(/^[\w\s(),[\]."]+$/, "a PostgreSQL type such as integer, text or numeric(10,2)"),
+  type: pgTypeName,
   nullable: z.boolean().optional(),
 });
 
@@ -315,28 +317,19 @@ export class StackConfigError extends Error {
   }
 }
 
-function valueAt(raw: unknown, path: readonly string[]): unknown {
-  return path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], raw);
-}
-
-/** A config path as `pulumi config set --path` writes it: tables[0].columns[1].type. */
-function configPath(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
-}
-
 function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>, stack: string): string {
   const path = issue.path.map(String);
-  const key = `${PROJECT}:${configPath(issue.path)}`;
+  const key = `${PROJECT}:${pathText(issue.path)}`;
   const top = path[0] ?? "";
   const missing = issue.code === "invalid_type" && valueAt(raw, path) === undefined;
   const what = missing ? "is missing" : issue.message;
   let fix: string;
   if (issue.code === "unrecognized_keys") {
-    fix = `pulumi config rm --stack ${stack} --path ${configPath([...issue.path, issue.keys[0]])}`;
+    fix = `pulumi config rm --stack ${stack} --path ${pathText([...issue.path, issue.keys[0]])}`;
   } else if (path.length <= 1 || typeof raw[top] !== "object") {
     fix = `pulumi config set --stack ${stack} --path ${top} ${EXAMPLES[top] ?? "<value>"}`;
   } else {
-    fix = `pulumi config set --stack ${stack} --path '${configPath(issue.path)}' <value>`;
+    fix = `pulumi config set --stack ${stack} --path '${pathText(issue.path)}' <value>`;
   }
   return `${key} ${what} (fix: ${fix})`;
 }

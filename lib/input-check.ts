@@ -13,14 +13,15 @@ export function containsUnknown(value: unknown): boolean {
   return Object.values(value).some(containsUnknown);
 }
 
-const valueAt = (value: unknown, path: readonly PropertyKey[]): unknown =>
+/** The value at a zod issue's path, if there is one. */
+export const valueAt = (value: unknown, path: readonly PropertyKey[]): unknown =>
   path.reduce<unknown>(
     (at, key) => (typeof at === "object" && at !== null ? (at as Record<PropertyKey, unknown>)[key] : undefined),
     value,
   );
 
-/** A path as a user writes it: cluster.url, columns[0].name. */
-const pathText = (path: readonly PropertyKey[]): string =>
+/** A path as a user writes it (and `pulumi config set --path` takes it): cluster.url, columns[0].name. */
+export const pathText = (path: readonly PropertyKey[]): string =>
   path.map((key, i) => (typeof key === "number" ? `[${key}]` : `${i === 0 ? "" : "."}${String(key)}`)).join("");
 
 /**

@@ -41,7 +41,7 @@ export interface PostgresCdcFacts {
 const tableKey = (t: PgTable): string => `${t.schema}.${t.name}`;
 
 /** Tables of the list that do not exist, as "schema.name". */
-export async function missingTables(client: Pick<Client, "query">, tables: readonly PgTable[]): Promise<string[]> {
+async function missingTables(client: Pick<Client, "query">, tables: readonly PgTable[]): Promise<string[]> {
   const res = await client.query<{ schema: string; name: string }>(
     `SELECT t.schema, t.name FROM unnest($1::text[], $2::text[]) AS t(schema, name)
      WHERE NOT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

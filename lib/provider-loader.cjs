@@ -11,7 +11,7 @@ const path = require("node:path");
 const projectRoot = path.join(__dirname, "..");
 
 // The state records only the resource type; this maps it to the module and export that implement it.
-// A type stays here as long as any state may hold it.
+// A type (and so its provider file) is never removed or renamed while a state may hold it.
 const IMPLEMENTATIONS = {
   ConnectCluster: ["providers/connect-cluster.ts", "connectClusterProvider"],
   KafkaConnector: ["providers/kafka-connector.ts", "kafkaConnectorProvider"],

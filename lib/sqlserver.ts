@@ -17,19 +17,6 @@ export function bracketed(name: string): string {
   return `[${name.replace(/]/g, "]]")}]`;
 }
 
-/** How to reach a SQL Server database. The password is a secret wherever it is stored. */
-export interface SqlServerConnection {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string;
-  /** Encrypt the connection (TLS). Default: true. */
-  encrypt: boolean;
-  /** Accept a server certificate no CA vouches for (self-signed containers). Default: false. */
-  trustServerCertificate: boolean;
-}
-
 /** A SQL Server name (sysname): 1 to 128 characters; any characters, since names are always quoted. */
 export const sqlServerName = z
   .string("must be a name of 1 to 128 characters")
@@ -46,9 +33,14 @@ export const sqlServerConnectionSchema = z.object({
   database: sqlServerName,
   user: sqlServerName,
   password: z.string("must be a string (set it as a secret)"),
+  /** Encrypt the connection (TLS). Default: true. */
   encrypt: z.boolean("must be true or false").default(true),
+  /** Accept a server certificate no CA vouches for (self-signed containers). Default: false. */
   trustServerCertificate: z.boolean("must be true or false").default(false),
-}) satisfies z.ZodType<SqlServerConnection>;
+});
+
+/** How to reach a SQL Server database. The password is a secret wherever it is stored. */
+export type SqlServerConnection = z.infer<typeof sqlServerConnectionSchema>;
 
 export function mssqlConfig(conn: SqlServerConnection): mssql.config {
   return {

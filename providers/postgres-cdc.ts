@@ -63,6 +63,7 @@ async function applyReplicationSetup(inputs: PostgresCdcInputs): Promise<Postgre
 
 const CONNECTION_KEYS = ["host", "port", "database"] as const;
 /** Changed in place: the logins (stored as secrets and compared, so a new password reaches the state) and the slot. */
+// Passwords compare as such, not through a hash: read and delete need them, so the state keeps them (encrypted).
 const IN_PLACE_KEYS = ["user", "password", "slot", "replicationUser", "replicationPassword"] as const;
 
 /** The implementation, loaded by the serialized shim below from the installed project. */

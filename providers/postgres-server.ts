@@ -57,6 +57,7 @@ export const postgresServerProvider = versionedProvider<PostgresServerInputs, Po
     async diff(_id, olds: PostgresServerState, news: PostgresServerInputs) {
       // Another server is another resource; a new user, password or required setting is re-checked in
       // place. olds holds the server as last observed (refresh updates it): a setting changed by hand is drift.
+      // The password is compared as such, not through a hash: read needs it, so the state keeps it (encrypted).
       const replaces = CONNECTION_KEYS.filter((key) => olds[key] !== news[key]);
       const changed =
         replaces.length > 0 ||

@@ -135,7 +135,7 @@ describe("parseStackSettings", () => {
     const problems = problemsOf({ ...valid, tables });
     expect(problems).toEqual([
       expect.stringMatching(
-        /^cdc-pipeline:tables\[0\]\.columns\[0\]\.type a PostgreSQL type .*--path 'tables\[0\]\.columns\[0\]\.type'/,
+        /^cdc-pipeline:tables\[0\]\.columns\[0\]\.type must be a PostgreSQL type .*--path 'tables\[0\]\.columns\[0\]\.type'/,
       ),
       expect.stringMatching(/^cdc-pipeline:tables\[0\]\.primaryKey must name columns of the table/),
     ]);
