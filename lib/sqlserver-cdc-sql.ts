@@ -1,12 +1,14 @@
 // The T-SQL of SQL Server change data capture, as plain functions over a SqlClient (run against a real
-// server, or replayed from a recording): read a database's CDC state, bring it to a declaration, compare
-// the two, disable it again. Every name travels as a parameter; DDL that takes no parameters is built by
+// server, or replayed from a recording): read a database's CDC state (and what SqlServerCdc records of it),
+// bring it to a declaration, compare the two, disable it again. Every name travels as a parameter; DDL that takes no parameters is built by
 // QUOTENAME on the server.
+import { isDeepStrictEqual } from "node:util";
 import {
   defaultInstance,
   mayRetireOldest,
   nextCaptureInstance,
   ofTable,
+  retirableInstances,
   sameColumns,
   type CaptureInstance,
   type CdcTable,
@@ -21,6 +23,16 @@ export interface SqlServerDatabaseFacts {
   captureInstances: CaptureInstance[];
   jobs: { capture?: { pollingInterval: number; maxTrans: number }; cleanup?: { retention: number } };
   connectorLoginExists: boolean;
+}
+
+/** What SqlServerCdc records besides its inputs: the database's facts and what the connector allows. */
+export interface SqlServerCdcFacts extends SqlServerDatabaseFacts {
+  /** The connector's committed position (Debezium's commit_lsn), when it has one. */
+  connectorLsn: string | null;
+  /** Old capture instances the connector no longer needs (it passed their successor's start): `up` retires them. */
+  retirableInstances: string[];
+  /** Warnings of the last create or update (for example, Agent not running with agentNotRunning=warn). */
+  warnings: string[];
 }
 
 /** What a database's CDC is brought to. */
@@ -108,6 +120,21 @@ export async function readSqlServerCdc(client: SqlClient, connectorLogin: string
     if (job.job_type === "cleanup") facts.jobs.cleanup = { retention: Number(job.retention) };
   }
   return facts;
+}
+
+/**
+ * The database's CDC as the state records it, with what `connectorLsn` (the connector's position, read
+ * once per operation) allows to retire, and the warnings of the last create or update.
+ */
+export async function readSqlServerCdcFacts(
+  client: SqlClient,
+  declared: Pick<CdcDeclaration, "tables" | "connectorLogin">,
+  connectorLsn: string | null,
+  warnings: string[],
+): Promise<SqlServerCdcFacts> {
+  const facts = await readSqlServerCdc(client, declared.connectorLogin);
+  const retirable = retirableInstances(facts, declared.tables, connectorLsn);
+  return { ...facts, connectorLsn, retirableInstances: retirable, warnings };
 }
 
 /** The columns of a table, in order (what "all columns" means for a comparison). */
@@ -240,6 +267,19 @@ export async function applySqlServerCdc(
 }
 
 /**
+ * Brings the database to the declaration (applySqlServerCdc) and reads it back, with what the connector's
+ * position `connectorLsn` allows to retire: the facts SqlServerCdc records after a create or an update.
+ */
+export async function convergeSqlServerCdc(
+  client: SqlClient,
+  declared: CdcDeclaration,
+  connectorLsn: string | null,
+): Promise<SqlServerCdcFacts> {
+  const warnings = await applySqlServerCdc(client, declared, connectorLsn);
+  return readSqlServerCdcFacts(client, declared, connectorLsn, warnings);
+}
+
+/**
  * A login and database user for the connector with SELECT on the captured tables and membership of
  * their gating roles; never sysadmin or db_owner. Names and the password are quoted by QUOTENAME or
  * escaped on the server, inside dynamic SQL built from parameters. An existing login gets the declared
@@ -312,3 +352,13 @@ export async function createDatabaseIfMissing(client: SqlClient, database: strin
     { database },
   );
 }
+
+/**
+ * Equal as JSON values, as a declaration is stored in the state: the order of an object's keys, and keys
+ * holding undefined, do not count.
+ */
+export const sameDeclaredValue = (a: unknown, b: unknown): boolean =>
+  isDeepStrictEqual(
+    a === undefined ? a : JSON.parse(JSON.stringify(a)),
+    b === undefined ? b : JSON.parse(JSON.stringify(b)),
+  );

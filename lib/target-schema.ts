@@ -1,6 +1,6 @@
 // The target schema the JDBC sink writes to, as PostgresSchema declares it: tables with their columns,
-// types, NOT NULL, primary keys and indexes; how they are read back, and the plan that turns the live
-// tables into the declared ones (additive statements, and destructive ones that must be allowed).
+// types, NOT NULL, primary keys and indexes; how they are read back, the plan that turns the live tables
+// into the declared ones (additive statements, and destructive ones that must be allowed), and applying it.
 import type { Client } from "pg";
 import { z } from "zod";
 import { containsUnknown } from "./input-check";
@@ -63,7 +63,6 @@ export const tableSpecSchema = z
   });
 
 export type ColumnSpec = z.infer<typeof columnSpecSchema>;
-export type IndexSpec = z.infer<typeof indexSpecSchema>;
 export type TableSpec = z.infer<typeof tableSpecSchema>;
 
 /** A table as the database has it, in the same shape as TableSpec with types as PostgreSQL prints them. */
@@ -168,9 +167,9 @@ export interface SchemaPlan {
  */
 export function planSchema(
   schema: string,
-  declared: TableSpec[],
+  declared: readonly TableSpec[],
   live: LiveTable[],
-  previous: TableSpec[] = [],
+  previous: readonly TableSpec[] = [],
 ): SchemaPlan {
   const plan: SchemaPlan = { additive: [`CREATE SCHEMA IF NOT EXISTS ${ident(schema)}`], destructive: [] };
   for (const table of declared) {
@@ -246,7 +245,7 @@ export function destructiveRefusal(plan: SchemaPlan, allowDestructive: boolean):
 }
 
 /** Applies a plan in one transaction: all of it or nothing. */
-export async function applySchemaPlan(client: Pick<Client, "query">, plan: SchemaPlan): Promise<void> {
+async function applySchemaPlan(client: Pick<Client, "query">, plan: SchemaPlan): Promise<void> {
   await client.query("BEGIN");
   try {
     for (const sql of [...plan.additive, ...plan.destructive.flatMap((d) => d.sql)]) await client.query(sql);
@@ -258,8 +257,39 @@ export async function applySchemaPlan(client: Pick<Client, "query">, plan: Schem
 }
 
 /** Empties the tables, for a snapshot of a restored source to refill them. */
-export function truncateTablesSql(schema: string, tables: readonly TableSpec[]): string {
+function truncateTablesSql(schema: string, tables: readonly TableSpec[]): string {
   return `TRUNCATE ${tables.map((t) => qualified(schema, t.name)).join(", ")}`;
+}
+
+/** What the target tables are brought to: PostgresSchema's inputs, without the connection. */
+export interface TargetSchemaDeclaration {
+  /** Schema the tables live in (created when missing). */
+  readonly schema: string;
+  /** The declared tables. */
+  readonly tables: readonly TableSpec[];
+  /** Apply destructive changes (drop a column, change a type or a primary key). */
+  readonly allowDestructive: boolean;
+}
+
+/**
+ * Creates or evolves the declared tables in one transaction, refusing destructive changes unless they are
+ * allowed. `previous` is what was declared before (only a column declared there and no longer is dropped);
+ * with `empty`, the tables are also emptied in the same transaction, for a snapshot of a restored source
+ * to refill them.
+ */
+export async function applyDeclaredTables(
+  client: Pick<Client, "query">,
+  declared: TargetSchemaDeclaration,
+  previous: readonly TableSpec[],
+  empty: boolean,
+): Promise<void> {
+  const names = declared.tables.map((t) => t.name);
+  const live = await readLiveTables(client, declared.schema, names);
+  const plan = planSchema(declared.schema, declared.tables, live, previous);
+  const refused = destructiveRefusal(plan, declared.allowDestructive);
+  if (refused) throw new Error(refused);
+  if (empty) plan.additive.push(truncateTablesSql(declared.schema, declared.tables));
+  await applySchemaPlan(client, plan);
 }
 
 /** Drops the tables and their data; a table already gone is fine. */

@@ -8,14 +8,12 @@ import { checkInputs } from "../lib/input-check";
 import { installedProvider } from "../lib/installed-provider";
 import { pgName, postgresConnectionSchema, withClient, type PostgresConnectionArgs } from "../lib/postgres";
 import {
-  applySchemaPlan,
-  destructiveRefusal,
+  applyDeclaredTables,
   dropTargetTables,
   planIsEmpty,
   planSchema,
   readLiveTables,
   tableSpecSchema,
-  truncateTablesSql,
   type LiveTable,
   type TableSpec,
 } from "../lib/target-schema";
@@ -45,29 +43,16 @@ export interface PostgresSchemaState extends PostgresSchemaInputs {
   live: LiveTable[];
 }
 
-const tableNames = (inputs: PostgresSchemaInputs) => inputs.tables.map((t) => t.name);
-
 /** The inputs with the declared tables as the database has them now. */
 async function readDeclaredTables(inputs: PostgresSchemaInputs): Promise<PostgresSchemaState> {
-  const live = await withClient(inputs, (client) => readLiveTables(client, inputs.schema, tableNames(inputs)));
+  const live = await withClient(inputs, (client) =>
+    readLiveTables(
+      client,
+      inputs.schema,
+      inputs.tables.map((t) => t.name),
+    ),
+  );
   return { ...inputs, live };
-}
-
-/** Creates or evolves the tables; with `empty`, also empties them, in the same transaction. */
-async function applyDeclaredTables(
-  inputs: PostgresSchemaInputs,
-  previous: TableSpec[],
-  empty: boolean,
-): Promise<PostgresSchemaState> {
-  await withClient(inputs, async (client) => {
-    const live = await readLiveTables(client, inputs.schema, tableNames(inputs));
-    const plan = planSchema(inputs.schema, inputs.tables, live, previous);
-    const refused = destructiveRefusal(plan, inputs.allowDestructive);
-    if (refused) throw new Error(refused);
-    if (empty) plan.additive.push(truncateTablesSql(inputs.schema, inputs.tables));
-    await applySchemaPlan(client, plan);
-  });
-  return readDeclaredTables(inputs);
 }
 
 const REPLACE_KEYS = ["host", "port", "database", "schema"] as const;
@@ -89,9 +74,11 @@ export const postgresSchemaProvider = versionedProvider<PostgresSchemaInputs, Po
       return { changes, replaces: [...replaces] };
     },
     async create(inputs: PostgresSchemaInputs) {
+      const empty = inputs.rebuildToken !== undefined;
+      await withClient(inputs, (client) => applyDeclaredTables(client, inputs, [], empty));
       return {
         id: `${inputs.host}:${inputs.port}/${inputs.database}/${inputs.schema}`,
-        outs: await applyDeclaredTables(inputs, [], inputs.rebuildToken !== undefined),
+        outs: await readDeclaredTables(inputs),
       };
     },
     async read(id, props?: PostgresSchemaState) {
@@ -100,7 +87,8 @@ export const postgresSchemaProvider = versionedProvider<PostgresSchemaInputs, Po
     },
     async update(_id, olds: PostgresSchemaState, news: PostgresSchemaInputs) {
       const rebuild = news.rebuildToken !== undefined && news.rebuildToken !== olds.rebuildToken;
-      return { outs: await applyDeclaredTables(news, olds.tables, rebuild) };
+      await withClient(news, (client) => applyDeclaredTables(client, news, olds.tables, rebuild));
+      return { outs: await readDeclaredTables(news) };
     },
     async delete(_id, props: PostgresSchemaState) {
       if (!props.dropTablesOnDelete) return;

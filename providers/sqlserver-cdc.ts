@@ -1,24 +1,24 @@
 // SqlServerCdc: change data capture on one SQL Server database, declared: CDC enabled on the database and
 // on each listed table, the capture and cleanup jobs' settings, SQL Server Agent checked, optionally a
 // least-privilege login for the connector. Refresh reads it all back, so CDC disabled by hand or lost in a
-// RESTORE without KEEP_CDC is drift that `pulumi up` repairs. The T-SQL is in lib/sqlserver-cdc-sql.ts, the
-// capture instances' online rotation in lib/capture-instances.ts, the connector's position in
-// lib/connector-lsn.ts.
+// RESTORE without KEEP_CDC is drift that `pulumi up` repairs. The T-SQL, bringing a database to the inputs
+// and reading back what the state records, is in lib/sqlserver-cdc-sql.ts, the capture instances' online
+// rotation in lib/capture-instances.ts, the connector's position in lib/connector-lsn.ts.
 import * as pulumi from "@pulumi/pulumi";
-import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
-import { retirableInstances, type CaptureInstance, type CdcTable } from "../lib/capture-instances";
+import type { CaptureInstance, CdcTable } from "../lib/capture-instances";
 import { connectConnectionSchema, type ConnectConnection } from "../lib/connect-rest";
 import { readConnectorLsn } from "../lib/connector-lsn";
 import { containsUnknown, checkInputs } from "../lib/input-check";
 import { installedProvider } from "../lib/installed-provider";
 import {
-  applySqlServerCdc,
+  convergeSqlServerCdc,
   createDatabaseIfMissing,
   disableSqlServerCdc,
-  readSqlServerCdc,
+  readSqlServerCdcFacts,
+  sameDeclaredValue,
   sqlServerCdcDrift,
-  type SqlServerDatabaseFacts,
+  type SqlServerCdcFacts,
 } from "../lib/sqlserver-cdc-sql";
 import { sqlServerConnectionSchema, sqlServerName, withSqlServer } from "../lib/sqlserver";
 import { versionedProvider } from "../lib/versioned-provider";
@@ -93,41 +93,18 @@ const connectorLoginSchema = z
 
 export type SqlServerCdcInputs = z.infer<typeof inputsSchema>;
 
-export interface SqlServerCdcFacts extends SqlServerDatabaseFacts {
-  /** The connector's committed position (Debezium's commit_lsn), when it has one. */
-  connectorLsn: string | null;
-  /** Old capture instances the connector no longer needs (it passed their successor's start): `up` retires them. */
-  retirableInstances: string[];
-  /** Warnings of the last create or update (for example, Agent not running with agentNotRunning=warn). */
-  warnings: string[];
-}
-
 export type SqlServerCdcState = SqlServerCdcInputs & SqlServerCdcFacts;
 
-/**
- * The resource's state as the database reports it, with what `connectorLsn` (the connector's position,
- * read once per operation) allows to retire.
- */
-async function stateFromDatabase(
-  inputs: SqlServerCdcInputs,
-  connectorLsn: string | null,
-  warnings: string[],
-): Promise<SqlServerCdcState> {
-  const facts = await withSqlServer(inputs, (client) => readSqlServerCdc(client, inputs.connectorLogin));
-  const retirable = retirableInstances(facts, inputs.tables, connectorLsn);
-  return { ...inputs, ...facts, connectorLsn, retirableInstances: retirable, warnings };
-}
-
-/** Brings the database to the inputs (creating it first when asked) and reads it back. */
-async function convergeDatabase(inputs: SqlServerCdcInputs): Promise<SqlServerCdcState> {
+/** The database brought to the inputs (created first, on master, when asked) and read back, as the state. */
+async function converged(inputs: SqlServerCdcInputs): Promise<SqlServerCdcState> {
   if (inputs.createDatabase) {
     await withSqlServer({ ...inputs, database: "master" }, (client) =>
       createDatabaseIfMissing(client, inputs.database),
     );
   }
   const connectorLsn = await readConnectorLsn(inputs.connector, inputs.database);
-  const warnings = await withSqlServer(inputs, (client) => applySqlServerCdc(client, inputs, connectorLsn));
-  return stateFromDatabase(inputs, connectorLsn, warnings);
+  const facts = await withSqlServer(inputs, (client) => convergeSqlServerCdc(client, inputs, connectorLsn));
+  return { ...inputs, ...facts };
 }
 
 /** Another server or database is another resource. */
@@ -150,13 +127,6 @@ const IN_PLACE_KEYS = [
   "connector",
 ] as const;
 
-/** Equal as JSON values: the order of an object's keys, and keys holding undefined, do not count. */
-const sameValue = (a: unknown, b: unknown): boolean =>
-  isDeepStrictEqual(
-    a === undefined ? a : JSON.parse(JSON.stringify(a)),
-    b === undefined ? b : JSON.parse(JSON.stringify(b)),
-  );
-
 /** The implementation, loaded by the serialized shim below from the installed project. */
 export const sqlServerCdcProvider = versionedProvider<SqlServerCdcInputs, SqlServerCdcState>(
   "SqlServerCdc",
@@ -176,17 +146,21 @@ export const sqlServerCdcProvider = versionedProvider<SqlServerCdcInputs, SqlSer
       const replaces = REPLACING_KEYS.filter((key) => olds[key] !== news[key]);
       const changes =
         replaces.length > 0 ||
-        IN_PLACE_KEYS.some((key) => !sameValue(olds[key], news[key])) ||
+        IN_PLACE_KEYS.some((key) => !sameDeclaredValue(olds[key], news[key])) ||
         sqlServerCdcDrift(olds, news).length > 0;
       return { changes, replaces: [...replaces] };
     },
     async create(inputs: SqlServerCdcInputs) {
-      return { id: `${inputs.host}:${inputs.port}/${inputs.database}`, outs: await convergeDatabase(inputs) };
+      return { id: `${inputs.host}:${inputs.port}/${inputs.database}`, outs: await converged(inputs) };
     },
     async read(id, props?: SqlServerCdcState) {
       if (!props) throw new Error(`SqlServerCdc ${id}: cannot read without its recorded connection`);
       const connectorLsn = await readConnectorLsn(props.connector, props.database);
-      return { id, props: await stateFromDatabase(props, connectorLsn, props.warnings ?? []) };
+      const warnings = props.warnings ?? [];
+      const facts = await withSqlServer(props, (client) =>
+        readSqlServerCdcFacts(client, props, connectorLsn, warnings),
+      );
+      return { id, props: { ...props, ...facts } };
     },
     async update(_id, olds: SqlServerCdcState, news: SqlServerCdcInputs) {
       // Tables no longer declared stop being captured.
@@ -194,7 +168,7 @@ export const sqlServerCdcProvider = versionedProvider<SqlServerCdcInputs, SqlSer
       if (dropped.length > 0) {
         await withSqlServer(news, (client) => disableSqlServerCdc(client, { tables: dropped, connectorLogin: "" }));
       }
-      return { outs: await convergeDatabase(news) };
+      return { outs: await converged(news) };
     },
     async delete(_id, props: SqlServerCdcState) {
       if (!props.disableOnDelete) return;
@@ -279,7 +253,7 @@ export class SqlServerCdc extends pulumi.dynamic.Resource {
         // The cluster may carry credentials.
         connector: args.connector === undefined ? undefined : pulumi.secret(args.connector),
       },
-      { ...opts, additionalSecretOutputs: ["password", "connectorPassword"] },
+      { ...opts, additionalSecretOutputs: ["password", "connectorPassword", "connector"] },
       "cdc-pipeline",
       "SqlServerCdc",
     );
