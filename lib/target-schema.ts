@@ -8,7 +8,7 @@ import { ident, pgName, qualified } from "./postgres";
 
 /**
  * A column type as written in DDL: a plain type name with an optional modifier or array suffix, nothing
- * that could end the statement. The same rule as `columnSchema`'s type in config.ts.
+ * that could end the statement. config.ts checks the stack's declared columns with it too.
  */
 export const pgTypeName = z
   .string("must be a PostgreSQL type such as integer, text or numeric(10,2)")
