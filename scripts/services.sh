@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real-service harness: installs what is missing and runs, on loopback ports of its own, two
 # PostgreSQL clusters (CDC source and target), Kafka in KRaft mode, a Kafka Connect worker with the
-# Debezium plugins, and an S3-compatible server. The clusters also hold the DR site's databases.
+# Debezium plugins, an S3-compatible server with the backup buckets, a stand-in for S3 replication, and a
+# Prometheus Pushgateway. The clusters also hold the DR site's databases.
 #
 #   scripts/services.sh up [SERVICE...]      install what is missing, start what is not running, wait
 #                                            until healthy
@@ -10,11 +11,13 @@
 #   scripts/services.sh env                  the endpoints as shell variables:
 #                                            eval "$(scripts/services.sh env)"
 #   scripts/services.sh install              only the installs (Node 22, Pulumi CLI, PostgreSQL, Kafka,
-#                                            Debezium, moto, actionlint)
+#                                            Debezium, moto, actionlint, Pushgateway)
 #   scripts/services.sh restore-source FROM TO
 #                                            replace source database TO with a backup of FROM taken now,
 #                                            without CDC (the DR drill's restore at the other site)
-# SERVICE is one of: pg-source pg-target kafka connect s3 (default: all, in that order).
+# SERVICE is one of: pg-source pg-target kafka connect s3 s3-replication pushgateway (default: all, in that
+# order; s3-replication, which copies each backup bucket to its replica on moto, needs s3 and npm ci's
+# node_modules).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/common.sh
@@ -32,6 +35,7 @@ install_all() {
   run_step "install Debezium $DEBEZIUM_VERSION plugins (Maven Central)" "$LOG_DIR/install-debezium.log" install_debezium
   run_step "install moto $MOTO_VERSION (PyPI)" "$LOG_DIR/install-moto.log" install_moto
   run_step "install actionlint $ACTIONLINT_VERSION (Go modules)" "$LOG_DIR/install-actionlint.log" install_actionlint
+  run_step "install Pushgateway $PUSHGATEWAY_VERSION (Go modules)" "$LOG_DIR/install-pushgateway.log" install_pushgateway
 }
 
 require_known_services() {
@@ -74,7 +78,10 @@ cmd_up() {
       run_step "start $svc" "$LOG_DIR/start-$svc.log" svc_start "$svc"
       started+=("$svc ($((SECONDS - t0)) s)")
     fi
-    case $svc in pg-*) run_step "prepare $svc databases" "$LOG_DIR/prepare-$svc.log" pg_prepare "$svc" ;; esac
+    case $svc in
+    pg-*) run_step "prepare $svc databases" "$LOG_DIR/prepare-$svc.log" pg_prepare "$svc" ;;
+    s3) run_step "prepare s3 buckets" "$LOG_DIR/prepare-s3.log" s3_prepare ;;
+    esac
   done
   cmd_status "$@"
   say "harness up in $((SECONDS - started_at)) s (installs $((installed_at - started_at)) s; started: ${started[*]:-nothing})"
@@ -103,7 +110,7 @@ cmd_status() {
       state=stopped
       all=1
     fi
-    printf '%-10s %-8s %s\n' "$svc" "$state" "$(svc_endpoint "$svc")"
+    printf '%-14s %-8s %s\n' "$svc" "$state" "$(svc_endpoint "$svc")"
   done
   return $all
 }
@@ -121,6 +128,12 @@ export CDC_PG_TARGET_DATABASE=cdc_target
 export CDC_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
 export CDC_CONNECT_URL=http://127.0.0.1:$CONNECT_PORT
 export CDC_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
+export CDC_S3_REPLICATION_INTERVAL=$S3_REPLICATION_INTERVAL
+export CDC_PUSHGATEWAY_URL=http://127.0.0.1:$PUSHGATEWAY_PORT
+# moto takes any credentials; the project's CLI finds these through the SDK's default credential chain.
+export AWS_ACCESS_KEY_ID=harness
+export AWS_SECRET_ACCESS_KEY=harness
+export AWS_REGION=us-east-1
 export CDC_RUN_DIR="$RUN_DIR"
 export CDC_ACTIONLINT="$ACTIONLINT"
 export CDC_CONNECT_PLUGINS="$CONNECT_PLUGINS"

@@ -15,6 +15,8 @@ DEBEZIUM_JDBC_VERSION=3.6.0.Final
 MOTO_VERSION=5.2.5
 # The GitHub Actions workflows' linter (the tests check .github/workflows with it).
 ACTIONLINT_VERSION=1.7.12
+# The metrics push gateway the project's containers run (prom/pushgateway in components/pipeline-containers.ts).
+PUSHGATEWAY_VERSION=1.11.0
 PG_MAJOR=15
 
 NODE_HOME="$CDC_CACHE/node-$NODE_VERSION"
@@ -23,6 +25,7 @@ KAFKA_HOME="$CDC_CACHE/kafka-$KAFKA_VERSION"
 CONNECT_PLUGINS="$CDC_CACHE/debezium-$DEBEZIUM_VERSION"
 MOTO_VENV="$CDC_CACHE/moto-$MOTO_VERSION"
 ACTIONLINT="$CDC_CACHE/actionlint-$ACTIONLINT_VERSION/actionlint"
+PUSHGATEWAY="$CDC_CACHE/pushgateway-$PUSHGATEWAY_VERSION/pushgateway"
 PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
 LOG_DIR="$CDC_CACHE/logs"
 mkdir -p "$CDC_CACHE" "$LOG_DIR"

@@ -9,10 +9,20 @@ KAFKA_PORT="${CDC_KAFKA_PORT:-59092}"
 KAFKA_CONTROLLER_PORT="${CDC_KAFKA_CONTROLLER_PORT:-59093}"
 CONNECT_PORT="${CDC_CONNECT_PORT:-58083}"
 S3_PORT="${CDC_S3_PORT:-55000}"
+PUSHGATEWAY_PORT="${CDC_PUSHGATEWAY_PORT:-59091}"
+# The backup buckets of the local stacks (primary and DR site), each with the replica S3 replication fills.
+S3_BACKUP_BUCKETS="cdc-local-backups cdc-local-backups-replica cdc-local-dr-backups cdc-local-dr-backups-replica"
+# What the stand-in for S3 replication copies (SOURCE:DESTINATION,...), and how often, in seconds.
+S3_REPLICATION_PAIRS=cdc-local-backups:cdc-local-backups-replica,cdc-local-dr-backups:cdc-local-dr-backups-replica
+S3_REPLICATION_PAIRS="${CDC_S3_REPLICATION_PAIRS:-$S3_REPLICATION_PAIRS}"
+S3_REPLICATION_INTERVAL="${CDC_S3_REPLICATION_INTERVAL:-2}"
 # A throwaway credential for loopback-only test databases; Pulumi.local.yaml holds it encrypted.
 HARNESS_PG_PASSWORD="harness-only-pg-pw"
 PG_PASSWORD_FILE="$RUN_DIR/pg-password"
-SERVICES="pg-source pg-target kafka connect s3"
+# Started in this order and stopped in reverse: the stand-in for S3 replication needs the S3 server.
+SERVICES="pg-source pg-target kafka connect s3 s3-replication pushgateway"
+# This file's directory, which holds the stand-in for S3 replication; the repository is two levels up.
+HARNESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 http_ok() { curl -fs -o /dev/null --max-time 3 "$1"; }
@@ -263,11 +273,55 @@ CONF
   await_healthy connect 180
 }
 
-s3_healthy() { http_ok "http://127.0.0.1:$S3_PORT/moto-api/data.json"; }
+# Not /moto-api/data.json: moto 5.2.5 answers it 500 while the store holds a multipart object.
+s3_healthy() { http_ok "http://127.0.0.1:$S3_PORT/moto-api/config"; }
 
 s3_start() {
   spawn s3 "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT"
   await_healthy s3 60
+}
+
+# s3_prepare: the backup buckets, versioned, created when missing (at every `up`: moto keeps its buckets
+# in memory, and a server that is already running gets what a newer harness adds).
+s3_prepare() {
+  local bucket url ns=http://s3.amazonaws.com/doc/2006-03-01/
+  for bucket in $S3_BACKUP_BUCKETS; do
+    url="http://127.0.0.1:$S3_PORT/$bucket"
+    # moto takes unsigned requests. HEAD first, so that a second `up` does not depend on how a store answers
+    # the creation of a bucket one owns already (200 in us-east-1, 409 BucketAlreadyOwnedByYou elsewhere).
+    curl -fs -o /dev/null --max-time 10 -I "$url" || curl -fsS -o /dev/null --max-time 10 -X PUT "$url"
+    # As XML: moto answers 404 to the same body sent as a form (curl -d).
+    curl -fsS -o /dev/null --max-time 10 -X PUT -H "Content-Type: application/xml" "$url?versioning" \
+      --data-binary "<VersioningConfiguration xmlns=\"$ns\"><Status>Enabled</Status></VersioningConfiguration>"
+  done
+}
+
+# The stand-in for S3 Cross-Region Replication (see its header): healthy once it has logged its start.
+s3_replication_healthy() {
+  pid_alive "$RUN_DIR/s3-replication/pid" && grep -q " replicating " "$RUN_DIR/s3-replication/s3-replication.log"
+}
+
+s3_replication_start() {
+  local repo
+  repo=$(dirname "$(dirname "$HARNESS_LIB")")
+  if [ ! -d "$repo/node_modules/@aws-sdk/client-s3" ]; then
+    echo "s3-replication needs $repo/node_modules/@aws-sdk/client-s3: run npm ci in $repo first" >&2
+    return 1
+  fi
+  mkdir -p "$RUN_DIR/s3-replication"
+  : >"$RUN_DIR/s3-replication/s3-replication.log"
+  spawn s3-replication env CDC_S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
+    CDC_S3_REPLICATION_PAIRS="$S3_REPLICATION_PAIRS" CDC_S3_REPLICATION_INTERVAL="$S3_REPLICATION_INTERVAL" \
+    "$NODE_HOME/bin/node" "$HARNESS_LIB/s3-replication-standin.cjs"
+  await_healthy s3-replication 30
+}
+
+pushgateway_healthy() { http_ok "http://127.0.0.1:$PUSHGATEWAY_PORT/-/ready"; }
+
+# Metrics are kept in memory only, as by the containers' pushgateway (no --persistence.file).
+pushgateway_start() {
+  spawn pushgateway "$PUSHGATEWAY" "--web.listen-address=127.0.0.1:$PUSHGATEWAY_PORT"
+  await_healthy pushgateway 30
 }
 
 # Generic dispatch by service name.
@@ -277,6 +331,8 @@ svc_healthy() {
   kafka) kafka_healthy ;;
   connect) connect_healthy ;;
   s3) s3_healthy ;;
+  s3-replication) s3_replication_healthy ;;
+  pushgateway) pushgateway_healthy ;;
   esac
 }
 
@@ -293,6 +349,8 @@ svc_start() {
   kafka) kafka_start ;;
   connect) connect_start ;;
   s3) s3_start ;;
+  s3-replication) s3_replication_start ;;
+  pushgateway) pushgateway_start ;;
   esac
 }
 
@@ -325,5 +383,10 @@ svc_endpoint() {
   kafka) echo "127.0.0.1:$KAFKA_PORT (KRaft, controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)" ;;
   connect) echo "http://127.0.0.1:$CONNECT_PORT (plugins: $CONNECT_PLUGINS)" ;;
   s3) echo "http://127.0.0.1:$S3_PORT (moto)" ;;
+  s3-replication)
+    local pairs=${S3_REPLICATION_PAIRS//:/ -> }
+    echo "${pairs//,/, } every $S3_REPLICATION_INTERVAL s (stand-in for S3 replication)"
+    ;;
+  pushgateway) echo "http://127.0.0.1:$PUSHGATEWAY_PORT (Prometheus Pushgateway $PUSHGATEWAY_VERSION)" ;;
   esac
 }

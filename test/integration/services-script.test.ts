@@ -1,13 +1,27 @@
 // scripts/services.sh itself, on the S3 service with a private run directory and port, so that the
-// shared harness the other tests use is left alone; and the passphrase scripts/harness-env.sh (and so
-// scripts/pulumi.sh) gives the harness's stacks only.
+// shared harness the other tests use is left alone; the services the harness adds for backups (the
+// Pushgateway, the backup buckets, the stand-in for S3 replication), on the shared harness, each test with
+// keys and a job of its own; and the passphrase scripts/harness-env.sh (and so scripts/pulumi.sh) gives the
+// harness's stacks only.
+import {
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
 import { spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { PROJECT_DIR } from "../harness";
+import { harnessS3 } from "../fixtures/backup-bucket";
+import { harness, PROJECT_DIR } from "../harness";
 
 const runDir = mkdtempSync(path.join(tmpdir(), "cdc-services-test-"));
 
@@ -28,6 +42,16 @@ function services(port: number, ...args: string[]): { status: number | null; out
 }
 
 afterAll(() => rmSync(runDir, { recursive: true, force: true }));
+
+const BACKUP_BUCKETS = [
+  "cdc-local-backups",
+  "cdc-local-backups-replica",
+  "cdc-local-dr-backups",
+  "cdc-local-dr-backups-replica",
+];
+
+const versioning = async (client: S3Client, bucket: string) =>
+  (await client.send(new GetBucketVersioningCommand({ Bucket: bucket }))).Status;
 
 describe("scripts/services.sh", () => {
   it("a failed start names the step, the command and the log; status stays truthful; down cleans up", async () => {
@@ -65,6 +89,10 @@ describe("scripts/services.sh", () => {
     expect(second.status).toBe(0);
     expect(second.out).toContain("s3 already running");
     expect(second.out).toContain("started: nothing");
+    // Both ups prepared the backup buckets: the second found them there.
+    expect(second.out).toContain("==> prepare s3 buckets");
+    const client = harnessS3(`http://127.0.0.1:${port}`);
+    for (const bucket of BACKUP_BUCKETS) expect(await versioning(client, bucket)).toBe("Enabled");
 
     expect(services(port, "down", "s3").status).toBe(0);
     const status = services(port, "status", "s3");
@@ -78,7 +106,109 @@ describe("scripts/services.sh", () => {
   it("refuses an unknown service name", () => {
     const result = services(1, "up", "zookeeper");
     expect(result.status).toBe(2);
-    expect(result.out).toContain("unknown service 'zookeeper': expected one of pg-source pg-target kafka connect s3");
+    expect(result.out).toContain(
+      "unknown service 'zookeeper': expected one of pg-source pg-target kafka connect s3 s3-replication pushgateway",
+    );
+  });
+});
+
+describe("the harness's Pushgateway, backup buckets and stand-in for S3 replication", () => {
+  const s3 = harnessS3();
+  const interval = Number(harness.env.CDC_S3_REPLICATION_INTERVAL);
+  // This run's keys, removed (every version, in both buckets) afterwards.
+  const prefix = `services-script-test/${Date.now()}-${process.pid}/`;
+  const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
+
+  async function read(bucket: string, key: string): Promise<{ sha256: string; metadata?: Record<string, string> }> {
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return { sha256: sha256(await object.Body!.transformToByteArray()), metadata: object.Metadata };
+  }
+
+  /** Resolves once `key` is in cdc-local-backups-replica. */
+  async function replicated(key: string): Promise<void> {
+    const started = Date.now();
+    // Asynchronous, up to one interval behind: a few intervals are plenty, the copy included.
+    const deadline = started + (4 * interval + 5) * 1000;
+    for (;;) {
+      try {
+        await s3.send(new HeadObjectCommand({ Bucket: "cdc-local-backups-replica", Key: key }));
+        return;
+      } catch (error) {
+        if ((error as Error).name !== "NotFound") throw error;
+        if (Date.now() > deadline) {
+          throw new Error(`${key}: not in cdc-local-backups-replica after ${Date.now() - started} ms`, {
+            cause: error,
+          });
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  afterAll(async () => {
+    for (const bucket of ["cdc-local-backups", "cdc-local-backups-replica"]) {
+      const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix }));
+      const objects = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])].map((v) => ({
+        Key: v.Key,
+        VersionId: v.VersionId,
+      }));
+      if (objects.length > 0) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
+    }
+  });
+
+  it("the Pushgateway is ready and takes a push", async () => {
+    const url = harness.env.CDC_PUSHGATEWAY_URL;
+    expect((await fetch(`${url}/-/ready`)).status).toBe(200);
+    const job = `services_script_test_${process.pid}`;
+    const pushed = await fetch(`${url}/metrics/job/${job}`, {
+      method: "PUT",
+      body: "# TYPE services_script_test gauge\nservices_script_test 42\n",
+    });
+    expect(pushed.status).toBe(200);
+    try {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`^services_script_test\\{[^}]*job="${job}"[^}]*\\} 42$`, "m"));
+    } finally {
+      expect((await fetch(`${url}/metrics/job/${job}`, { method: "DELETE" })).status).toBe(202);
+    }
+    expect(await (await fetch(`${url}/metrics`)).text()).not.toContain(`job="${job}"`);
+  });
+
+  it("the backup buckets exist, versioned", async () => {
+    for (const bucket of BACKUP_BUCKETS) expect(await versioning(s3, bucket), bucket).toBe("Enabled");
+  });
+
+  it("an object put into cdc-local-backups reaches cdc-local-backups-replica, the same bytes and metadata", async () => {
+    const key = `${prefix}small.txt`;
+    const body = randomBytes(1024);
+    await s3.send(
+      new PutObjectCommand({ Bucket: "cdc-local-backups", Key: key, Body: body, Metadata: { kind: "small" } }),
+    );
+    await replicated(key);
+    expect(await read("cdc-local-backups-replica", key)).toEqual({ sha256: sha256(body), metadata: { kind: "small" } });
+  });
+
+  it("so does a multipart object", async () => {
+    const key = `${prefix}multipart.bin`;
+    const body = randomBytes(11 * 1024 * 1024);
+    const upload = new Upload({
+      client: s3,
+      params: { Bucket: "cdc-local-backups", Key: key, Body: body, Metadata: { kind: "multipart" } },
+      partSize: 5 * 1024 * 1024,
+    });
+    const { ETag } = await upload.done();
+    // Three parts (5 + 5 + 1 MiB): the ETag names them.
+    expect(ETag).toMatch(/-3"$/);
+    await replicated(key);
+    expect(await read("cdc-local-backups-replica", key)).toEqual({
+      sha256: sha256(body),
+      metadata: { kind: "multipart" },
+    });
+    // A multipart object in the store does not make the harness count its S3 server unhealthy (and restart it).
+    const status = spawnSync("bash", [path.join(PROJECT_DIR, "scripts/services.sh"), "status", "s3"], {
+      encoding: "utf8",
+    });
+    expect(status.status, status.stdout).toBe(0);
   });
 });
 
