@@ -8,6 +8,7 @@ import {
   dockerPublicHost,
   type ContainerService,
 } from "./lib/container-services";
+import { DEFAULT_KEY_TEMPLATE, keyTemplateSchema } from "./lib/backup-keys";
 import { pathText, valueAt } from "./lib/input-check";
 import { pgTypeName } from "./lib/target-schema";
 
@@ -126,6 +127,34 @@ const awsSchema = z
     message: "must differ from primaryRegion",
   });
 
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')");
+const seconds = z.number().int().min(1);
+/** What the backup command writes and where; the bucket itself only for a stack without components.backups. */
+const backupsSchema = z.strictObject({
+  /** An existing bucket (components.backups off: the stack does not create one). */
+  bucket: bucketName.optional(),
+  /** An S3-compatible endpoint of `bucket` (path-style addressing). Default: AWS. */
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** The bucket's DR copy, which a DR stack restores from. */
+  replicaBucket: bucketName.optional(),
+  /** The endpoint of `replicaBucket`. Default: `endpoint`. */
+  replicaEndpoint: z.url({ protocol: /^https?$/ }).optional(),
+  /** Object keys. Fields: <kind> <stack> <yyyy> <mm> <dd> <hh> <mi> <ss> <time> <ext>. */
+  keyTemplate: keyTemplateSchema.default(DEFAULT_KEY_TEMPLATE),
+  /** Paths the `files` kind archives (a Connect worker's config and plugin directories). */
+  files: z.array(z.string().regex(/^\//, "an absolute path")).default([]),
+  /** A KMS key the objects are encrypted with (SSE-KMS). Default: the bucket's default encryption. */
+  kmsKeyId: z.string().min(1).optional(),
+  /** A Pushgateway the backup command reports its last success, size and duration to. */
+  pushgateway: z.url({ protocol: /^https?$/ }).optional(),
+  /** `cdc-pipeline backup schedule`: seconds between two backups of each kind; a kind left out is not scheduled. */
+  schedule: z
+    .strictObject({ database: seconds.optional(), config: seconds.optional(), files: seconds.optional() })
+    .default({}),
+});
+
 /**
  * The DR stack names the primary stack it takes over from, fully qualified: <org>/cdc-pipeline/<stack> on
  * Pulumi Cloud, organization/cdc-pipeline/<stack> on a DIY backend (S3, file).
@@ -150,12 +179,24 @@ const stackSchema = z
     target: stackTargetSchema,
     docker: dockerSchema.optional(),
     aws: awsSchema.optional(),
+    backups: backupsSchema.default({ keyTemplate: DEFAULT_KEY_TEMPLATE, files: [], schedule: {} }),
     failover: failoverSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     const problem = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
     if (cfg.components.containers && !cfg.docker) problem(["docker"], "is required when components.containers is true");
     if (cfg.components.backups && !cfg.aws) problem(["aws"], "is required when components.backups is true");
+    // A bucket is the stack's own (components.backups) or an existing one the stack names: never both.
+    for (const key of ["bucket", "endpoint", "replicaBucket", "replicaEndpoint"] as const) {
+      if (cfg.components.backups && cfg.backups[key] !== undefined) {
+        problem(["backups", key], "is the stack's own bucket when components.backups is true: remove it");
+      }
+    }
+    for (const key of ["replicaBucket", "replicaEndpoint"] as const) {
+      if (cfg.backups[key] !== undefined && cfg.backups.bucket === undefined && !cfg.components.backups) {
+        problem(["backups", key], "needs backups.bucket (the bucket it is a copy of)");
+      }
+    }
     // Every address is either the containers' (derived) or an external endpoint the stack names: never both,
     // never neither.
     const endpoints: [string, string, unknown][] = [
@@ -304,6 +345,7 @@ const EXAMPLES: Record<string, string> = {
   target: `'{"host":"postgres","port":5432,"database":"warehouse","user":"cdc_writer"}'`,
   docker: `'{"host":"unix:///var/run/docker.sock"}'`,
   aws: `'{"primaryRegion":"us-east-1","drRegion":"us-west-2"}'`,
+  backups: `'{"bucket":"acme-cdc-backups","replicaBucket":"acme-cdc-backups-dr"}'`,
   failover: `'{"primaryStack":"acme/cdc-pipeline/dev"}'`,
 };
 
@@ -375,6 +417,7 @@ export function loadStackConfig(): StackConfig {
     "target",
     "docker",
     "aws",
+    "backups",
     "failover",
   ]) {
     try {

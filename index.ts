@@ -101,10 +101,16 @@ export const targetServerVersion = preflight.targetServer.serverVersion;
 export const sourceConnectorState = pipeline.sourceConnector.state;
 export const sinkConnectorState = pipeline.sinkConnector.state;
 export const topics = pipeline.sourceConnector.topics;
-export const backupBucket = backups?.bucket.bucket;
-export const replicaBucket = backups?.replica?.bucket;
+// The stack's own buckets (components.backups), else the existing ones its config names (backups.bucket).
+export const backupBucket = backups?.bucket.bucket ?? config.backups.bucket;
+export const backupEndpoint = config.backups.endpoint;
+export const replicaBucket = backups?.replica?.bucket ?? config.backups.replicaBucket;
+export const replicaEndpoint = config.backups.replicaBucket
+  ? (config.backups.replicaEndpoint ?? config.backups.endpoint)
+  : undefined;
 export const serviceEndpoints = containers?.endpoints;
 /** Kafka as clients outside the Connect workers reach it (the containers' external listener, or the stack's). */
 export const kafkaBootstrapServers = containers?.kafkaBootstrapServers ?? config.kafkaConnect.bootstrapServers;
 /** On the DR stack: the primary's replica bucket, holding the backups to restore the source from. */
 export const restoreFromBucket = primary?.getOutput("replicaBucket");
+export const restoreFromEndpoint = primary?.getOutput("replicaEndpoint");

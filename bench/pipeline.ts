@@ -15,9 +15,10 @@ import * as path from "node:path";
 import axios from "axios";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { checkDrift } from "../ops/drift";
-import { commandRestore, describeSwitch, switchSite } from "../ops/drill";
+import { backUpAndRestore, describeSwitch, restoreFromReplica, switchSite } from "../ops/drill";
 import { openStack } from "../ops/stacks";
-import { harness, HARNESS_RESTORE, PROJECT_DIR, pulumiEnv } from "../test/harness";
+import { backUpToReplica } from "../test/fixtures/backups";
+import { harness, PROJECT_DIR, pulumiEnv } from "../test/harness";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const FAILBACK = process.env.BENCH_FAILBACK !== "0";
@@ -65,9 +66,10 @@ async function main(): Promise<void> {
     // The repair matters to the failback only (the failover reads the primary's source, not its sink).
     if (FAILBACK) await primary.stack.up({ refresh: true });
 
-    const restore = commandRestore(HARNESS_RESTORE, PROJECT_DIR);
-    const failover = await switchSite(primary, dr, { restore });
-    const failback = FAILBACK ? await switchSite(dr, primary, { restore }) : undefined;
+    // The primary's last backup before the disaster, once the stand-in for S3 replication has copied it.
+    await backUpToReplica(primary);
+    const failover = await switchSite(primary, dr, { restore: restoreFromReplica });
+    const failback = FAILBACK ? await switchSite(dr, primary, { restore: backUpAndRestore }) : undefined;
 
     console.log("local stack on the harness (10 resources), real Pulumi CLI:");
     console.log(`  pulumi up from nothing            ${fmt(upFromNothing)}`);
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
     console.log(`  no-op pulumi preview --refresh    ${fmt(median(refreshPreviews))} (median of ${ROUNDS})`);
     console.log(`  drift check, clean                ${fmt(median(cleanChecks))} (median of ${ROUNDS})`);
     console.log(`  drift check, a connector paused   ${fmt(median(driftChecks))} (median of ${ROUNDS})`);
-    console.log("DR drill (restore the source at the other site, pulumi up --refresh, wait for every row):");
+    console.log("DR drill (restore the newest backup at the other site, pulumi up --refresh, wait for every row):");
     console.log(`  failover  ${describeSwitch(failover)}`);
     if (failback) console.log(`  failback  ${describeSwitch(failback)}`);
   } finally {

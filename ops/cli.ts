@@ -5,18 +5,23 @@
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { checkDrift, DRIFT_EXIT, formatDrift } from "./drift";
-import { commandRestore, describeSwitch, switchSite } from "./drill";
+import { backUpAndRestore, describeSwitch, restoreFromReplica, switchSite } from "./drill";
 import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileReport } from "./reconcile";
 import { formatReconcile, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
-import { checkRpo, formatRpo, RPO_EXIT, s3Client, type RpoCheckOptions } from "./rpo";
+import { checkRpo, formatRpo, RPO_EXIT, type RpoCheckOptions } from "./rpo";
 import { applyConnections, parseConnectionFlags, PASSWORD_ENV, type ConnectionFlags } from "./connection-flags";
-import { openStack, type StackSite } from "./stacks";
+import { BACKUP_BY_KIND, pushBackupMetrics } from "./backup";
+import { chooseDatabaseBackup, formatVerify, restoreDatabase, VERIFY_EXIT, verifyBackup } from "./restore";
+import { bucketClient, openStack, sourceConnection, stackBuckets, type BucketLocation, type StackSite } from "./stacks";
+import { BACKUP_KINDS, type BackupKind } from "../lib/backup-keys";
 import { collectStatus, formatStatus, STATUS_EXIT } from "./status";
 import { DEFAULT_RPO_HOURS } from "../config";
 
 const EXIT_ERROR = 2;
 
 const program = new Command("cdc-pipeline")
+  // Options after a subcommand are its own (`backup verify --stack`), not its parent's.
+  .enablePositionalOptions()
   .description("Operations on deployed cdc-pipeline stacks")
   .exitOverride((err: CommanderError) => {
     // Usage errors (an unknown option, a missing --stack) are errors; --help and --version are not.
@@ -56,17 +61,25 @@ const backupOptions = (command: Command) =>
     .option("--bucket <name>", "the backup bucket (default: the stack's backupBucket output)")
     .option("--s3-endpoint <url>", "an S3-compatible endpoint instead of AWS (path-style addressing)");
 
+/** The stack's backup bucket (--bucket overrides it); undefined when it has none and none is named. */
+async function ownBucket(site: StackSite, options: BackupOptions): Promise<BucketLocation | undefined> {
+  const own = (await stackBuckets(site)).backup;
+  if (options.bucket) return { bucket: options.bucket, endpoint: options.s3Endpoint ?? own?.endpoint };
+  return own && { bucket: own.bucket, endpoint: options.s3Endpoint ?? own.endpoint };
+}
+
+const noBucket = (site: StackSite) =>
+  `stack ${site.stack.name} has no backup bucket: set backups.bucket (components.backups off) or pass --bucket`;
+
 /** The backup bucket's check settings for a stack; undefined when the stack has no bucket and none is named. */
 async function backupCheck(site: StackSite, options: BackupOptions): Promise<RpoCheckOptions | undefined> {
-  const bucket = options.bucket ?? ((await site.stack.outputs()).backupBucket?.value as string | undefined);
-  if (!bucket) return undefined;
-  const aws = site.settings.aws;
-  // Any region will do for an S3-compatible store; on AWS the client follows S3's redirect to the bucket's.
-  const region = aws?.primaryRegion ?? process.env.AWS_REGION ?? "us-east-1";
+  const at = await ownBucket(site, options);
+  if (!at) return undefined;
   return {
-    client: s3Client({ region, endpoint: options.s3Endpoint }),
-    bucket,
-    rpoHours: aws?.rpoHours ?? DEFAULT_RPO_HOURS,
+    client: bucketClient(site, at.endpoint),
+    bucket: at.bucket,
+    rpoHours: site.settings.aws?.rpoHours ?? DEFAULT_RPO_HOURS,
+    keyTemplate: site.settings.backups.keyTemplate,
   };
 }
 
@@ -146,17 +159,13 @@ program
 program
   .command("drill")
   .description(
-    "A failover drill: restore the primary's source at the DR site, `pulumi up` the DR stack, wait for every " +
-      "row, reconcile, print the RTO and the rows lost; then fail back the same way. Exit 0 no row lost and " +
-      "both sites reconciled, 1 otherwise, 2 error.",
+    "A failover drill: restore at the DR site the primary's newest database backup in its replica bucket, " +
+      "`pulumi up` the DR stack, wait for every row of that backup, reconcile, print the RTO, the RPO (rows and " +
+      "seconds written after the backup) and the rows lost beyond it; then fail back through a fresh backup of " +
+      "the DR site. Exit 0 no row lost and both sites reconciled, 1 otherwise, 2 error.",
   )
   .requiredOption("--primary <stack>", "the primary site's stack")
   .requiredOption("--dr <stack>", "the DR site's stack")
-  .requiredOption(
-    "--restore-command <command>",
-    "shell command that restores FROM_DATABASE of FROM_STACK as TO_DATABASE of TO_STACK " +
-      '(harness: \'bash scripts/services.sh restore-source "$FROM_DATABASE" "$TO_DATABASE"\')',
-  )
   .option("--no-failback", "stay on the DR site")
   .option("--settle <seconds>", "how long reconcile waits for rows in flight", seconds("--settle"), 30)
   .option("--json", "print the report as JSON")
@@ -166,7 +175,6 @@ program
     async (options: {
       primary: string;
       dr: string;
-      restoreCommand: string;
       failback: boolean;
       settle: number;
       json?: boolean;
@@ -176,14 +184,15 @@ program
       const primary = await openStack(project(options.cwd), options.primary);
       const dr = await openStack(project(options.cwd), options.dr);
       const switchOptions = {
-        restore: commandRestore(options.restoreCommand, options.cwd),
         log: (line: string) => console.error(line),
         onOutput: options.verbose ? (text: string) => process.stderr.write(text) : undefined,
       };
       const settle = { settleMs: options.settle * 1000 };
-      const failover = await switchSite(primary, dr, switchOptions);
+      const failover = await switchSite(primary, dr, { ...switchOptions, restore: restoreFromReplica });
       const drReconciled = await reconcileSite(dr, settle);
-      const back = options.failback ? await switchSite(dr, primary, switchOptions) : undefined;
+      const back = options.failback
+        ? await switchSite(dr, primary, { ...switchOptions, restore: backUpAndRestore })
+        : undefined;
       const primaryReconciled = back ? await reconcileSite(primary, settle) : undefined;
       const reports: ReconcileReport[] = [drReconciled, ...(primaryReconciled ? [primaryReconciled] : [])];
       const ok = failover.rowsLost === 0 && (back?.rowsLost ?? 0) === 0 && reports.every((r) => r.status === "match");
@@ -212,9 +221,7 @@ backupOptions(
 ).action(async (options: BackupOptions & ReportOptions) => {
   const site = await openStack(project(options.cwd), options.stack);
   const check = await backupCheck(site, options);
-  if (!check) {
-    throw new Error(`stack ${options.stack} has no backupBucket output (components.backups is off): pass --bucket`);
-  }
+  if (!check) throw new Error(noBucket(site));
   const report = await checkRpo(check);
   console.log(options.json ? JSON.stringify(report, null, 2) : formatRpo(report));
   process.exitCode = RPO_EXIT[report.status];
@@ -233,6 +240,127 @@ backupOptions(
   console.log(options.json ? JSON.stringify(report, null, 2) : formatStatus(report));
   process.exitCode = STATUS_EXIT[report.status];
 });
+
+/** The stack's backup bucket as a destination; an error naming the way out when it has none. */
+async function destination(site: StackSite, options: BackupOptions) {
+  const at = await ownBucket(site, options);
+  if (!at) throw new Error(noBucket(site));
+  const { keyTemplate, kmsKeyId } = site.settings.backups;
+  return { client: bucketClient(site, at.endpoint), bucket: at.bucket, keyTemplate, kmsKeyId };
+}
+
+const kindOption = new Option("--kind <kind>", "what to back up").choices([...BACKUP_KINDS, "all"]).default("all");
+
+/** Takes the backups of the kinds asked for, one after the other, and reports each to the Pushgateway. */
+async function backUp(site: StackSite, kinds: readonly BackupKind[], options: BackupOptions) {
+  const dest = await destination(site, options);
+  const manifests = [];
+  for (const kind of kinds) {
+    const manifest = await BACKUP_BY_KIND[kind](site, dest);
+    const { pushgateway } = site.settings.backups;
+    if (pushgateway) await pushBackupMetrics(pushgateway, manifest);
+    manifests.push(manifest);
+  }
+  return manifests;
+}
+
+const backup = backupOptions(
+  program
+    .command("backup")
+    .enablePositionalOptions()
+    .description(
+      "Back up the stack's source database (pg_dump in its own snapshot, streamed to a multipart upload), its " +
+        "configuration (connectors, offsets, CDC facts; no secret) and its backups.files, each with a manifest. " +
+        "Exit 0 done, 2 error.",
+    )
+    // Not a required option: commander would then demand it of `backup verify` too, before its own.
+    .option("-s, --stack <name>", "the stack to back up (required)")
+    .addOption(kindOption)
+    .option("--json", "print the manifests as JSON")
+    .addOption(cwdOption()),
+).action(async (options: BackupOptions & ReportOptions & { kind: BackupKind | "all" }) => {
+  const site = await openStack(project(options.cwd), options.stack);
+  const kinds =
+    options.kind === "all"
+      ? BACKUP_KINDS.filter((k) => k !== "files" || site.settings.backups.files.length > 0)
+      : [options.kind];
+  const manifests = await backUp(site, kinds, options);
+  if (options.json) console.log(JSON.stringify(manifests, null, 2));
+  else
+    for (const m of manifests)
+      console.log(
+        `${m.kind}: s3://${(await destination(site, options)).bucket}/${m.key} (${m.size} bytes, ${m.seconds} s)`,
+      );
+});
+
+backupOptions(
+  backup
+    .command("verify")
+    .description(
+      "Restore a database backup into a scratch database, compare row counts and hashes with its manifest, drop " +
+        "it, and record the result under verify/ in the bucket. Exit 0 match, 1 mismatch, 2 could not run.",
+    )
+    .requiredOption("-s, --stack <name>", "the stack whose backup to verify")
+    .option("--object <key>", "the backup object (default: the newest database backup)")
+    .option("--json", "print the report as JSON")
+    .addOption(cwdOption()),
+).action(async (options: BackupOptions & ReportOptions & { object?: string }) => {
+  const site = await openStack(project(options.cwd), options.stack);
+  const source = await destination(site, options);
+  const manifest = await chooseDatabaseBackup(source, options.object);
+  const report = await verifyBackup(site, sourceConnection(site), source, manifest);
+  console.log(options.json ? JSON.stringify(report, null, 2) : formatVerify(report));
+  process.exitCode = VERIFY_EXIT[report.status];
+});
+
+program
+  .command("restore")
+  .description(
+    "Restore a database backup onto the stack's source server as --to-database: the newest one (on a DR stack, " +
+      "from the primary's replica bucket), checked against its manifest before anything is written. Exit 0 " +
+      "restored, 2 error.",
+  )
+  .requiredOption("-s, --stack <name>", "the stack whose source server to restore onto")
+  .requiredOption("--to-database <name>", "the database to restore into (created; refused when not empty)")
+  .option(
+    "--from-bucket <name>",
+    "one of the stack's buckets (default: restoreFromBucket on a DR stack, else backupBucket)",
+  )
+  .option("--object <key>", "the backup object (default: the newest database backup)")
+  .option("--replace", "drop --to-database first when it is not empty")
+  .addOption(cwdOption())
+  .action(
+    async (options: {
+      stack: string;
+      toDatabase: string;
+      fromBucket?: string;
+      object?: string;
+      replace?: boolean;
+      cwd: string;
+    }) => {
+      const site = await openStack(project(options.cwd), options.stack);
+      const buckets = await stackBuckets(site);
+      const owned = [buckets.restoreFrom, buckets.backup, buckets.replica].filter((b): b is BucketLocation => !!b);
+      const from = options.fromBucket ? owned.find((b) => b.bucket === options.fromBucket) : owned[0];
+      if (!from) {
+        throw new Error(
+          options.fromBucket
+            ? `--from-bucket ${options.fromBucket} is not a bucket of stack ${site.stack.name} (its buckets: ${owned.map((b) => b.bucket).join(", ") || "none"})`
+            : `stack ${site.stack.name} has no bucket to restore from: set backups.bucket or failover.primaryStack`,
+        );
+      }
+      const source = {
+        client: bucketClient(site, from.endpoint),
+        bucket: from.bucket,
+        keyTemplate: site.settings.backups.keyTemplate,
+      };
+      const manifest = await chooseDatabaseBackup(source, options.object);
+      await restoreDatabase(sourceConnection(site), source, manifest, options.toDatabase, { replace: options.replace });
+      console.log(
+        `restored s3://${from.bucket}/${manifest.key} (taken ${manifest.takenAt}, position ${manifest.source?.position}) as ${options.toDatabase}`,
+      );
+    },
+  );
 
 program.parseAsync().catch((err: Error) => {
   console.error(`cdc-pipeline: ${err.message}`);

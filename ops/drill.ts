@@ -1,33 +1,56 @@
-// A failover drill with the Automation API: restore the primary's source at the DR site, `pulumi up` the
-// DR stack, wait until its target holds every row the primary's source had, and measure the time that took
-// (the RTO) and the rows that did not arrive; then fail back the same way in the other direction.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+// A failover drill with the Automation API: restore the primary's newest backup at the DR site, `pulumi up`
+// the DR stack, wait until its target holds every row of the restored backup, and measure the time that took
+// (the RTO), the rows and seconds written after that backup (the RPO) and the rows lost beyond it; then fail
+// back the same way in the other direction.
 import { PROJECT } from "../config";
+import type { BackupManifest } from "../lib/backup-objects";
+import { backupDatabase } from "./backup";
+import { chooseDatabaseBackup, restoreDatabase } from "./restore";
 import { sourceRowCounts, targetRowCounts, type RowCounts } from "./row-counts";
-import type { StackSite } from "./stacks";
+import { bucketClient, sourceConnection, stackBuckets, type StackSite } from "./stacks";
 
-/** Puts a backup of `from`'s source database in place as `to`'s source database (without CDC). */
-export type RestoreSource = (from: StackSite, to: StackSite) => Promise<void>;
+/** Puts a backup of `from`'s source database in place as `to`'s source database (without CDC); returns its manifest. */
+export type RestoreSource = (from: StackSite, to: StackSite) => Promise<BackupManifest>;
+
+/** Restores a backup from one of `to`'s buckets (the newest, or the one named) as `to`'s source database. */
+async function restoreAt(to: StackSite, at: { bucket: string; endpoint?: string }, objectKey?: string) {
+  const source = {
+    client: bucketClient(to, at.endpoint),
+    bucket: at.bucket,
+    keyTemplate: to.settings.backups.keyTemplate,
+  };
+  const manifest = await chooseDatabaseBackup(source, objectKey);
+  await restoreDatabase(sourceConnection(to), source, manifest, to.settings.source.database, { replace: true });
+  return manifest;
+}
 
 /**
- * A restore by shell command, run with FROM_STACK, TO_STACK, FROM_DATABASE and TO_DATABASE in its
- * environment. On the harness: `scripts/services.sh restore-source "$FROM_DATABASE" "$TO_DATABASE"`.
+ * Failover: the primary is gone, so nothing of it is backed up now. The DR site restores the newest backup
+ * already in the replica of the primary's bucket, which its StackReference names (read from the state backend).
  */
-export function commandRestore(command: string, cwd?: string): RestoreSource {
-  return async (from, to) => {
-    const env = {
-      ...process.env,
-      FROM_STACK: from.stack.name,
-      TO_STACK: to.stack.name,
-      FROM_DATABASE: from.settings.source.database,
-      TO_DATABASE: to.settings.source.database,
-    };
-    await promisify(execFile)("bash", ["-c", command], { cwd, env }).catch((err: Error & { stderr?: string }) => {
-      throw new Error(`restore command failed: ${command}\n${err.stderr ?? err.message}`);
-    });
-  };
-}
+export const restoreFromReplica: RestoreSource = async (from, to) => {
+  const { restoreFrom } = await stackBuckets(to);
+  if (!restoreFrom) {
+    throw new Error(
+      `stack ${to.stack.name} has no bucket to restore from: set failover.primaryStack to a stack (${from.stack.name}) that exports replicaBucket`,
+    );
+  }
+  return restoreAt(to, restoreFrom);
+};
+
+/** Failback: the DR site is alive; it is backed up now, and that backup is restored at the primary. */
+export const backUpAndRestore: RestoreSource = async (from, to) => {
+  const { backup } = await stackBuckets(from);
+  if (!backup)
+    throw new Error(`stack ${from.stack.name} has no backup bucket to fail back through: set backups.bucket`);
+  const manifest = await backupDatabase(from, {
+    client: bucketClient(from, backup.endpoint),
+    bucket: backup.bucket,
+    keyTemplate: from.settings.backups.keyTemplate,
+    kmsKeyId: from.settings.backups.kmsKeyId,
+  });
+  return restoreAt(to, backup, manifest.key);
+};
 
 export interface SwitchOptions {
   /** Restores the source at the site being switched to. */
@@ -43,11 +66,18 @@ export interface SwitchOptions {
 export interface SwitchReport {
   readonly from: string;
   readonly to: string;
-  /** Rows per table in the source that was restored, when the switch began. */
+  /** The backup restored at the new site. */
+  readonly restored: { readonly key: string; readonly takenAt: string; readonly position: string };
+  /** Rows per table of the restored backup (its manifest): what the new site's target must hold. */
   readonly expected: RowCounts;
+  /**
+   * The recovery point: rows the old site's source held beyond the backup when the switch began (net, per
+   * table), and the seconds from the backup to then. Written after the backup, so not restored: not a loss.
+   */
+  readonly rpo: { readonly rows: number; readonly seconds: number };
   /** Rows per table in the new site's target when the switch ended. */
   readonly arrived: RowCounts;
-  /** Rows of `expected` missing from `arrived` (after the catch-up timeout, if it ran out). */
+  /** Rows of the restored backup missing from `arrived` (after the catch-up timeout, if it ran out): a loss beyond the RPO. */
   readonly rowsLost: number;
   /** Seconds per phase: restore, up (the CLI), catchUp (the snapshot reaching the target). */
   readonly phases: { readonly restore: number; readonly up: number; readonly catchUp: number };
@@ -62,18 +92,24 @@ const missing = (expected: RowCounts, arrived: RowCounts) =>
   Object.entries(expected).reduce((sum, [table, n]) => sum + Math.max(0, n - (arrived[table] ?? 0)), 0);
 
 /**
- * Switches the pipeline from one site to the other: restores `to`'s source from `from`'s, sets `to`'s
+ * Switches the pipeline from one site to the other: restores a backup of `from`'s source as `to`'s, sets `to`'s
  * `pipeline.rebuild` to a new value (recorded in its stack config: the target is emptied and the source
  * connector's offsets reset, so a snapshot rebuilds the target), runs `pulumi up --refresh` on `to` (the
  * refresh sees the restored source without CDC), then waits for the rows.
  */
 export async function switchSite(from: StackSite, to: StackSite, options: SwitchOptions): Promise<SwitchReport> {
   const log = options.log ?? (() => undefined);
-  const expected = await sourceRowCounts(from);
+  // What the old site held when disaster struck: in a drill it can still be counted, to measure the RPO.
+  const held = await sourceRowCounts(from);
+  const startedAt = Date.now();
   const start = performance.now();
   log(`restoring ${from.stack.name}'s source at ${to.stack.name}`);
-  await options.restore(from, to);
+  const manifest = await options.restore(from, to);
   const restore = seconds(start);
+  const expected: RowCounts = Object.fromEntries(
+    Object.entries(manifest.source?.tables ?? {}).map(([table, digest]) => [table, digest.rows]),
+  );
+  log(`restored ${manifest.key} (taken ${manifest.takenAt}, position ${manifest.source?.position})`);
 
   const upStart = performance.now();
   const token = `${from.stack.name}@${new Date().toISOString()}`;
@@ -92,7 +128,12 @@ export async function switchSite(from: StackSite, to: StackSite, options: Switch
   const report = {
     from: from.stack.name,
     to: to.stack.name,
+    restored: { key: manifest.key, takenAt: manifest.takenAt, position: manifest.source?.position ?? "" },
     expected,
+    rpo: {
+      rows: missing(held, expected),
+      seconds: Math.max(0, Math.round((startedAt - Date.parse(manifest.takenAt)) / 100) / 10),
+    },
     arrived,
     rowsLost: missing(expected, arrived),
     phases: { restore, up, catchUp: seconds(catchUpStart) },
@@ -105,6 +146,7 @@ export async function switchSite(from: StackSite, to: StackSite, options: Switch
 export function describeSwitch(r: SwitchReport): string {
   return (
     `${r.from} -> ${r.to}: RTO ${r.rtoSeconds} s (restore ${r.phases.restore} s, pulumi up ${r.phases.up} s, ` +
-    `catch-up ${r.phases.catchUp} s), rows lost ${r.rowsLost} of ${Object.values(r.expected).reduce((a, b) => a + b, 0)}`
+    `catch-up ${r.phases.catchUp} s), RPO ${r.rpo.rows} rows / ${r.rpo.seconds} s before the switch (${r.restored.key}), ` +
+    `rows lost ${r.rowsLost} of ${Object.values(r.expected).reduce((a, b) => a + b, 0)}`
   );
 }

@@ -5,6 +5,7 @@
 // enough to fetch their keys and row hashes: the differing keys are then missing, extra or changed.
 // The client holds one entry per segment and, at the end, the rows of the few differing segments: memory
 // grows with the number of segments, not of rows.
+import type { Client } from "pg";
 import { withClient, type PostgresConnection } from "../lib/postgres";
 import { withSqlServer, type SqlServerConnection } from "../lib/sqlserver";
 import { hashBits, rowText, tableName, type CanonicalColumn, type Engine } from "./canonical";
@@ -218,16 +219,30 @@ export async function reconcile(
   return { tables: reports, status: reports.every((r) => r.severity === "OK") ? "match" : "mismatch" };
 }
 
+/** A PostgreSQL side over a connected client (in whatever transaction it is in). */
+export async function postgresSide(client: Pick<Client, "query">): Promise<ReconcileSide> {
+  // A column of a timestamp type other than the declared one is read in UTC, not the session's zone.
+  await client.query("SET TIME ZONE 'UTC'");
+  return { engine: "postgres", query: async <R extends object>(sql: string) => (await client.query<R>(sql)).rows };
+}
+
 /** A PostgreSQL side, open for the duration of `work`. */
 export function withPostgresSide<T>(conn: PostgresConnection, work: (side: ReconcileSide) => Promise<T>): Promise<T> {
-  return withClient(conn, async (client) => {
-    // A column of a timestamp type other than the declared one is read in UTC, not the session's zone.
-    await client.query("SET TIME ZONE 'UTC'");
-    return work({
-      engine: "postgres",
-      query: async <R extends object>(sql: string) => (await client.query<R>(sql)).rows,
-    });
-  });
+  return withClient(conn, async (client) => work(await postgresSide(client)));
+}
+
+/**
+ * One table's row count and hash sum as the comparison computes them (its first level): what a backup's
+ * manifest records, and what a restored copy must show again.
+ */
+export async function tableDigest(
+  side: ReconcileSide,
+  table: ReconciledTable,
+  at: { schema: string; name: string } = table.source,
+): Promise<{ rows: number; hash: string }> {
+  const sums = await segmentSums(side, rowHashes(side, at.schema, at.name, table), 1);
+  const [rows, hash] = (sums.get(0) ?? "0:").split(":");
+  return { rows: Number(rows), hash: hash || "0" };
 }
 
 /** A SQL Server side, open for the duration of `work`. */

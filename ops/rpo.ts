@@ -1,18 +1,17 @@
 // The recovery point check: the newest backup of each kind in the backup bucket against the stack's RPO
-// targets, and the bucket settings the RPO depends on (versioning, lifecycle, replication with RTC). The
-// backup jobs write under one prefix per kind (database/, files/, config/), as the runbooks' jobs do.
+// targets, and the bucket settings the RPO depends on (versioning, lifecycle, replication with RTC). Backups
+// are the objects the stack's key template names (backups.keyTemplate), which the backup command writes.
 import {
   GetBucketLifecycleConfigurationCommand,
   GetBucketReplicationCommand,
   GetBucketVersioningCommand,
   HeadObjectCommand,
-  paginateListObjectsV2,
   S3Client,
 } from "@aws-sdk/client-s3";
 import Table from "cli-table3";
+import { BACKUP_KINDS, type BackupKind } from "../lib/backup-keys";
+import { listBackups, type BackupSource } from "../lib/backup-objects";
 
-export const BACKUP_KINDS = ["database", "files", "config"] as const;
-export type BackupKind = (typeof BACKUP_KINDS)[number];
 export type RpoHours = Record<BackupKind, number>;
 
 /** How long S3 Replication Time Control takes to replicate (nearly) every object: after it, PENDING is late. */
@@ -26,6 +25,8 @@ export interface NewestBackup {
 
 export interface BackupAge {
   readonly kind: BackupKind;
+  /** The key template the backups were looked for by. */
+  readonly keyTemplate: string;
   /** The newest object under `<kind>/`; absent when there is none. */
   readonly newest?: NewestBackup;
   readonly ageHours?: number;
@@ -64,22 +65,10 @@ export function s3Client(options: { region: string; endpoint?: string }): S3Clie
   });
 }
 
-/** The newest object under each kind's prefix (every page of the listing is read). */
-export async function newestBackups(
-  client: S3Client,
-  bucket: string,
-): Promise<Partial<Record<BackupKind, NewestBackup>>> {
+/** The newest object of each kind the key template names (every page of the listing is read). */
+export async function newestBackups(source: BackupSource): Promise<Partial<Record<BackupKind, NewestBackup>>> {
   const newest: Partial<Record<BackupKind, NewestBackup>> = {};
-  for (const kind of BACKUP_KINDS) {
-    for await (const page of paginateListObjectsV2({ client }, { Bucket: bucket, Prefix: `${kind}/` })) {
-      for (const o of page.Contents ?? []) {
-        if (!o.Key || !o.LastModified || o.Key.endsWith("/")) continue;
-        if (!newest[kind] || o.LastModified > newest[kind].lastModified) {
-          newest[kind] = { key: o.Key, lastModified: o.LastModified, size: o.Size ?? 0 };
-        }
-      }
-    }
-  }
+  for (const kind of BACKUP_KINDS) newest[kind] = (await listBackups(source, kind)).at(-1);
   return newest;
 }
 
@@ -164,7 +153,7 @@ async function replicationStatus(client: S3Client, bucket: string, key: string):
 
 /** What makes a backup miss its RPO: none at all, too old, or not (yet) in the DR region. */
 export function backupProblems(age: Omit<BackupAge, "problems">): string[] {
-  if (!age.newest || age.ageHours === undefined) return [`no backup under ${age.kind}/`];
+  if (!age.newest || age.ageHours === undefined) return [`no ${age.kind} backup named like ${age.keyTemplate}`];
   const problems: string[] = [];
   if (age.ageHours > age.targetHours) {
     problems.push(`${age.ageHours.toFixed(1)} h old, RPO target ${age.targetHours} h`);
@@ -180,6 +169,8 @@ export interface RpoCheckOptions {
   readonly client: S3Client;
   readonly bucket: string;
   readonly rpoHours: RpoHours;
+  /** The key template the backups are named by (config backups.keyTemplate). */
+  readonly keyTemplate: string;
   /** The time ages are measured at. Default: now. */
   readonly now?: Date;
 }
@@ -188,12 +179,13 @@ export interface RpoCheckOptions {
 export async function checkRpo(options: RpoCheckOptions): Promise<RpoReport> {
   const { client, bucket, rpoHours } = options;
   const now = options.now ?? new Date();
-  const newest = await newestBackups(client, bucket);
+  const newest = await newestBackups({ client, bucket, keyTemplate: options.keyTemplate });
   const backups: BackupAge[] = [];
   for (const kind of BACKUP_KINDS) {
     const found = newest[kind];
     const age = {
       kind,
+      keyTemplate: options.keyTemplate,
       newest: found,
       ageHours: found ? (now.getTime() - found.lastModified.getTime()) / 3_600_000 : undefined,
       targetHours: rpoHours[kind],

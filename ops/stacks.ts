@@ -4,6 +4,8 @@ import { LocalWorkspace, type LocalWorkspaceOptions, Stack } from "@pulumi/pulum
 import { parseStackSettings, PROJECT, SECRET_KEYS, type StackSettings } from "../config";
 import type { PostgresConnection } from "../lib/postgres";
 import type { SqlServerConnection } from "../lib/sqlserver";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { s3Client } from "./rpo";
 
 export interface StackSite {
   /** The Automation API stack, in the project's directory. */
@@ -76,3 +78,57 @@ export const sourceConnection = (site: StackSite): PostgresConnection & SqlServe
   ...site.settings.source,
   password: site.sourcePassword,
 });
+
+/** A bucket and the S3-compatible endpoint it is reached at (none: AWS). */
+export interface BucketLocation {
+  readonly bucket: string;
+  readonly endpoint?: string;
+}
+
+/** The buckets of a stack: its backups, their DR copy, and on a DR stack the primary's copy it restores from. */
+export interface StackBuckets {
+  readonly backup?: BucketLocation;
+  readonly replica?: BucketLocation;
+  readonly restoreFrom?: BucketLocation;
+}
+
+/**
+ * The stack's buckets as its outputs name them (`pulumi up` has run), else as its config does (an existing
+ * bucket named in backups.bucket, for a stack not deployed yet).
+ */
+export async function stackBuckets(site: StackSite): Promise<StackBuckets> {
+  const outputs = await site.stack.outputs();
+  const text = (name: string) => {
+    const value = outputs[name]?.value as unknown;
+    return typeof value === "string" && value !== "" ? value : undefined;
+  };
+  const at = (bucket?: string, endpoint?: string) => (bucket ? { bucket, endpoint } : undefined);
+  const { backups } = site.settings;
+  return {
+    backup: at(text("backupBucket") ?? backups.bucket, text("backupEndpoint") ?? backups.endpoint),
+    replica: at(
+      text("replicaBucket") ?? backups.replicaBucket,
+      text("replicaEndpoint") ?? backups.replicaEndpoint ?? backups.endpoint,
+    ),
+    restoreFrom: at(text("restoreFromBucket"), text("restoreFromEndpoint")) ?? (await primaryReplica(site)),
+  };
+}
+
+/**
+ * What a DR stack's StackReference reads, before its first `up` has exported it: the primary stack's replica
+ * bucket, from the state backend (not from the primary region, which may be down).
+ */
+async function primaryReplica(site: StackSite): Promise<BucketLocation | undefined> {
+  const primary = site.settings.failover?.primaryStack;
+  if (!primary) return undefined;
+  const outputs = await site.stack.workspace.stackOutputs(primary);
+  const bucket = outputs.replicaBucket?.value as string | undefined;
+  return bucket ? { bucket, endpoint: outputs.replicaEndpoint?.value as string | undefined } : undefined;
+}
+
+/** An S3 client for a stack's bucket at an endpoint (none: AWS). */
+export function bucketClient(site: StackSite, endpoint?: string): S3Client {
+  // Any region will do for an S3-compatible store; on AWS the client follows S3's redirect to the bucket's.
+  const region = site.settings.aws?.primaryRegion ?? process.env.AWS_REGION ?? "us-east-1";
+  return s3Client({ region, endpoint });
+}

@@ -207,7 +207,7 @@ export function formatStatus(report: StatusReport): string {
 
   if (report.backups.error !== undefined) lines.push(`backups ${unreadable(report.backups.error)}`);
   else if (!report.backups.value)
-    lines.push("backups: no backup bucket (components.backups is off; --bucket names one)");
+    lines.push("backups: no backup bucket (neither components.backups nor backups.bucket; --bucket names one)");
   else {
     const rpo = report.backups.value;
     const ages = rpo.backups.map(

@@ -12,9 +12,6 @@
 #                                            eval "$(scripts/services.sh env)"
 #   scripts/services.sh install              only the installs (Node 22, Pulumi CLI, PostgreSQL, Kafka,
 #                                            Debezium, moto, actionlint, Pushgateway)
-#   scripts/services.sh restore-source FROM TO
-#                                            replace source database TO with a backup of FROM taken now,
-#                                            without CDC (the DR drill's restore at the other site)
 # SERVICE is one of: pg-source pg-target kafka connect s3 s3-replication pushgateway (default: all, in that
 # order; s3-replication, which copies each backup bucket to its replica on moto, needs s3 and npm ci's
 # node_modules).
@@ -143,12 +140,8 @@ ENV
 
 command=${1:-}
 shift || true
-[ "$command" = restore-source ] || require_known_services "$@"
+require_known_services "$@"
 case "$command" in
-restore-source)
-  [ $# = 2 ] || { say "usage: scripts/services.sh restore-source FROM TO"; exit 2; }
-  restore_source "$@"
-  ;;
 up) cmd_up "$@" ;;
 down) cmd_down "$@" ;;
 status) cmd_status "$@" ;;

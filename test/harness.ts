@@ -55,9 +55,6 @@ export function pulumiEnv(backendUrl: string): Record<string, string> {
   );
 }
 
-/** The harness's restore of a source database at the other site (scripts/services.sh restore-source). */
-export const HARNESS_RESTORE = 'bash scripts/services.sh restore-source "$FROM_DATABASE" "$TO_DATABASE"';
-
 /** A SQL Server connection from MSSQL_URL (mssql://user:password@host:port/database?trustServerCertificate=true). */
 export function mssqlConnection(raw: string): SqlServerConnection {
   const u = new URL(raw);

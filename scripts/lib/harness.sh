@@ -99,35 +99,6 @@ pg_create_database() {
     as_pg "$PG_BIN/createdb" -h "$(pg_dir "$1")" -p "$(pg_port "$1")" -U postgres "$2"
 }
 
-# restore_source FROM TO: replaces database TO of the source cluster with a backup of database FROM taken
-# now (pg_dump without publications). The harness's stand-in for restoring the source at the other site:
-# like a SQL Server restore without KEEP_CDC, the restored database has no CDC (no publication, no slot).
-restore_source() {
-  local from=$1 to=$2 name
-  for name in "$from" "$to"; do
-    [[ $name =~ ^[a-z_][a-z0-9_]*$ ]] || { say "restore-source: '$name' is not a plain database name"; return 2; }
-  done
-  [ "$from" != "$to" ] || { say "restore-source: FROM and TO are the same database"; return 2; }
-  local dump="$RUN_DIR/pg-source/$from.dump"
-  as_pg "$PG_BIN/pg_dump" -h "$(pg_dir pg-source)" -p "$PG_SOURCE_PORT" -U postgres -Fc \
-    --no-publications --no-subscriptions -f "$dump" "$from"
-  # A slot pins its database: shut the database, end its sessions, drop its slots, then the database.
-  pg_psql pg-source -d postgres <<SQL
-DO \$\$ BEGIN
-  IF EXISTS (SELECT 1 FROM pg_database WHERE datname = '$to') THEN
-    ALTER DATABASE $to ALLOW_CONNECTIONS false;
-  END IF;
-END \$\$;
-SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity WHERE datname = '$to';
-SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots WHERE database = '$to';
-DROP DATABASE IF EXISTS $to WITH (FORCE);
-CREATE DATABASE $to;
-SQL
-  as_pg "$PG_BIN/pg_restore" -h "$(pg_dir pg-source)" -p "$PG_SOURCE_PORT" -U postgres --no-owner \
-    --exit-on-error -d "$to" "$dump" >/dev/null
-  rm -f "$dump"
-}
-
 # The demo source tables the local stack captures (what a user's database would hold).
 seed_source() {
   as_pg "$PG_BIN/psql" -h "$1" -p "$2" -U postgres -d cdc_source -v ON_ERROR_STOP=1 -q <<'SQL'
@@ -281,7 +252,7 @@ s3_start() {
   await_healthy s3 60
 }
 
-# s3_prepare: the backup buckets, versioned, created when missing (at every `up`: moto keeps its buckets
+# s3_prepare: the backup buckets, versioned and under a lifecycle, created when missing (at every `up`: moto keeps its buckets
 # in memory, and a server that is already running gets what a newer harness adds).
 s3_prepare() {
   local bucket url ns=http://s3.amazonaws.com/doc/2006-03-01/
@@ -293,6 +264,17 @@ s3_prepare() {
     # As XML: moto answers 404 to the same body sent as a form (curl -d).
     curl -fsS -o /dev/null --max-time 10 -X PUT -H "Content-Type: application/xml" "$url?versioning" \
       --data-binary "<VersioningConfiguration xmlns=\"$ns\"><Status>Enabled</Status></VersioningConfiguration>"
+    # A lifecycle, as BackupStorage gives its buckets, so that `rpo` finds the bucket protected.
+    curl -fsS -o /dev/null --max-time 10 -X PUT -H "Content-Type: application/xml" "$url?lifecycle" \
+      --data-binary "<LifecycleConfiguration xmlns=\"$ns\"><Rule><ID>backups</ID><Filter><Prefix></Prefix></Filter><Status>Enabled</Status><Expiration><Days>365</Days></Expiration><AbortIncompleteMultipartUpload><DaysAfterInitiation>7</DaysAfterInitiation></AbortIncompleteMultipartUpload></Rule></LifecycleConfiguration>"
+  done
+  # The replication rule BackupStorage declares (with Replication Time Control), on each source bucket. moto
+  # stores it and does nothing with it: the stand-in (s3-replication) is what copies.
+  local pair
+  for pair in ${S3_REPLICATION_PAIRS//,/ }; do
+    curl -fsS -o /dev/null --max-time 10 -X PUT -H "Content-Type: application/xml" \
+      "http://127.0.0.1:$S3_PORT/${pair%%:*}?replication" --data-binary \
+      "<ReplicationConfiguration xmlns=\"$ns\"><Role>arn:aws:iam::123456789012:role/harness-replication-stand-in</Role><Rule><ID>to-dr</ID><Status>Enabled</Status><Priority>1</Priority><Filter><Prefix></Prefix></Filter><DeleteMarkerReplication><Status>Enabled</Status></DeleteMarkerReplication><Destination><Bucket>arn:aws:s3:::${pair#*:}</Bucket><ReplicationTime><Status>Enabled</Status><Time><Minutes>15</Minutes></Time></ReplicationTime><Metrics><Status>Enabled</Status><EventThreshold><Minutes>15</Minutes></EventThreshold></Metrics></Destination></Rule></ReplicationConfiguration>"
   done
 }
 

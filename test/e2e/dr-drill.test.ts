@@ -1,21 +1,25 @@
 // The DR drill on the harness, with the real CLI through the Automation API: the local stack is the
-// primary site, local-dr the DR site (two other databases of the harness's clusters). Fails over, checks
-// that data flows at the DR site, fails back, and prints the measured RTO of both switches.
+// primary site, local-dr the DR site (two other databases of the harness's clusters). The primary is backed
+// up and the stand-in for S3 replication copies the backup to the replica bucket; a row is written after it.
+// Fails over from the replica (the late row is the RPO, not a loss), checks that data flows at the DR site,
+// fails back through a fresh backup of the DR site, and prints the measured RTO and RPO of both switches.
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withClient } from "../../lib/postgres";
-import { commandRestore, describeSwitch, switchSite } from "../../ops/drill";
+import type { BackupManifest } from "../../lib/backup-objects";
+import { backUpAndRestore, describeSwitch, restoreFromReplica, switchSite } from "../../ops/drill";
 import { sourceRowCounts, targetRowCounts } from "../../ops/row-counts";
 import { openStack, sourceConnection, targetConnection, type StackSite } from "../../ops/stacks";
 import { eventually } from "../connectors";
-import { harness, HARNESS_RESTORE, PROJECT_DIR } from "../harness";
+import { backUpToReplica } from "../fixtures/backups";
+import { harness, PROJECT_DIR } from "../harness";
 import { PrivateBackend } from "./cli";
 
 const backend = new PrivateBackend();
 const project = { workDir: PROJECT_DIR, envVars: backend.env() };
 const transcript: string[] = [];
-const options = { restore: commandRestore(HARNESS_RESTORE, PROJECT_DIR), log: (line: string) => transcript.push(line) };
+const log = (line: string) => transcript.push(line);
 
 // The drill records each rebuild in the stacks' config files: put them back afterwards.
 const configFiles = ["Pulumi.local.yaml", "Pulumi.local-dr.yaml"].map((f) => path.join(PROJECT_DIR, f));
@@ -42,6 +46,7 @@ const customer = (site: StackSite, id: number) =>
 describe("DR drill on the harness", () => {
   let primary: StackSite;
   let dr: StackSite;
+  let backup: BackupManifest;
   const base = 300_000 + Math.floor(Math.random() * 100_000);
 
   beforeAll(async () => {
@@ -66,18 +71,31 @@ describe("DR drill on the harness", () => {
       () => customer(primary, base + 1),
       (rows) => rows.length === 1,
     );
+    backup = await backUpToReplica(primary);
+    // Written after the last backup: the disaster loses it, and the drill counts it as the RPO.
+    await run(primary, "source", "INSERT INTO inventory.customers VALUES ($1, 'Late', NULL)", [base + 9]);
   });
 
-  it("fails over: the DR stack rebuilds its target from the restored source, and data flows there", async () => {
-    const report = await switchSite(primary, dr, options);
+  it("fails over from the replica bucket: the DR stack rebuilds its target from the restored backup", async () => {
+    const report = await switchSite(primary, dr, { restore: restoreFromReplica, log });
     console.log(`DR drill failover: ${describeSwitch(report)}`);
+    expect(report.restored.key).toBe(backup.key);
     expect(report.rowsLost).toBe(0);
     expect(report.arrived).toEqual(report.expected);
+    expect(report.expected).toEqual({
+      "inventory.customers": backup.source?.tables["inventory.customers"].rows,
+      "inventory.orders": backup.source?.tables["inventory.orders"].rows,
+    });
     expect(report.expected["inventory.orders"]).toBeGreaterThanOrEqual(2);
+    // The row written after the backup is the RPO, honestly reported, and is not at the DR site.
+    expect(report.rpo.rows).toBe(1);
+    expect(report.rpo.seconds).toBeGreaterThan(0);
+    expect(await customer(dr, base + 9)).toEqual([]);
     expect(report.rtoSeconds).toBeGreaterThan(0);
 
-    // The DR stack read the primary through its StackReference (no backups on the harness: no bucket).
+    // The DR stack read the primary's replica bucket through its StackReference.
     const outputs = await dr.stack.outputs();
+    expect(outputs.restoreFromBucket.value).toBe("cdc-local-backups-replica");
     expect(outputs.sourceConnectorState.value).toBe("running");
     expect(outputs.sinkConnectorState.value).toBe("running");
 
@@ -96,14 +114,18 @@ describe("DR drill on the harness", () => {
     );
   });
 
-  it("fails back: the primary is rebuilt from the DR site, the DR site's delete included, and streams again", async () => {
-    const report = await switchSite(dr, primary, options);
+  it("fails back through a fresh backup of the DR site, its delete included, and streams again", async () => {
+    const report = await switchSite(dr, primary, { restore: backUpAndRestore, log });
+    expect(report.restored.key).toMatch(/^database\/.*\/local-dr-.*\.dump$/);
+    expect(report.rpo.rows).toBe(0);
     console.log(`DR drill failback: ${describeSwitch(report)}`);
     expect(report.rowsLost).toBe(0);
     // Exactly the DR source's rows: the row deleted at DR is gone from the primary's target too.
     expect(await targetRowCounts(primary)).toEqual(await sourceRowCounts(dr));
     expect(await customer(primary, base + 2)).toEqual([{ name: "Dora" }]);
     expect(await customer(primary, base + 1)).toEqual([]);
+    // The primary's late row was lost with the disaster: the failback restored the DR site's rows.
+    expect(await customer(primary, base + 9)).toEqual([]);
     const [order] = await run(
       primary,
       "target",

@@ -10,11 +10,14 @@ import { getStatus, requestState } from "../../lib/connector-api";
 import type { RpoReport } from "../../ops/rpo";
 import type { StatusReport } from "../../ops/status";
 import { cluster, eventually, query } from "../connectors";
-import { backupBucket, harnessS3, putBackup } from "../fixtures/backup-bucket";
-import { CLOSED_PORT, harness, HARNESS_RESTORE, PROJECT_DIR } from "../harness";
+import { backupBucket, harnessS3, putBackup, templateKey } from "../fixtures/backup-bucket";
+import { openStack } from "../../ops/stacks";
+import { backUpToReplica } from "../fixtures/backups";
+import { CLOSED_PORT, harness, PROJECT_DIR } from "../harness";
 import { PrivateBackend } from "./cli";
 
 const backend = new PrivateBackend();
+const project = { workDir: PROJECT_DIR, envVars: backend.env() };
 const s3 = harnessS3();
 const ops = (...args: string[]) => backend.script("harness-env.sh", "npm", "run", "-s", "ops", "--", ...args);
 /** Runs `work` with the harness's password as CDC_TARGET_PASSWORD (the commands inherit this environment). */
@@ -67,7 +70,7 @@ describe("an unknown stack", () => {
     ["reconcile", "--stack", "lcoal"],
     // Not `--primary local --dr lcoal`: a command naming any other stack than the harness's gets no passphrase
     // (scripts/lib/pulumi-env.sh), so that one would fail reading local's secrets first.
-    ["drill", "--primary", "lcoal", "--dr", "local-dr", "--restore-command", "false"],
+    ["drill", "--primary", "lcoal", "--dr", "local-dr"],
   ])("%s is an error naming the stacks there are, and creates nothing", (...args) => {
     expect(refused(...args).stderr).toContain("cdc-pipeline: no stack 'lcoal' (stacks: local, local-dr)\n");
   });
@@ -141,7 +144,11 @@ describe("cdc-pipeline reconcile", () => {
 describe("cdc-pipeline status", () => {
   const sinkState = () => getStatus(connectHttp(cluster), "local-sink", []);
 
-  it("shows the connectors running, CDC in place and the target's rows (exit 0)", () => {
+  it("shows the connectors running, CDC in place, the target's rows and the backups just taken (exit 0)", () => {
+    // The stack's own bucket (backups.bucket, the harness's cdc-local-backups), backed up by the command.
+    const backup = ops("backup", "--stack", "local");
+    expect(backup.status, backup.stdout + backup.stderr).toBe(0);
+    expect(backup.stdout).toMatch(/^database: s3:\/\/cdc-local-backups\/database\/.*\nfiles: .*\nconfig: /m);
     const run = ops("status", "--stack", "local");
     expect(run.status, run.stdout + run.stderr).toBe(0);
     expect(run.stdout.split("\n")[0]).toBe("stack local: ok");
@@ -151,7 +158,7 @@ describe("cdc-pipeline status", () => {
     expect(run.stdout).toContain("source CDC (postgres): ok");
     expect(run.stdout).toContain("slot local_slot: active");
     expect(run.stdout).toMatch(/^target rows: inventory\.customers \d+, inventory\.orders \d+$/m);
-    expect(run.stdout).toContain("backups: no backup bucket");
+    expect(run.stdout).toMatch(/^backups s3:\/\/cdc-local-backups: database 0\.0 h \(RPO 24 h\), files 0\.0 h/m);
   });
 
   it("is degraded while the sink is paused (exit 1), as JSON", async () => {
@@ -174,7 +181,7 @@ describe("cdc-pipeline status", () => {
 
   it("shows the backups of a bucket, and a bucket it cannot read as unreadable (exit 2) beside the rest", async () => {
     const bucket = await backupBucket(s3);
-    for (const kind of ["database", "files", "config"]) await putBackup(s3, bucket, `${kind}/x`);
+    for (const kind of ["database", "files", "config"] as const) await putBackup(s3, bucket, templateKey(kind));
     const endpoint = ["--s3-endpoint", harness.env.CDC_S3_ENDPOINT];
     const run = ops("status", "--stack", "local", "--bucket", bucket, ...endpoint);
     expect(run.status, run.stdout + run.stderr).toBe(0);
@@ -191,38 +198,42 @@ describe("cdc-pipeline status", () => {
 describe("cdc-pipeline rpo", () => {
   it("checks a bucket against the stack's RPO targets: met (exit 0), a kind missing (exit 1)", async () => {
     const bucket = await backupBucket(s3);
-    for (const kind of ["database", "files"]) await putBackup(s3, bucket, `${kind}/x`);
+    const keys = { database: templateKey("database"), files: templateKey("files"), config: templateKey("config") };
+    for (const kind of ["database", "files"] as const) await putBackup(s3, bucket, keys[kind]);
     const rpo = (...args: string[]) =>
       ops("rpo", "--stack", "local", "--bucket", bucket, "--s3-endpoint", harness.env.CDC_S3_ENDPOINT, ...args);
     const missing = rpo();
     expect(missing.status, missing.stderr).toBe(1);
-    expect(missing.stdout).toMatch(/│ config\s+│ -\s+│ -\s+│ 24\s+│ -\s+│ no backup under config\/\s+│/);
+    expect(missing.stdout).toMatch(/│ config\s+│ -\s+│ -\s+│ 24\s+│ -\s+│ no config backup named like <kind>\/.*│/);
     expect(missing.stdout).toContain("RPO targets missed or not guaranteed.");
 
-    await putBackup(s3, bucket, "config/x");
+    await putBackup(s3, bucket, keys.config);
     const met = rpo("--json");
     expect(met.status, met.stderr).toBe(0);
     expect((JSON.parse(met.stdout) as RpoReport).backups.map((b) => [b.kind, b.newest?.key])).toEqual([
-      ["database", "database/x"],
-      ["files", "files/x"],
-      ["config", "config/x"],
+      ["database", keys.database],
+      ["files", keys.files],
+      ["config", keys.config],
     ]);
   });
 
-  it("is an error (exit 2) when the stack has no bucket and none is named", () => {
-    const run = ops("rpo", "--stack", "local");
-    expect(run.status).toBe(2);
-    expect(run.stderr).toContain("stack local has no backupBucket output (components.backups is off): pass --bucket");
+  it("reads the stack's own bucket when none is named: the backups the backup command wrote (exit 0)", () => {
+    const run = ops("rpo", "--stack", "local", "--json");
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as RpoReport;
+    expect(report.bucket).toBe("cdc-local-backups");
+    expect(report.backups.map((b) => b.newest?.key.split("/")[0])).toEqual(["database", "files", "config"]);
   });
 });
 
 describe("cdc-pipeline drill", () => {
-  it("fails over to local-dr and back, printing both RTOs and no row lost (exit 0)", () => {
-    const run = ops("drill", "--primary", "local", "--dr", "local-dr", "--restore-command", HARNESS_RESTORE);
+  it("fails over to local-dr from the replica bucket and back, printing both RTOs and RPOs, no row lost (exit 0)", async () => {
+    await backUpToReplica(await openStack(project, "local"));
+    const run = ops("drill", "--primary", "local", "--dr", "local-dr");
     expect(run.status, run.stdout + run.stderr).toBe(0);
     console.log(run.stdout);
     expect(run.stdout).toMatch(
-      /^failover {2}local -> local-dr: RTO [\d.]+ s \(.*\), rows lost 0 of \d+; local-dr reconciled: match$/m,
+      /^failover {2}local -> local-dr: RTO [\d.]+ s \(.*\), RPO \d+ rows \/ [\d.]+ s before the switch \(database\/.*\), rows lost 0 of \d+; local-dr reconciled: match$/m,
     );
     expect(run.stdout).toMatch(
       /^failback {2}local-dr -> local: RTO [\d.]+ s \(.*\), rows lost 0 of \d+; local reconciled: match$/m,

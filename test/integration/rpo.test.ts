@@ -1,9 +1,10 @@
 // The RPO check against the harness's S3 server: fresh, stale and missing backups per kind; the newest
 // object found across pages and by time, not by name; a bucket without versioning, lifecycle or
-// replication with RTC; a bucket that cannot be read.
+// replication with RTC; a bucket that cannot be read; the key template deciding what counts as a backup.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_KEY_TEMPLATE } from "../../lib/backup-keys";
 import { checkRpo, formatRpo, type RpoHours } from "../../ops/rpo";
-import { backupBucket, harnessS3, putBackup } from "../fixtures/backup-bucket";
+import { backupBucket, harnessS3, putBackup, templateKey as keyOf } from "../fixtures/backup-bucket";
 import { CLOSED_PORT } from "../harness";
 
 const client = harnessS3();
@@ -11,23 +12,23 @@ afterAll(() => client.destroy());
 const day: RpoHours = { database: 24, files: 24, config: 24 };
 const hoursLater = (h: number) => new Date(Date.now() + h * 3_600_000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const keyTemplate = DEFAULT_KEY_TEMPLATE;
 
 describe("rpo on a bucket set up as BackupStorage declares it", () => {
   let bucket: string;
+  const keys = { database: keyOf("database"), files: keyOf("files"), config: keyOf("config") };
   beforeAll(async () => {
     bucket = await backupBucket(client);
-    for (const key of ["database/2026-12-01/db.sql.gz", "files/2026-12-01/files.tar.gz", "config/app.tar.gz"]) {
-      await putBackup(client, bucket, key);
-    }
+    for (const key of Object.values(keys)) await putBackup(client, bucket, key);
   });
 
   it("is met by fresh backups of every kind", async () => {
-    const report = await checkRpo({ client, bucket, rpoHours: day });
+    const report = await checkRpo({ client, bucket, rpoHours: day, keyTemplate });
     expect(report.status).toBe("ok");
     expect(report.backups.map((b) => [b.kind, b.newest?.key, b.problems])).toEqual([
-      ["database", "database/2026-12-01/db.sql.gz", []],
-      ["files", "files/2026-12-01/files.tar.gz", []],
-      ["config", "config/app.tar.gz", []],
+      ["database", keys.database, []],
+      ["files", keys.files, []],
+      ["config", keys.config, []],
     ]);
     for (const b of report.backups) expect(b.ageHours).toBeLessThan(0.1);
     expect(report.bucketChecks).toEqual([
@@ -39,7 +40,13 @@ describe("rpo on a bucket set up as BackupStorage declares it", () => {
   });
 
   it("is missed by a kind older than its own target, 25 hours on", async () => {
-    const report = await checkRpo({ client, bucket, rpoHours: { ...day, files: 30 }, now: hoursLater(25) });
+    const report = await checkRpo({
+      client,
+      bucket,
+      rpoHours: { ...day, files: 30 },
+      now: hoursLater(25),
+      keyTemplate,
+    });
     expect(report.status).toBe("missed");
     const problems = Object.fromEntries(report.backups.map((b) => [b.kind, b.problems]));
     expect(problems).toEqual({
@@ -54,29 +61,50 @@ describe("rpo on a bucket set up as BackupStorage declares it", () => {
 describe("rpo finds the newest backup", () => {
   it("by its time, on any page of the listing, and names a kind without any backup", async () => {
     const bucket = await backupBucket(client);
+    // Keys that sort by stack name first: `<kind>/<stack>-<time>.<ext>`.
+    const flat = "<kind>/<stack>-<time>.<ext>";
     // 1,000 older files fill the first page of the listing; the newest sorts after them.
-    const older = Array.from({ length: 1000 }, (_, i) => `files/b-${String(i).padStart(4, "0")}.tar.gz`);
+    const older = Array.from({ length: 1000 }, (_, i) => keyOf("files", `b-${String(i).padStart(4, "0")}`, flat));
     for (let i = 0; i < older.length; i += 50) {
       await Promise.all(older.slice(i, i + 50).map((key) => putBackup(client, bucket, key)));
     }
-    await putBackup(client, bucket, "database/b.sql.gz");
+    await putBackup(client, bucket, keyOf("database", "b", flat));
     await sleep(1100);
     // Written later, sorting earlier: the name does not decide (files/ shows the second page is read).
-    await putBackup(client, bucket, "database/a.sql.gz");
-    await putBackup(client, bucket, "files/c-newest.tar.gz");
+    const newestDatabase = keyOf("database", "a", flat);
+    const newestFiles = keyOf("files", "c-newest", flat);
+    await putBackup(client, bucket, newestDatabase);
+    await putBackup(client, bucket, newestFiles);
+    // Written last but not backups: a manifest, a verification, a key of another layout.
+    await putBackup(client, bucket, `${newestDatabase}.manifest.json`);
+    await putBackup(client, bucket, `verify/${newestDatabase}.json`);
+    await putBackup(client, bucket, "config/app.tar.gz");
 
-    const report = await checkRpo({ client, bucket, rpoHours: day });
-    expect(report.backups.map((b) => b.newest?.key)).toEqual(["database/a.sql.gz", "files/c-newest.tar.gz", undefined]);
-    expect(report.backups[2].problems).toEqual(["no backup under config/"]);
+    const report = await checkRpo({ client, bucket, rpoHours: day, keyTemplate: flat });
+    expect(report.backups.map((b) => b.newest?.key)).toEqual([newestDatabase, newestFiles, undefined]);
+    expect(report.backups[2].problems).toEqual(["no config backup named like <kind>/<stack>-<time>.<ext>"]);
     expect(report.status).toBe("missed");
+  });
+
+  it("in a bucket laid out like the runbooks' (<yyyy>/<mm>/<dd>/<kind>/...)", async () => {
+    const bucket = await backupBucket(client);
+    const runbooks = "<yyyy>/<mm>/<dd>/<kind>/<stack>-<hh><mi><ss>.<ext>";
+    const key = keyOf("database", "dev", runbooks);
+    expect(key).toMatch(/^\d{4}\/\d{2}\/\d{2}\/database\/dev-\d{6}\.dump$/);
+    await putBackup(client, bucket, key);
+    const report = await checkRpo({ client, bucket, rpoHours: day, keyTemplate: runbooks });
+    expect(report.backups[0].newest?.key).toBe(key);
+    // The same bucket read with the default template holds no backup.
+    const other = await checkRpo({ client, bucket, rpoHours: day, keyTemplate });
+    expect(other.backups[0].newest).toBeUndefined();
   });
 });
 
 describe("rpo checks the bucket settings the RPO depends on", () => {
   const fresh = async (setup: Parameters<typeof backupBucket>[1]) => {
     const bucket = await backupBucket(client, setup);
-    for (const kind of ["database", "files", "config"]) await putBackup(client, bucket, `${kind}/x`);
-    const report = await checkRpo({ client, bucket, rpoHours: day });
+    for (const kind of ["database", "files", "config"] as const) await putBackup(client, bucket, keyOf(kind));
+    const report = await checkRpo({ client, bucket, rpoHours: day, keyTemplate });
     expect(report.backups.flatMap((b) => b.problems)).toEqual([]);
     return report;
   };
@@ -109,13 +137,17 @@ describe("rpo checks the bucket settings the RPO depends on", () => {
 
 describe("rpo on a bucket it cannot read", () => {
   it("throws for a bucket that does not exist", async () => {
-    await expect(checkRpo({ client, bucket: "no-such-backups", rpoHours: day })).rejects.toThrow(/bucket/i);
+    await expect(checkRpo({ client, bucket: "no-such-backups", rpoHours: day, keyTemplate })).rejects.toThrow(
+      /bucket/i,
+    );
   });
 
   it("throws for an S3 endpoint that does not answer", async () => {
     const down = harnessS3(`http://127.0.0.1:${CLOSED_PORT}`);
     try {
-      await expect(checkRpo({ client: down, bucket: "any", rpoHours: day })).rejects.toThrow(/ECONNREFUSED/);
+      await expect(checkRpo({ client: down, bucket: "any", rpoHours: day, keyTemplate })).rejects.toThrow(
+        /ECONNREFUSED/,
+      );
     } finally {
       down.destroy();
     }

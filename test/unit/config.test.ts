@@ -33,6 +33,35 @@ function problemsOf(raw: Record<string, unknown>, secrets: Set<string> = ALL_SEC
   throw new Error("expected the configuration to be rejected");
 }
 
+describe("parseStackSettings: backups", () => {
+  it("takes an existing bucket for a stack without components.backups, with the defaults filled in", () => {
+    const settings = parseStackSettings({ ...valid, backups: { bucket: "cdc-local-backups" } }, "local", ALL_SECRETS);
+    expect(settings.backups).toEqual({
+      bucket: "cdc-local-backups",
+      keyTemplate: "<kind>/<yyyy>/<mm>/<dd>/<stack>-<time>.<ext>",
+      files: [],
+      schedule: {},
+    });
+  });
+
+  it("names a key template without a time field, a relative file, and a bucket beside the stack's own", () => {
+    expect(
+      problemsOf({
+        ...valid,
+        components: { backups: true },
+        aws: { primaryRegion: "us-east-1" },
+        backups: { bucket: "mine", keyTemplate: "<kind>/<stack>.<ext>", files: ["etc/connect"] },
+      }),
+    ).toEqual([
+      expect.stringMatching(/^cdc-pipeline:backups\.keyTemplate must contain a time field: <time>, or all of/),
+      expect.stringMatching(/^cdc-pipeline:backups\.files\[0\] an absolute path/),
+      expect.stringMatching(
+        /^cdc-pipeline:backups\.bucket is the stack's own bucket when components\.backups is true: remove it/,
+      ),
+    ]);
+  });
+});
+
 describe("parseStackSettings", () => {
   it("accepts a complete configuration and fills in defaults", () => {
     const settings = parseStackSettings(valid, "local", ALL_SECRETS);

@@ -7,6 +7,7 @@ import { formatStatus, sqlServerCdcState, statusOf, type StatusReport } from "..
 const newest = { key: "database/db.sql.gz", lastModified: new Date("2026-12-01T00:00:00Z"), size: 1 };
 const age = (ageHours: number, replication?: string) => ({
   kind: "database" as const,
+  keyTemplate: "<kind>/<time>.<ext>",
   newest,
   ageHours,
   targetHours: 24,
@@ -26,7 +27,7 @@ describe("backupProblems", () => {
     ]);
     expect(backupProblems(age(0.5, "PENDING"))).toEqual(["replication still PENDING after 15 min"]);
     expect(backupProblems({ ...age(0), newest: undefined, ageHours: undefined })).toEqual([
-      "no backup under database/",
+      "no database backup named like <kind>/<time>.<ext>",
     ]);
   });
 });

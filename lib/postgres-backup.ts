@@ -1,0 +1,147 @@
+// A PostgreSQL database backed up and restored with pg_dump and pg_restore (custom format). The dump runs in
+// a snapshot a session of ours exported: what that session counts and hashes in the same snapshot is exactly
+// what the dump holds, however busy the database is while it runs.
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import type { Readable } from "node:stream";
+import type { Client } from "pg";
+import { ident, literal, withClient, type PostgresConnection } from "./postgres";
+import { redact } from "./redact";
+
+/** The directory of pg_dump and pg_restore: $CDC_PG_BIN, else the ones on PATH. */
+const pgTool = (name: "pg_dump" | "pg_restore") =>
+  process.env.CDC_PG_BIN ? path.join(process.env.CDC_PG_BIN, name) : name;
+
+/** The password reaches the tools in their environment, never on their command line (ps shows that). */
+const toolEnv = (conn: PostgresConnection) => ({
+  ...process.env,
+  PGPASSWORD: conn.password,
+  PGAPPNAME: "cdc-pipeline",
+});
+const connectionArgs = (conn: PostgresConnection, database: string) => [
+  "-h",
+  conn.host,
+  "-p",
+  String(conn.port),
+  "-U",
+  conn.user,
+  "-d",
+  database,
+];
+
+/** Waits for a tool; its stderr (redacted) is the error when it fails. */
+function finished(child: ReturnType<typeof spawn>, what: string, conn: PostgresConnection): Promise<void> {
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    child.on("error", (err) => reject(new Error(`${what}: ${err.message}`)));
+    child.on("close", (code, signal) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${redact(stderr.trim(), [conn.password])}`)),
+    );
+  });
+}
+
+/** Where the dump stands: the snapshot it reads and the WAL position that snapshot is consistent at. */
+export interface DumpSnapshot {
+  readonly snapshot: string;
+  readonly position: string;
+}
+
+/**
+ * Dumps `conn.database` in custom format, without publications and subscriptions (a restored copy has no
+ * CDC until its stack enables it). `inSnapshot` runs first, in the exported snapshot, over the session that
+ * holds it; then `consume` reads the dump's bytes as pg_dump writes them. The snapshot stays open until
+ * pg_dump is done.
+ */
+export async function dumpDatabase<T>(
+  conn: PostgresConnection,
+  inSnapshot: (client: Client, at: DumpSnapshot) => Promise<T>,
+  consume: (dump: Readable) => Promise<void>,
+): Promise<{ at: DumpSnapshot; facts: T }> {
+  return withClient(conn, async (client) => {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const { rows } = await client.query<{ snapshot: string; position: string }>(
+      "SELECT pg_export_snapshot() AS snapshot, pg_current_wal_lsn()::text AS position",
+    );
+    const at = rows[0];
+    const facts = await inSnapshot(client, at);
+    const child = spawn(
+      pgTool("pg_dump"),
+      [
+        ...connectionArgs(conn, conn.database),
+        "--format=custom",
+        `--snapshot=${at.snapshot}`,
+        "--no-publications",
+        "--no-subscriptions",
+      ],
+      { env: toolEnv(conn), stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const done = finished(child, "pg_dump", conn);
+    try {
+      await consume(child.stdout);
+    } catch (err) {
+      child.kill();
+      await done.catch(() => undefined);
+      throw err;
+    }
+    await done;
+    await client.query("COMMIT");
+    return { at, facts };
+  });
+}
+
+/** Whether a database exists, and whether it holds any table, view or sequence of its own. */
+export async function databaseState(
+  server: PostgresConnection,
+  database: string,
+): Promise<"missing" | "empty" | "not empty"> {
+  const exists = await withClient({ ...server, database: "postgres" }, async (c) => {
+    const res = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    return res.rowCount === 1;
+  });
+  if (!exists) return "missing";
+  return withClient({ ...server, database }, async (c) => {
+    const res = await c.query(
+      `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+         AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') LIMIT 1`,
+    );
+    return res.rowCount === 0 ? "empty" : "not empty";
+  });
+}
+
+/**
+ * Drops a database, whatever holds it: connections are refused and ended, its replication slots (which pin
+ * it) dropped. Idempotent: a database already gone is fine.
+ */
+export async function dropDatabase(server: PostgresConnection, database: string): Promise<void> {
+  await withClient({ ...server, database: "postgres" }, async (c) => {
+    const exists = await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (exists.rowCount === 0) return;
+    await c.query(`ALTER DATABASE ${ident(database)} ALLOW_CONNECTIONS false`);
+    await c.query("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = $1", [database]);
+    await c.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1", [
+      database,
+    ]);
+    await c.query(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE)`);
+  });
+}
+
+export async function createDatabase(server: PostgresConnection, database: string): Promise<void> {
+  await withClient({ ...server, database: "postgres" }, async (c) => {
+    const exists = await c.query(`SELECT 1 FROM pg_database WHERE datname = ${literal(database)}`);
+    if (exists.rowCount === 0) await c.query(`CREATE DATABASE ${ident(database)}`);
+  });
+}
+
+/** Restores a custom-format dump file into an existing, empty database; objects owned by whoever restores. */
+export async function restoreDump(server: PostgresConnection, database: string, file: string): Promise<void> {
+  const child = spawn(
+    pgTool("pg_restore"),
+    [...connectionArgs(server, database), "--no-owner", "--exit-on-error", file],
+    { env: toolEnv(server), stdio: ["ignore", "ignore", "pipe"] },
+  );
+  await finished(child, "pg_restore", server);
+}

@@ -1,0 +1,208 @@
+// `cdc-pipeline backup`, `backup verify` and `restore` as a user runs them (npm run ops, the real Pulumi
+// CLI's stack config), against the harness's PostgreSQL source and S3 server (moto): a backup taken while a
+// writer is busy verifies; a restore lands exactly the rows its manifest counted; a tampered object is
+// refused by restore and caught by verify; no backup yet, a bucket that cannot be read, a bucket the stack
+// does not own and a non-empty database are refused with nothing written; `rpo` sees what backup wrote.
+import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { manifestKey } from "../../lib/backup-keys";
+import type { BackupManifest } from "../../lib/backup-objects";
+import { withClient } from "../../lib/postgres";
+import { databaseState, dropDatabase } from "../../lib/postgres-backup";
+import type { RpoReport } from "../../ops/rpo";
+import type { VerifyReport } from "../../ops/restore";
+import { query } from "../connectors";
+import { backupBucket, harnessS3 } from "../fixtures/backup-bucket";
+import { harness, PROJECT_DIR } from "../harness";
+import { PrivateBackend } from "./cli";
+
+const backend = new PrivateBackend();
+const s3 = harnessS3();
+const ops = (...args: string[]) => backend.script("harness-env.sh", "npm", "run", "-s", "ops", "--", ...args);
+const configFile = path.join(PROJECT_DIR, "Pulumi.local.yaml");
+const saved = readFileSync(configFile, "utf8");
+const server = { ...harness.source, password: harness.pgPassword };
+const restored = `cdc_restore_${process.pid}`;
+const files = mkdtempSync(path.join(tmpdir(), "cdc-backup-files-"));
+let bucket: string;
+
+const text = async (key: string) =>
+  (await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body?.transformToString()) ?? "";
+const count = (database: string, table: string) =>
+  withClient({ ...server, database }, async (c) =>
+    Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`)).rows[0].n),
+  );
+
+beforeAll(async () => {
+  bucket = await backupBucket(s3);
+  backend.ok("stack", "select", "local", "--create");
+  // The stack names an existing bucket, as a stack without components.backups does.
+  for (const [key, value] of [
+    ["backups.bucket", bucket],
+    ["backups.endpoint", harness.env.CDC_S3_ENDPOINT],
+    ["backups.files[0]", files],
+  ]) {
+    backend.ok("config", "set", "--stack", "local", "--path", key, value);
+  }
+  writeFileSync(path.join(files, "connect.properties"), "group.id=cdc\n");
+});
+afterAll(async () => {
+  s3.destroy();
+  backend.dispose(["local"]);
+  writeFileSync(configFile, saved);
+  await dropDatabase(server, restored);
+});
+
+describe("before any backup", () => {
+  it("restore is an error naming what to run, and creates no database", async () => {
+    const run = ops("restore", "--stack", "local", "--to-database", restored);
+    expect(run.status, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toContain(`no database backup in s3://${bucket}`);
+    expect(await databaseState(server, restored)).toBe("missing");
+  });
+
+  it("rpo names every kind missing", () => {
+    const run = ops("rpo", "--stack", "local");
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/no database backup named like <kind>\/<yyyy>/);
+  });
+});
+
+describe("a database backup taken while a writer is busy", () => {
+  let manifest: BackupManifest;
+
+  beforeAll(async () => {
+    // A writer inserting customers for as long as the backup runs.
+    let writing = true;
+    let next = 700_000 + Math.floor(Math.random() * 100_000);
+    const writer = (async () => {
+      while (writing) await query("source", "INSERT INTO inventory.customers VALUES ($1, 'W', NULL)", [next++]);
+    })();
+    const run = ops("backup", "--stack", "local", "--kind", "database", "--json");
+    writing = false;
+    await writer;
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    [manifest] = JSON.parse(run.stdout) as BackupManifest[];
+  });
+
+  it("is one object with its manifest: kind, position, per-table counts and hashes, sha256 and size", async () => {
+    expect(manifest.key).toMatch(/^database\/\d{4}\/\d{2}\/\d{2}\/local-\d{8}T\d{9}Z\.dump$/);
+    expect(manifest.source?.position).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
+    expect(Object.keys(manifest.source?.tables ?? {})).toEqual(["inventory.customers", "inventory.orders"]);
+    expect(manifest.source?.tables["inventory.customers"].rows).toBeGreaterThan(0);
+    expect(JSON.parse(await text(manifestKey(manifest.key)))).toEqual(manifest);
+    const head = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: manifest.key }));
+    expect(head.ContentLength).toBe(manifest.size);
+  });
+
+  it("verifies: the restored scratch copy holds exactly the manifest's rows, and the result is recorded", async () => {
+    const run = ops("backup", "verify", "--stack", "local", "--json");
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as VerifyReport;
+    expect(report.status).toBe("match");
+    expect(report.key).toBe(manifest.key);
+    expect(report.tables.map((t) => [t.table, t.ok])).toEqual([
+      ["inventory.customers", true],
+      ["inventory.orders", true],
+    ]);
+    expect((JSON.parse(await text(report.recordedAs)) as VerifyReport).status).toBe("match");
+    // The scratch database is gone.
+    const scratch = await withClient(
+      { ...server, database: "postgres" },
+      async (c) =>
+        (await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'cdc_verify_%'")).rows,
+    );
+    expect(scratch).toEqual([]);
+  });
+
+  it("restores as a new database holding the rows the manifest counted, without CDC", async () => {
+    const run = ops("restore", "--stack", "local", "--to-database", restored);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`restored s3://${bucket}/${manifest.key}`);
+    expect(await count(restored, "inventory.customers")).toBe(manifest.source?.tables["inventory.customers"].rows);
+    const publications = await withClient(
+      { ...server, database: restored },
+      async (c) => (await c.query<{ pubname: string }>("SELECT pubname FROM pg_publication")).rows,
+    );
+    expect(publications).toEqual([]);
+  });
+
+  it("refuses a database that is not empty, unless --replace", async () => {
+    const refused = ops("restore", "--stack", "local", "--to-database", restored);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain(`--to-database ${restored} is not empty: pass --replace`);
+    await withClient({ ...server, database: restored }, (c) => c.query("DELETE FROM inventory.orders"));
+    const replaced = ops("restore", "--stack", "local", "--to-database", restored, "--replace");
+    expect(replaced.status, replaced.stderr).toBe(0);
+    expect(await count(restored, "inventory.orders")).toBe(manifest.source?.tables["inventory.orders"].rows);
+  });
+
+  it("refuses a bucket the stack does not own, naming the flag", () => {
+    const run = ops("restore", "--stack", "local", "--to-database", restored, "--from-bucket", "someone-elses");
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`--from-bucket someone-elses is not a bucket of stack local (its buckets: ${bucket})`);
+  });
+
+  it("rpo and status see the backups this command wrote", () => {
+    for (const kind of ["config", "files"]) {
+      const run = ops("backup", "--stack", "local", "--kind", kind);
+      expect(run.status, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`^${kind}: s3://${bucket}/${kind}/`, "m"));
+    }
+    const rpo = ops("rpo", "--stack", "local", "--json");
+    const report = JSON.parse(rpo.stdout) as RpoReport;
+    expect(report.backups.map((b) => [b.kind, b.problems])).toEqual([
+      ["database", []],
+      ["files", []],
+      ["config", []],
+    ]);
+    expect(report.backups[0].newest?.key).toBe(manifest.key);
+    expect(ops("status", "--stack", "local").stdout).toMatch(
+      new RegExp(`^backups s3://${bucket}: database 0\\.0 h`, "m"),
+    );
+  });
+
+  it("config holds connectors, offsets and CDC facts, and no password", async () => {
+    const run = ops("backup", "--stack", "local", "--kind", "config", "--json");
+    const [config] = JSON.parse(run.stdout) as BackupManifest[];
+    const body = await text(config.key);
+    expect(body).not.toContain(harness.pgPassword);
+    const snapshot = JSON.parse(body) as { settings: unknown; cdc: { publicationExists: boolean } };
+    expect(snapshot.settings).toBeDefined();
+    expect(typeof snapshot.cdc.publicationExists).toBe("boolean");
+  });
+
+  it("a tampered object is refused by restore before anything is written, and caught by verify", async () => {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: manifest.key, Body: "not a dump" }));
+    const other = `${restored}_t`;
+    const run = ops("restore", "--stack", "local", "--to-database", other, "--object", manifest.key);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(`s3://${bucket}/${manifest.key} does not match its manifest`);
+    expect(await databaseState(server, other)).toBe("missing");
+
+    const verify = ops("backup", "verify", "--stack", "local", "--object", manifest.key, "--json");
+    expect(verify.status, verify.stderr).toBe(1);
+    expect((JSON.parse(verify.stdout) as VerifyReport).problem).toContain("does not match its manifest");
+  });
+});
+
+describe("bad input", () => {
+  it("an unknown kind names --kind and what is allowed", () => {
+    const run = ops("backup", "--stack", "local", "--kind", "logs");
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--kind.*'logs' is invalid.*database, files, config, all/s);
+  });
+
+  it("a bucket that cannot be read is an error, and writes nothing", () => {
+    const run = ops("backup", "--stack", "local", "--kind", "config", "--bucket", "no-such-backups");
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/NoSuchBucket|bucket does not exist/i);
+  });
+
+  it("never printed a password", () => {
+    expect(backend.transcript.join("\n")).not.toContain(harness.pgPassword);
+  });
+});
