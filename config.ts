@@ -62,7 +62,7 @@ const columnSchema = z.strictObject({
   nullable: z.boolean().optional(),
 });
 
-const tableSchema = z
+export const tableSchema = z
   .strictObject({
     schema: identifier,
     name: identifier,
@@ -132,7 +132,7 @@ const bucketName = z
   .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name (3-63 of a-z, 0-9, '.', '-')");
 const seconds = z.number().int().min(1);
 /** What the backup command writes and where; the bucket itself only for a stack without components.backups. */
-const backupsSchema = z.strictObject({
+export const backupsSchema = z.strictObject({
   /** An existing bucket (components.backups off: the stack does not create one). */
   bucket: bucketName.optional(),
   /** An S3-compatible endpoint of `bucket` (path-style addressing). Default: AWS. */

@@ -1,5 +1,8 @@
 // `cdc-pipeline backup`: the stack's source database, its configuration and its files, each written to the
 // backup bucket as one object with a manifest beside it, and reported to a Pushgateway when there is one.
+// A backup runs from a BackupJob: what it reads and where it writes, and no more. `backup --stack` builds one
+// from the stack; a scheduled job (`backup schedule --job FILE`) reads one from a file, with the database
+// password and the bucket's credentials in its environment: it never needs the stack's secrets passphrase.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { Readable } from "node:stream";
@@ -13,15 +16,89 @@ import { pipelineNames } from "../lib/pipeline-names";
 import { dumpDatabase } from "../lib/postgres-backup";
 import { redact } from "../lib/redact";
 import { readSqlServerCdc } from "../lib/sqlserver-cdc-sql";
-import { withClient } from "../lib/postgres";
-import { withSqlServer } from "../lib/sqlserver";
-import { postgresSide, stackTables, tableDigest } from "./reconcile";
-import { sourceConnection, type StackSite } from "./stacks";
+import { withClient, type PostgresConnection } from "../lib/postgres";
+import { withSqlServer, type SqlServerConnection } from "../lib/sqlserver";
+import { z } from "zod";
+import { backupsSchema, sourceSchema, tableSchema } from "../config";
+import { postgresSide, tableDigest, type ReconciledTable } from "./reconcile";
+import { s3Client } from "./rpo";
+import type { StackSite } from "./stacks";
 
-/** Where a stack's backups go: the bucket, and the key template its objects are named by. */
+/** What a backup reads and where it writes it; passwords are not in it (see loadBackupJob). */
+export const backupJobSchema = z.strictObject({
+  /** The stack the backups belong to (named in keys and manifests). */
+  stack: z.string().min(1),
+  /** The source database as the job reaches it. */
+  source: sourceSchema,
+  /** The captured tables, counted and hashed into the database backup's manifest. */
+  tables: z.array(tableSchema).min(1),
+  /** The connectors' topic prefix and the Connect REST API, for the config kind. */
+  topicPrefix: z.string().min(1),
+  connectUrl: z.url(),
+  /** The stack's backups settings, with the bucket resolved. */
+  backups: backupsSchema.extend({ bucket: z.string().min(1) }),
+});
+export type BackupJob = z.infer<typeof backupJobSchema> & {
+  /** The source database's password (a job file reads it from CDC_SOURCE_PASSWORD). */
+  readonly sourcePassword: string;
+};
+
+/** A stack's backup job, with its bucket (the stack's own, or the one named). */
+export function stackBackupJob(site: StackSite, bucket: { bucket: string; endpoint?: string }): BackupJob {
+  const { settings } = site;
+  return {
+    stack: site.stack.name,
+    source: { ...settings.source },
+    tables: settings.tables,
+    topicPrefix: settings.pipeline.topicPrefix,
+    connectUrl: settings.kafkaConnect.url,
+    backups: { ...settings.backups, bucket: bucket.bucket, endpoint: bucket.endpoint },
+    sourcePassword: site.sourcePassword,
+  };
+}
+
+/** A job file as the scheduled backup container gets it; errors name the field. */
+export function parseBackupJob(json: unknown, env: NodeJS.ProcessEnv): BackupJob {
+  const parsed = backupJobSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(job)"} ${i.message}`);
+    throw new Error(`invalid backup job:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  if (!env.CDC_SOURCE_PASSWORD) throw new Error("CDC_SOURCE_PASSWORD is not set: the source database's password");
+  return { ...parsed.data, sourcePassword: env.CDC_SOURCE_PASSWORD };
+}
+
+/** Where a job's backups go: the bucket, and the key template its objects are named by. */
 export interface BackupDestination extends BackupBucket {
   readonly keyTemplate: string;
 }
+
+/** The job's bucket: SSE-KMS with its key when it names one. */
+export function jobDestination(job: BackupJob): BackupDestination {
+  const { bucket, endpoint, keyTemplate, kmsKeyId } = job.backups;
+  // Any region will do for an S3-compatible store; on AWS the client follows S3's redirect to the bucket's.
+  return {
+    client: s3Client({ region: process.env.AWS_REGION ?? "us-east-1", endpoint }),
+    bucket,
+    keyTemplate,
+    kmsKeyId,
+  };
+}
+
+const jobTables = (job: BackupJob): ReconciledTable[] =>
+  job.tables.map((t) => ({
+    source: { schema: t.schema, name: t.name },
+    target: { schema: t.schema, name: t.name },
+    columns: t.columns.map(({ name, type }) => ({ name, type })),
+    primaryKey: t.primaryKey,
+  }));
+/** The source's connection for either engine (pg takes no notice of the TLS settings; SQL Server's default to on). */
+const jobSource = (job: BackupJob): PostgresConnection & SqlServerConnection => ({
+  ...job.source,
+  encrypt: job.source.encrypt ?? true,
+  trustServerCertificate: job.source.trustServerCertificate ?? false,
+  password: job.sourcePassword,
+});
 
 export interface BackupOptions {
   /** Bytes per uploaded part. Default: 8 MiB. */
@@ -32,13 +109,8 @@ export interface BackupOptions {
 
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
-const keyOf = (site: StackSite, dest: BackupDestination, kind: BackupKind, at: Date) =>
-  backupKey(dest.keyTemplate, {
-    kind,
-    stack: site.stack.name,
-    at,
-    ext: backupExtension(kind, site.settings.source.engine),
-  });
+const keyOf = (job: BackupJob, dest: BackupDestination, kind: BackupKind, at: Date) =>
+  backupKey(dest.keyTemplate, { kind, stack: job.stack, at, ext: backupExtension(kind, job.source.engine) });
 
 /** Writes the object's manifest last: an object without one is a backup that did not finish. */
 async function finish(
@@ -59,11 +131,11 @@ async function finish(
  * every captured table, and streamed into a multipart upload.
  */
 export async function backupDatabase(
-  site: StackSite,
+  job: BackupJob,
   dest: BackupDestination,
   options: BackupOptions = {},
 ): Promise<BackupManifest> {
-  const { source } = site.settings;
+  const { source } = job;
   if (source.engine !== "postgres") {
     throw new Error(
       "backup --kind database: a SQL Server source is backed up with BACKUP DATABASE by its own jobs; " +
@@ -72,14 +144,14 @@ export async function backupDatabase(
   }
   const started = performance.now();
   const takenAt = options.now ?? new Date();
-  const key = keyOf(site, dest, "database", takenAt);
+  const key = keyOf(job, dest, "database", takenAt);
   let object = { sha256: "", size: 0 };
   const { at, facts } = await dumpDatabase(
-    sourceConnection(site),
+    jobSource(job),
     async (client) => {
       const side = await postgresSide(client);
       const tables: Record<string, { rows: number; hash: string }> = {};
-      for (const t of stackTables(site)) tables[`${t.source.schema}.${t.source.name}`] = await tableDigest(side, t);
+      for (const t of jobTables(job)) tables[`${t.source.schema}.${t.source.name}`] = await tableDigest(side, t);
       return tables;
     },
     async (dump) => {
@@ -88,7 +160,7 @@ export async function backupDatabase(
   );
   return finish(dest, {
     kind: "database",
-    stack: site.stack.name,
+    stack: job.stack,
     takenAt: takenAt.toISOString(),
     key,
     ...object,
@@ -100,12 +172,12 @@ export async function backupDatabase(
 /** Connector config keys whose values are secrets, whatever the connector. */
 const SECRET_CONFIG_KEY = /password|secret|token|credential|jaas/i;
 
-/** What resumes the pipeline: the stack's settings (no secret is among them), connectors and offsets, CDC facts. */
-export async function configSnapshot(site: StackSite): Promise<Record<string, unknown>> {
-  const { settings } = site;
-  const secrets = [site.sourcePassword, site.targetPassword];
-  const names = pipelineNames(settings.pipeline.topicPrefix, settings.source);
-  const http = connectHttp({ url: settings.kafkaConnect.url });
+/** What resumes the pipeline: the job's settings (no secret is among them), connectors and offsets, CDC facts. */
+export async function configSnapshot(job: BackupJob): Promise<Record<string, unknown>> {
+  const { sourcePassword, ...settings } = job;
+  const secrets = [sourcePassword];
+  const names = pipelineNames(job.topicPrefix, job.source);
+  const http = connectHttp({ url: job.connectUrl });
   const connectors: Record<string, unknown> = {};
   for (const name of [names.sourceConnector, names.sinkConnector]) {
     const config = await getConfig(http, name, secrets);
@@ -119,13 +191,13 @@ export async function configSnapshot(site: StackSite): Promise<Record<string, un
       : null;
   }
   const cdc =
-    settings.source.engine === "postgres"
-      ? await withClient(sourceConnection(site), async (client) => ({
+    job.source.engine === "postgres"
+      ? await withClient(jobSource(job), async (client) => ({
           ...(await readCdcFacts(client, {
             publication: names.publication,
             slot: names.slot,
-            tables: settings.tables,
-            replicationUser: settings.source.connectorUser ?? settings.source.user,
+            tables: job.tables,
+            replicationUser: job.source.connectorUser ?? job.source.user,
           })),
           slotPosition:
             (
@@ -135,23 +207,23 @@ export async function configSnapshot(site: StackSite): Promise<Record<string, un
               )
             ).rows[0]?.lsn ?? null,
         }))
-      : await withSqlServer(sourceConnection(site), (client) => readSqlServerCdc(client, ""));
-  return { stack: site.stack.name, settings, connectors, cdc };
+      : await withSqlServer(jobSource(job), (client) => readSqlServerCdc(client, ""));
+  return { stack: job.stack, settings, connectors, cdc };
 }
 
 export async function backupConfig(
-  site: StackSite,
+  job: BackupJob,
   dest: BackupDestination,
   options: BackupOptions = {},
 ): Promise<BackupManifest> {
   const started = performance.now();
   const takenAt = options.now ?? new Date();
-  const key = keyOf(site, dest, "config", takenAt);
-  const body = Buffer.from(JSON.stringify(await configSnapshot(site), null, 2));
+  const key = keyOf(job, dest, "config", takenAt);
+  const body = Buffer.from(JSON.stringify(await configSnapshot(job), null, 2));
   const object = await uploadStream(dest, key, Readable.from([body]), { partSize: options.partSize });
   return finish(dest, {
     kind: "config",
-    stack: site.stack.name,
+    stack: job.stack,
     takenAt: takenAt.toISOString(),
     key,
     ...object,
@@ -161,11 +233,11 @@ export async function backupConfig(
 
 /** The stack's `backups.files`, as one gzipped tarball streamed from tar. */
 export async function backupFiles(
-  site: StackSite,
+  job: BackupJob,
   dest: BackupDestination,
   options: BackupOptions = {},
 ): Promise<BackupManifest> {
-  const { files } = site.settings.backups;
+  const { files } = job.backups;
   if (files.length === 0) throw new Error("backup --kind files: the stack's backups.files lists no path");
   const gone = files.map((f, i) => [f, i] as const).filter(([f]) => !existsSync(f));
   if (gone.length > 0) {
@@ -173,7 +245,7 @@ export async function backupFiles(
   }
   const started = performance.now();
   const takenAt = options.now ?? new Date();
-  const key = keyOf(site, dest, "files", takenAt);
+  const key = keyOf(job, dest, "files", takenAt);
   const tar = spawn("tar", ["-czPf", "-", "--", ...files], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   tar.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
@@ -186,7 +258,7 @@ export async function backupFiles(
   await exited;
   return finish(dest, {
     kind: "files",
-    stack: site.stack.name,
+    stack: job.stack,
     takenAt: takenAt.toISOString(),
     key,
     ...object,
@@ -195,6 +267,59 @@ export async function backupFiles(
 }
 
 export const BACKUP_BY_KIND = { database: backupDatabase, config: backupConfig, files: backupFiles } as const;
+
+/** Takes the backups of the kinds asked for, one after the other, each reported to the job's Pushgateway. */
+export async function runBackups(job: BackupJob, kinds: readonly BackupKind[]): Promise<BackupManifest[]> {
+  const dest = jobDestination(job);
+  try {
+    const manifests: BackupManifest[] = [];
+    for (const kind of kinds) {
+      const manifest = await BACKUP_BY_KIND[kind](job, dest);
+      if (job.backups.pushgateway) await pushBackupMetrics(job.backups.pushgateway, manifest);
+      manifests.push(manifest);
+    }
+    return manifests;
+  } finally {
+    dest.client.destroy();
+  }
+}
+
+export interface ScheduleOptions {
+  /** One line per backup taken or failed. */
+  readonly log: (line: string) => void;
+  /** Stops the schedule (SIGTERM in the CLI). */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Runs each kind of `backups.schedule` every so many seconds, the first at once, until aborted. A backup that
+ * fails is logged and tried again at its next tick: the schedule itself never stops on one.
+ */
+export async function runSchedule(job: BackupJob, options: ScheduleOptions): Promise<void> {
+  const kinds = (Object.entries(job.backups.schedule) as [BackupKind, number | undefined][]).filter(
+    (entry): entry is [BackupKind, number] => entry[1] !== undefined,
+  );
+  if (kinds.length === 0) throw new Error("backups.schedule names no kind: nothing to schedule");
+  const tick = async (kind: BackupKind, every: number): Promise<void> => {
+    while (!options.signal.aborted) {
+      const started = Date.now();
+      try {
+        const [m] = await runBackups(job, [kind]);
+        options.log(`${new Date().toISOString()} ${kind}: ${m.key} (${m.size} bytes, ${m.seconds} s)`);
+      } catch (err) {
+        options.log(
+          `${new Date().toISOString()} ${kind} FAILED: ${redact((err as Error).message, [job.sourcePassword])}`,
+        );
+      }
+      const wait = Math.max(0, every * 1000 - (Date.now() - started));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        options.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  };
+  await Promise.all(kinds.map(([kind, every]) => tick(kind, every)));
+}
 
 /**
  * Pushes a backup's last success, size and duration to a Pushgateway, grouped by kind and stack, so that each

@@ -2,6 +2,7 @@
 // Exit codes, for every command: 0 all is well, 1 the check found a difference (drift, a mismatch, a missed
 // RPO, lost rows), 2 the command could not do its job (an error). Passwords are read from the stacks'
 // secret configuration and never printed.
+import { readFileSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { checkDrift, DRIFT_EXIT, formatDrift } from "./drift";
@@ -10,7 +11,7 @@ import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileRep
 import { formatReconcile, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
 import { checkRpo, formatRpo, RPO_EXIT, type RpoCheckOptions } from "./rpo";
 import { applyConnections, parseConnectionFlags, PASSWORD_ENV, type ConnectionFlags } from "./connection-flags";
-import { BACKUP_BY_KIND, pushBackupMetrics } from "./backup";
+import { jobDestination, parseBackupJob, runBackups, runSchedule, stackBackupJob, type BackupJob } from "./backup";
 import { chooseDatabaseBackup, formatVerify, restoreDatabase, VERIFY_EXIT, verifyBackup } from "./restore";
 import { bucketClient, openStack, sourceConnection, stackBuckets, type BucketLocation, type StackSite } from "./stacks";
 import { BACKUP_KINDS, type BackupKind } from "../lib/backup-keys";
@@ -241,28 +242,14 @@ backupOptions(
   process.exitCode = STATUS_EXIT[report.status];
 });
 
-/** The stack's backup bucket as a destination; an error naming the way out when it has none. */
-async function destination(site: StackSite, options: BackupOptions) {
+/** The stack's backup job, with its bucket; an error naming the way out when it has none. */
+async function backupJob(site: StackSite, options: BackupOptions): Promise<BackupJob> {
   const at = await ownBucket(site, options);
   if (!at) throw new Error(noBucket(site));
-  const { keyTemplate, kmsKeyId } = site.settings.backups;
-  return { client: bucketClient(site, at.endpoint), bucket: at.bucket, keyTemplate, kmsKeyId };
+  return stackBackupJob(site, at);
 }
 
 const kindOption = new Option("--kind <kind>", "what to back up").choices([...BACKUP_KINDS, "all"]).default("all");
-
-/** Takes the backups of the kinds asked for, one after the other, and reports each to the Pushgateway. */
-async function backUp(site: StackSite, kinds: readonly BackupKind[], options: BackupOptions) {
-  const dest = await destination(site, options);
-  const manifests = [];
-  for (const kind of kinds) {
-    const manifest = await BACKUP_BY_KIND[kind](site, dest);
-    const { pushgateway } = site.settings.backups;
-    if (pushgateway) await pushBackupMetrics(pushgateway, manifest);
-    manifests.push(manifest);
-  }
-  return manifests;
-}
 
 const backup = backupOptions(
   program
@@ -279,18 +266,18 @@ const backup = backupOptions(
     .option("--json", "print the manifests as JSON")
     .addOption(cwdOption()),
 ).action(async (options: BackupOptions & ReportOptions & { kind: BackupKind | "all" }) => {
+  if (!options.stack) program.error("error: required option '-s, --stack <name>' not specified");
   const site = await openStack(project(options.cwd), options.stack);
   const kinds =
     options.kind === "all"
       ? BACKUP_KINDS.filter((k) => k !== "files" || site.settings.backups.files.length > 0)
       : [options.kind];
-  const manifests = await backUp(site, kinds, options);
+  const job = await backupJob(site, options);
+  const manifests = await runBackups(job, kinds);
   if (options.json) console.log(JSON.stringify(manifests, null, 2));
   else
     for (const m of manifests)
-      console.log(
-        `${m.kind}: s3://${(await destination(site, options)).bucket}/${m.key} (${m.size} bytes, ${m.seconds} s)`,
-      );
+      console.log(`${m.kind}: s3://${job.backups.bucket}/${m.key} (${m.size} bytes, ${m.seconds} s)`);
 });
 
 backupOptions(
@@ -306,12 +293,52 @@ backupOptions(
     .addOption(cwdOption()),
 ).action(async (options: BackupOptions & ReportOptions & { object?: string }) => {
   const site = await openStack(project(options.cwd), options.stack);
-  const source = await destination(site, options);
+  const source = jobDestination(await backupJob(site, options));
   const manifest = await chooseDatabaseBackup(source, options.object);
   const report = await verifyBackup(site, sourceConnection(site), source, manifest);
   console.log(options.json ? JSON.stringify(report, null, 2) : formatVerify(report));
   process.exitCode = VERIFY_EXIT[report.status];
 });
+
+backup
+  .command("job")
+  .description(
+    "Print the stack's backup job as JSON (no password in it): the file `backup schedule --job` runs from, " +
+      "on a host that has no stack passphrase.",
+  )
+  .requiredOption("-s, --stack <name>", "the stack whose backup job to print")
+  .addOption(cwdOption())
+  .action(async (options: { stack: string; cwd: string }) => {
+    const { sourcePassword: _password, ...job } = await backupJob(
+      await openStack(project(options.cwd), options.stack),
+      {},
+    );
+    console.log(JSON.stringify(job, null, 2));
+  });
+
+backup
+  .command("schedule")
+  .description(
+    "Run the backups of backups.schedule, each kind every so many seconds, until stopped (SIGTERM, SIGINT). " +
+      "A failed backup is logged and tried again at its next tick. From a stack (--stack), or from a job file " +
+      "(--job, as the backup container runs it: the source password in CDC_SOURCE_PASSWORD, the bucket's " +
+      "credentials the AWS SDK's usual ones; no stack passphrase).",
+  )
+  .option("-s, --stack <name>", "the stack whose backups to schedule")
+  .option("--job <file>", "a backup job file (JSON) instead of a stack")
+  .addOption(cwdOption())
+  .action(async (options: { stack?: string; job?: string; cwd: string }) => {
+    if (!options.stack === !options.job) program.error("error: backup schedule takes one of --stack or --job");
+    const job = options.job
+      ? parseBackupJob(JSON.parse(readFileSync(options.job, "utf8")), process.env)
+      : await backupJob(await openStack(project(options.cwd), options.stack!), {});
+    const stop = new AbortController();
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => stop.abort());
+    console.log(
+      `scheduling ${JSON.stringify(job.backups.schedule)} (seconds) for ${job.stack} into s3://${job.backups.bucket}`,
+    );
+    await runSchedule(job, { log: (line) => console.log(line), signal: stop.signal });
+  });
 
 program
   .command("restore")

@@ -4,7 +4,7 @@
 // back the same way in the other direction.
 import { PROJECT } from "../config";
 import type { BackupManifest } from "../lib/backup-objects";
-import { backupDatabase } from "./backup";
+import { runBackups, stackBackupJob } from "./backup";
 import { chooseDatabaseBackup, restoreDatabase } from "./restore";
 import { sourceRowCounts, targetRowCounts, type RowCounts } from "./row-counts";
 import { bucketClient, sourceConnection, stackBuckets, type StackSite } from "./stacks";
@@ -43,12 +43,7 @@ export const backUpAndRestore: RestoreSource = async (from, to) => {
   const { backup } = await stackBuckets(from);
   if (!backup)
     throw new Error(`stack ${from.stack.name} has no backup bucket to fail back through: set backups.bucket`);
-  const manifest = await backupDatabase(from, {
-    client: bucketClient(from, backup.endpoint),
-    bucket: backup.bucket,
-    keyTemplate: from.settings.backups.keyTemplate,
-    kmsKeyId: from.settings.backups.kmsKeyId,
-  });
+  const [manifest] = await runBackups(stackBackupJob(from, backup), ["database"]);
   return restoreAt(to, backup, manifest.key);
 };
 

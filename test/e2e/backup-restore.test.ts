@@ -3,18 +3,20 @@
 // writer is busy verifies; a restore lands exactly the rows its manifest counted; a tampered object is
 // refused by restore and caught by verify; no backup yet, a bucket that cannot be read, a bucket the stack
 // does not own and a non-empty database are refused with nothing written; `rpo` sees what backup wrote.
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import axios from "axios";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { manifestKey } from "../../lib/backup-keys";
-import type { BackupManifest } from "../../lib/backup-objects";
+import { DEFAULT_KEY_TEMPLATE, manifestKey } from "../../lib/backup-keys";
+import { listBackups, type BackupManifest } from "../../lib/backup-objects";
 import { withClient } from "../../lib/postgres";
 import { databaseState, dropDatabase } from "../../lib/postgres-backup";
 import type { RpoReport } from "../../ops/rpo";
 import type { VerifyReport } from "../../ops/restore";
-import { query } from "../connectors";
+import { eventually, query } from "../connectors";
 import { backupBucket, harnessS3 } from "../fixtures/backup-bucket";
 import { harness, PROJECT_DIR } from "../harness";
 import { PrivateBackend } from "./cli";
@@ -143,7 +145,9 @@ describe("a database backup taken while a writer is busy", () => {
   it("refuses a bucket the stack does not own, naming the flag", () => {
     const run = ops("restore", "--stack", "local", "--to-database", restored, "--from-bucket", "someone-elses");
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain(`--from-bucket someone-elses is not a bucket of stack local (its buckets: ${bucket})`);
+    expect(run.stderr).toContain(
+      `--from-bucket someone-elses is not a bucket of stack local (its buckets: ${bucket}, cdc-local-backups-replica)`,
+    );
   });
 
   it("rpo and status see the backups this command wrote", () => {
@@ -204,5 +208,66 @@ describe("bad input", () => {
 
   it("never printed a password", () => {
     expect(backend.transcript.join("\n")).not.toContain(harness.pgPassword);
+  });
+});
+
+describe("backup schedule", () => {
+  it("runs from a job file, without the stack's passphrase: two ticks in the bucket, metrics in the Pushgateway", async () => {
+    const printed = ops("backup", "job", "--stack", "local");
+    expect(printed.status, printed.stderr).toBe(0);
+    expect(printed.stdout).not.toContain(harness.pgPassword);
+    const job = JSON.parse(printed.stdout) as { backups: Record<string, unknown> };
+    job.backups.schedule = { database: 2 };
+    job.backups.pushgateway = harness.env.CDC_PUSHGATEWAY_URL;
+    const file = path.join(files, "job.json");
+    writeFileSync(file, JSON.stringify(job));
+    const before = (await listBackups({ client: s3, bucket, keyTemplate: DEFAULT_KEY_TEMPLATE }, "database")).length;
+
+    // Only what the job needs: the database password and the bucket's credentials; no PULUMI_CONFIG_PASSPHRASE.
+    const child = spawn(process.execPath, ["ops/bin.cjs", "backup", "schedule", "--job", file], {
+      cwd: PROJECT_DIR,
+      env: {
+        PATH: process.env.PATH,
+        AWS_ACCESS_KEY_ID: "harness",
+        AWS_SECRET_ACCESS_KEY: "harness",
+        CDC_SOURCE_PASSWORD: harness.pgPassword,
+      },
+    });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    try {
+      await eventually(
+        async () => (await listBackups({ client: s3, bucket, keyTemplate: DEFAULT_KEY_TEMPLATE }, "database")).length,
+        (n) => n >= before + 2,
+        30_000,
+      );
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited, output).toBe(0);
+    expect(output.match(/ database: database\//g)?.length, output).toBeGreaterThanOrEqual(2);
+    expect(output).not.toContain("FAILED");
+
+    const metrics = (await axios.get<string>(`${harness.env.CDC_PUSHGATEWAY_URL}/metrics`)).data;
+    const line = metrics.split("\n").find((l) => l.startsWith("cdc_backup_last_success_timestamp_seconds{"));
+    expect(line).toMatch(/job="cdc_backup"/);
+    expect(line).toMatch(/kind="database"/);
+    expect(line).toMatch(/stack="local"/);
+    expect(Number(line?.split(" ").at(-1))).toBeGreaterThan(Date.now() / 1000 - 60);
+    await axios.delete(`${harness.env.CDC_PUSHGATEWAY_URL}/metrics/job/cdc_backup/kind/database/stack/local`);
+  });
+
+  it("refuses a job file that is not one, naming the field", () => {
+    const file = path.join(files, "bad-job.json");
+    writeFileSync(file, JSON.stringify({ stack: "local" }));
+    const run = spawnSync(process.execPath, ["ops/bin.cjs", "backup", "schedule", "--job", file], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, CDC_SOURCE_PASSWORD: "x" },
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/invalid backup job:\n {2}- source /);
   });
 });
