@@ -151,8 +151,18 @@ export const backupsSchema = z.strictObject({
   pushgateway: z.url({ protocol: /^https?$/ }).optional(),
   /** `cdc-pipeline backup schedule`: seconds between two backups of each kind; a kind left out is not scheduled. */
   schedule: z
-    .strictObject({ database: seconds.optional(), config: seconds.optional(), files: seconds.optional() })
+    .strictObject({
+      database: seconds.optional(),
+      config: seconds.optional(),
+      files: seconds.optional(),
+      /** Point in time: a physical base backup every so many seconds (pg_basebackup). */
+      base: seconds.optional(),
+      /** Point in time: WAL streamed all along (pg_receivewal), shipped to the bucket every so many seconds. */
+      log: seconds.optional(),
+    })
     .default({}),
+  /** Where `backup schedule` spools the WAL it receives before shipping it. Default: a directory under /tmp. */
+  walSpool: z.string().regex(/^\//, "an absolute path").optional(),
 });
 
 /**

@@ -3,8 +3,15 @@
 // (`<yyyy>/<mm>/<dd>/<kind>/...`) is read as well as the default layout.
 import { z } from "zod";
 
+/** What `backup --kind all` takes and `rpo` checks on every stack. */
 export const BACKUP_KINDS = ["database", "files", "config"] as const;
-export type BackupKind = (typeof BACKUP_KINDS)[number];
+/**
+ * Point in time: physical base backups (pg_basebackup) and the WAL archived beside them, for a stack whose
+ * backups.schedule names `log`.
+ */
+export const POINT_IN_TIME_KINDS = ["base", "log"] as const;
+export type RpoKind = (typeof BACKUP_KINDS)[number];
+export type BackupKind = RpoKind | (typeof POINT_IN_TIME_KINDS)[number];
 
 export const DEFAULT_KEY_TEMPLATE = "<kind>/<yyyy>/<mm>/<dd>/<stack>-<time>.<ext>";
 
@@ -40,11 +47,17 @@ export const keyTemplateSchema = z.string().superRefine((template, ctx) => {
 });
 
 /** The objects' extensions of each kind: a database dump's depends on the engine (pg_dump's custom format, a .bak). */
-const EXTENSIONS = { database: ["dump", "bak"], config: ["json"], files: ["tar.gz"] } as const;
+const EXTENSIONS = { database: ["dump", "bak"], config: ["json"], files: ["tar.gz"], base: ["tar"], log: [] } as const;
 
-export function backupExtension(kind: BackupKind, engine: "postgres" | "sqlserver"): string {
+export function backupExtension(kind: Exclude<BackupKind, "log">, engine: "postgres" | "sqlserver"): string {
   return kind === "database" ? (engine === "postgres" ? "dump" : "bak") : EXTENSIONS[kind][0];
 }
+
+/**
+ * Archived WAL is not named by the template: a segment's own name orders it, under one prefix per stack
+ * (`log/<stack>/000000010000000000000003`, and the segment being filled as `<name>.partial`).
+ */
+export const logPrefix = (stack: string): string => `log/${stack}/`;
 
 const two = (n: number) => String(n).padStart(2, "0");
 

@@ -29,7 +29,7 @@ export type TableDigest = z.infer<typeof tableDigestSchema>;
 
 export const backupManifestSchema = z.strictObject({
   format: z.literal(1),
-  kind: z.enum(BACKUP_KINDS),
+  kind: z.enum([...BACKUP_KINDS, "base"]),
   stack: z.string(),
   /** When the backup began (the dump's snapshot was taken). */
   takenAt: z.iso.datetime(),
@@ -43,6 +43,8 @@ export const backupManifestSchema = z.strictObject({
       database: z.string(),
       /** The LSN the dump's snapshot is consistent at (PostgreSQL: pg_current_wal_lsn in the snapshot). */
       position: z.string(),
+      /** A base backup: the WAL segment replay starts from (the archive must hold it and every later one). */
+      startSegment: z.string().optional(),
       tables: z.record(z.string(), tableDigestSchema),
     })
     .optional(),
@@ -140,6 +142,12 @@ export async function readManifest(client: S3Client, bucket: string, key: string
     throw new BackupIntegrityError(`s3://${bucket}/${manifestKey(key)}: not a manifest of ${key}`);
   }
   return parsed.data;
+}
+
+/** Downloads an object to `file` as it is (the caller checks it). */
+export async function downloadObject(client: S3Client, bucket: string, key: string, file: string): Promise<void> {
+  const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  await pipeline(res.Body as Readable, createWriteStream(file, { mode: 0o600 }));
 }
 
 /**

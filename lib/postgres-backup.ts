@@ -145,3 +145,12 @@ export async function restoreDump(server: PostgresConnection, database: string, 
   );
   await finished(child, "pg_restore", server);
 }
+
+/** Dumps a database (custom format) to a file: pg_dump's own, for a database nobody else writes to. */
+export async function dumpToFile(conn: PostgresConnection, file: string): Promise<void> {
+  const child = spawn(pgTool("pg_dump"), [...connectionArgs(conn, conn.database), "--format=custom", "-f", file], {
+    env: toolEnv(conn),
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  await finished(child, "pg_dump", conn);
+}

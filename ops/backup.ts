@@ -14,6 +14,7 @@ import { getConfig, getOffsets } from "../lib/connector-api";
 import { readCdcFacts } from "../lib/logical-replication";
 import { pipelineNames } from "../lib/pipeline-names";
 import { dumpDatabase } from "../lib/postgres-backup";
+import { baseBackup } from "../lib/postgres-pitr";
 import { redact } from "../lib/redact";
 import { readSqlServerCdc } from "../lib/sqlserver-cdc-sql";
 import { withClient, type PostgresConnection } from "../lib/postgres";
@@ -109,7 +110,7 @@ export interface BackupOptions {
 
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
-const keyOf = (job: BackupJob, dest: BackupDestination, kind: BackupKind, at: Date) =>
+const keyOf = (job: BackupJob, dest: BackupDestination, kind: Exclude<BackupKind, "log">, at: Date) =>
   backupKey(dest.keyTemplate, { kind, stack: job.stack, at, ext: backupExtension(kind, job.source.engine) });
 
 /** Writes the object's manifest last: an object without one is a backup that did not finish. */
@@ -266,10 +267,52 @@ export async function backupFiles(
   });
 }
 
-export const BACKUP_BY_KIND = { database: backupDatabase, config: backupConfig, files: backupFiles } as const;
+/**
+ * A physical base backup of the source's cluster (pg_basebackup, one tar), the start of every point-in-time
+ * restore: replayed with the archived WAL to any time after it completed.
+ */
+export async function backupBase(
+  job: BackupJob,
+  dest: BackupDestination,
+  options: BackupOptions = {},
+): Promise<BackupManifest> {
+  if (job.source.engine !== "postgres") throw new Error("backup --kind base: only a PostgreSQL source has one");
+  const started = performance.now();
+  const takenAt = options.now ?? new Date();
+  const key = keyOf(job, dest, "base", takenAt);
+  let object = { sha256: "", size: 0 };
+  const position = await baseBackup(jobSource(job), async (tar) => {
+    object = await uploadStream(dest, key, tar, { partSize: options.partSize });
+  });
+  return finish(dest, {
+    kind: "base",
+    stack: job.stack,
+    takenAt: takenAt.toISOString(),
+    key,
+    ...object,
+    source: {
+      engine: "postgres",
+      database: job.source.database,
+      position: position.endLsn,
+      startSegment: position.startSegment,
+      tables: {},
+    },
+    seconds: seconds(started),
+  });
+}
+
+export const BACKUP_BY_KIND = {
+  database: backupDatabase,
+  config: backupConfig,
+  files: backupFiles,
+  base: backupBase,
+} as const;
 
 /** Takes the backups of the kinds asked for, one after the other, each reported to the job's Pushgateway. */
-export async function runBackups(job: BackupJob, kinds: readonly BackupKind[]): Promise<BackupManifest[]> {
+export async function runBackups(
+  job: BackupJob,
+  kinds: readonly (keyof typeof BACKUP_BY_KIND)[],
+): Promise<BackupManifest[]> {
   const dest = jobDestination(job);
   try {
     const manifests: BackupManifest[] = [];
@@ -282,43 +325,6 @@ export async function runBackups(job: BackupJob, kinds: readonly BackupKind[]): 
   } finally {
     dest.client.destroy();
   }
-}
-
-export interface ScheduleOptions {
-  /** One line per backup taken or failed. */
-  readonly log: (line: string) => void;
-  /** Stops the schedule (SIGTERM in the CLI). */
-  readonly signal: AbortSignal;
-}
-
-/**
- * Runs each kind of `backups.schedule` every so many seconds, the first at once, until aborted. A backup that
- * fails is logged and tried again at its next tick: the schedule itself never stops on one.
- */
-export async function runSchedule(job: BackupJob, options: ScheduleOptions): Promise<void> {
-  const kinds = (Object.entries(job.backups.schedule) as [BackupKind, number | undefined][]).filter(
-    (entry): entry is [BackupKind, number] => entry[1] !== undefined,
-  );
-  if (kinds.length === 0) throw new Error("backups.schedule names no kind: nothing to schedule");
-  const tick = async (kind: BackupKind, every: number): Promise<void> => {
-    while (!options.signal.aborted) {
-      const started = Date.now();
-      try {
-        const [m] = await runBackups(job, [kind]);
-        options.log(`${new Date().toISOString()} ${kind}: ${m.key} (${m.size} bytes, ${m.seconds} s)`);
-      } catch (err) {
-        options.log(
-          `${new Date().toISOString()} ${kind} FAILED: ${redact((err as Error).message, [job.sourcePassword])}`,
-        );
-      }
-      const wait = Math.max(0, every * 1000 - (Date.now() - started));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        options.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-      });
-    }
-  };
-  await Promise.all(kinds.map(([kind, every]) => tick(kind, every)));
 }
 
 /**

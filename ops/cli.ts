@@ -11,10 +11,18 @@ import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileRep
 import { formatReconcile, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
 import { checkRpo, formatRpo, RPO_EXIT, type RpoCheckOptions } from "./rpo";
 import { applyConnections, parseConnectionFlags, PASSWORD_ENV, type ConnectionFlags } from "./connection-flags";
-import { jobDestination, parseBackupJob, runBackups, runSchedule, stackBackupJob, type BackupJob } from "./backup";
-import { chooseDatabaseBackup, formatVerify, restoreDatabase, VERIFY_EXIT, verifyBackup } from "./restore";
+import { jobDestination, parseBackupJob, runBackups, stackBackupJob, type BackupJob } from "./backup";
+import { runSchedule } from "./backup-schedule";
+import {
+  chooseDatabaseBackup,
+  formatVerify,
+  restoreDatabase,
+  restoreToTime,
+  VERIFY_EXIT,
+  verifyBackup,
+} from "./restore";
 import { bucketClient, openStack, sourceConnection, stackBuckets, type BucketLocation, type StackSite } from "./stacks";
-import { BACKUP_KINDS, type BackupKind } from "../lib/backup-keys";
+import { BACKUP_KINDS } from "../lib/backup-keys";
 import { collectStatus, formatStatus, STATUS_EXIT } from "./status";
 import { DEFAULT_RPO_HOURS } from "../config";
 
@@ -33,6 +41,13 @@ const seconds = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} takes a number of seconds >= 0`);
   return n;
+};
+const isoTime = (name: string) => (value: string) => {
+  const at = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(at.getTime())) {
+    throw new InvalidArgumentError(`${name} takes an ISO 8601 time such as 2026-12-01T14:05:00Z`);
+  }
+  return at;
 };
 const cwdOption = () => new Option("--cwd <dir>", "the Pulumi project directory").default(process.cwd());
 /** The project as the Automation API sees it: this directory, this process's environment. */
@@ -249,7 +264,11 @@ async function backupJob(site: StackSite, options: BackupOptions): Promise<Backu
   return stackBackupJob(site, at);
 }
 
-const kindOption = new Option("--kind <kind>", "what to back up").choices([...BACKUP_KINDS, "all"]).default("all");
+/** Each kind a backup can be taken of on its own: `log` is archived continuously, by `backup schedule`. */
+const ONE_SHOT_KINDS = [...BACKUP_KINDS, "base"] as const;
+const kindOption = new Option("--kind <kind>", "what to back up (base: a physical base backup, for --at)")
+  .choices([...ONE_SHOT_KINDS, "all"])
+  .default("all");
 
 const backup = backupOptions(
   program
@@ -265,7 +284,7 @@ const backup = backupOptions(
     .addOption(kindOption)
     .option("--json", "print the manifests as JSON")
     .addOption(cwdOption()),
-).action(async (options: BackupOptions & ReportOptions & { kind: BackupKind | "all" }) => {
+).action(async (options: BackupOptions & ReportOptions & { kind: (typeof ONE_SHOT_KINDS)[number] | "all" }) => {
   if (!options.stack) program.error("error: required option '-s, --stack <name>' not specified");
   const site = await openStack(project(options.cwd), options.stack);
   const kinds =
@@ -337,7 +356,7 @@ backup
     console.log(
       `scheduling ${JSON.stringify(job.backups.schedule)} (seconds) for ${job.stack} into s3://${job.backups.bucket}`,
     );
-    await runSchedule(job, { log: (line) => console.log(line), signal: stop.signal });
+    await runSchedule(job, { log: (line: string) => console.log(line), signal: stop.signal });
   });
 
 program
@@ -354,6 +373,11 @@ program
     "one of the stack's buckets (default: restoreFromBucket on a DR stack, else backupBucket)",
   )
   .option("--object <key>", "the backup object (default: the newest database backup)")
+  .addOption(
+    new Option("--at <time>", "as the source was at this time (ISO 8601): a base backup replayed with the archived WAL")
+      .argParser(isoTime("--at"))
+      .conflicts("object"),
+  )
   .option("--replace", "drop --to-database first when it is not empty")
   .addOption(cwdOption())
   .action(
@@ -362,6 +386,7 @@ program
       toDatabase: string;
       fromBucket?: string;
       object?: string;
+      at?: Date;
       replace?: boolean;
       cwd: string;
     }) => {
@@ -381,6 +406,18 @@ program
         bucket: from.bucket,
         keyTemplate: site.settings.backups.keyTemplate,
       };
+      if (options.at) {
+        // A DR stack restores the primary's backups: the WAL is archived under the primary's stack name.
+        const primary = site.settings.failover?.primaryStack.split("/").pop();
+        const stack = from === buckets.restoreFrom && primary ? primary : site.stack.name;
+        const done = await restoreToTime(sourceConnection(site), source, stack, options.at, options.toDatabase, {
+          replace: options.replace,
+        });
+        console.log(
+          `restored ${done.base.key} replayed with ${done.segments} WAL segment(s) to ${done.at} as ${options.toDatabase}`,
+        );
+        return;
+      }
       const manifest = await chooseDatabaseBackup(source, options.object);
       await restoreDatabase(sourceConnection(site), source, manifest, options.toDatabase, { replace: options.replace });
       console.log(

@@ -1,13 +1,15 @@
 // `cdc-pipeline restore` and `backup verify`: a database backup found in a bucket, its bytes checked against
 // its manifest before anything is written, restored with pg_restore; and the restored tables compared with
 // the counts and hashes the manifest recorded in the dump's own snapshot.
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { verificationKey } from "../lib/backup-keys";
 import {
   BackupIntegrityError,
+  downloadObject,
   downloadVerified,
   listBackups,
   putJson,
@@ -17,7 +19,9 @@ import {
   type TableDigest,
 } from "../lib/backup-objects";
 import { pgName, type PostgresConnection } from "../lib/postgres";
-import { createDatabase, databaseState, dropDatabase, restoreDump } from "../lib/postgres-backup";
+import { createDatabase, databaseState, dropDatabase, dumpToFile, restoreDump } from "../lib/postgres-backup";
+import { postgresUser, recoverToTime, waitForPromotion } from "../lib/postgres-pitr";
+import { archivedSegments, archivedSha256, type ArchivedSegment } from "./wal-archive";
 import { stackTables, tableDigest, withPostgresSide } from "./reconcile";
 import type { StackSite } from "./stacks";
 
@@ -47,20 +51,17 @@ export interface RestoreOptions {
 }
 
 /**
- * Restores a PostgreSQL dump into `database` on `server`: downloaded and checked first, then the database
- * created (or, with `replace`, dropped and created), then pg_restore. Without CDC: the stack enables it.
+ * Puts a dump file in place as `database` on `server`, once `obtain` has written it (and checked it): the
+ * database is refused first when it is not empty (unless `replace`), so nothing is downloaded for nothing;
+ * then it is created (or dropped and created) and the dump restored. Without CDC: the stack enables it.
  */
-export async function restoreDatabase(
+async function installDump(
   server: PostgresConnection,
-  source: BackupSource,
-  manifest: BackupManifest,
   database: string,
-  options: RestoreOptions = {},
+  options: RestoreOptions,
+  obtain: (file: string, dir: string) => Promise<void>,
 ): Promise<void> {
   if (!pgName.safeParse(database).success) throw new Error(`--to-database: '${database}' is not a database name`);
-  if (manifest.kind !== "database" || manifest.source?.engine !== "postgres") {
-    throw new Error(`${manifest.key} is not a PostgreSQL database backup (kind ${manifest.kind})`);
-  }
   const state = await databaseState(server, database);
   if (state === "not empty" && !options.replace) {
     throw new Error(`--to-database ${database} is not empty: pass --replace to drop it and restore into a new one`);
@@ -68,12 +69,136 @@ export async function restoreDatabase(
   const dir = mkdtempSync(path.join(tmpdir(), "cdc-restore-"));
   try {
     const file = path.join(dir, "backup.dump");
-    await downloadVerified(source.client, source.bucket, manifest, file);
+    await obtain(file, dir);
     if (state !== "missing") await dropDatabase(server, database);
     await createDatabase(server, database);
     await restoreDump(server, database, file);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Restores a PostgreSQL dump (downloaded and checked against its manifest first) as `database` on `server`. */
+export async function restoreDatabase(
+  server: PostgresConnection,
+  source: BackupSource,
+  manifest: BackupManifest,
+  database: string,
+  options: RestoreOptions = {},
+): Promise<void> {
+  if (manifest.kind !== "database" || manifest.source?.engine !== "postgres") {
+    throw new Error(`${manifest.key} is not a PostgreSQL database backup (kind ${manifest.kind})`);
+  }
+  await installDump(server, database, options, (file) =>
+    downloadVerified(source.client, source.bucket, manifest, file),
+  );
+}
+
+/** Runs a program to completion; its stderr is the error. */
+function run(program: string, args: string[]): Promise<void> {
+  const child = spawn(program, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) =>
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${program} failed: ${stderr.trim()}`)))),
+  );
+}
+
+/** What a point-in-time restore replayed: the base backup, the WAL segments, and the time it stopped at. */
+export interface PointInTimeRestore {
+  readonly base: BackupManifest;
+  readonly segments: number;
+  readonly at: string;
+}
+
+/**
+ * Restores the source database as it was at `at`: the newest base backup completed before `at`, replayed in
+ * a private cluster with the archived WAL up to `at` (the last transaction committed at or before it), the
+ * database dumped from there and restored as `database` on `server`. Refused, before anything is written,
+ * when `at` is before the oldest usable base backup or after the newest archived WAL.
+ */
+export async function restoreToTime(
+  server: PostgresConnection,
+  source: BackupSource,
+  stack: string,
+  at: Date,
+  database: string,
+  options: RestoreOptions = {},
+): Promise<PointInTimeRestore> {
+  const completed = (m: BackupManifest) => Date.parse(m.takenAt) + m.seconds * 1000;
+  const bases: BackupManifest[] = [];
+  for (const b of await listBackups(source, "base")) {
+    const m = await readManifest(source.client, source.bucket, b.key).catch(() => undefined);
+    if (m?.stack === stack) bases.push(m);
+  }
+  const usable = bases.filter((m) => completed(m) <= at.getTime()).sort((a, b) => completed(a) - completed(b));
+  if (usable.length === 0) {
+    const oldest = bases.map(completed).sort((a, b) => a - b)[0];
+    throw new Error(
+      oldest === undefined
+        ? `--at: no base backup of ${stack} in s3://${source.bucket}: run \`cdc-pipeline backup --kind base\` first`
+        : `--at ${at.toISOString()} is before the oldest base backup (completed ${new Date(oldest).toISOString()})`,
+    );
+  }
+  const base = usable[usable.length - 1];
+  const wal = (await archivedSegments(source.client, source.bucket, stack)).filter(
+    (s) => s.segment >= (base.source?.startSegment ?? ""),
+  );
+  const newest = wal.reduce((t, s) => Math.max(t, s.lastModified.getTime()), 0);
+  if (newest < at.getTime()) {
+    throw new Error(
+      `--at ${at.toISOString()} is after the newest archived WAL of ${stack} (` +
+        (newest ? `shipped ${new Date(newest).toISOString()})` : "none since the base backup)"),
+    );
+  }
+  await installDump(server, database, options, async (file, dir) => {
+    await replayToTime(source, base, wal, at, dir, { ...server, database: base.source?.database ?? "" }, file);
+  });
+  return { base, segments: wal.length, at: at.toISOString() };
+}
+
+/** Extracts the base backup and the WAL into `dir`, recovers to `at` there, and dumps the database to `file`. */
+async function replayToTime(
+  source: BackupSource,
+  base: BackupManifest,
+  wal: readonly ArchivedSegment[],
+  at: Date,
+  dir: string,
+  original: PostgresConnection,
+  file: string,
+): Promise<void> {
+  const tar = path.join(dir, "base.tar");
+  await downloadVerified(source.client, source.bucket, base, tar);
+  const data = path.join(dir, "data");
+  const walDir = path.join(dir, "wal");
+  mkdirSync(data, { mode: 0o700 });
+  mkdirSync(walDir);
+  await run("tar", ["-xf", tar, "-C", data]);
+  rmSync(tar);
+  for (const s of wal) {
+    // A complete segment wins over the partial one of the same name, which it supersedes.
+    if (s.partial && wal.some((o) => o.segment === s.segment && !o.partial)) continue;
+    const target = path.join(walDir, s.segment);
+    await downloadObject(source.client, source.bucket, s.key, target);
+    const expected = await archivedSha256(source.client, source.bucket, s.key);
+    if (expected !== createHash("sha256").update(readFileSync(target)).digest("hex")) {
+      throw new BackupIntegrityError(`s3://${source.bucket}/${s.key} does not match the sha256 it was shipped with`);
+    }
+  }
+  const owner = process.getuid?.() === 0 ? postgresUser() : undefined;
+  const cluster = await recoverToTime(dir, at, owner);
+  try {
+    const local = {
+      host: cluster.socketDir,
+      port: cluster.port,
+      database: "postgres",
+      user: original.user,
+      password: "",
+    };
+    await waitForPromotion(local, path.join(dir, "recovery.log"));
+    await dumpToFile({ ...local, database: original.database }, file);
+  } finally {
+    await cluster.stop();
   }
 }
 

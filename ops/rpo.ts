@@ -9,10 +9,10 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import Table from "cli-table3";
-import { BACKUP_KINDS, type BackupKind } from "../lib/backup-keys";
+import { BACKUP_KINDS, type RpoKind } from "../lib/backup-keys";
 import { listBackups, type BackupSource } from "../lib/backup-objects";
 
-export type RpoHours = Record<BackupKind, number>;
+export type RpoHours = Record<RpoKind, number>;
 
 /** How long S3 Replication Time Control takes to replicate (nearly) every object: after it, PENDING is late. */
 const RTC_MINUTES = 15;
@@ -24,7 +24,7 @@ export interface NewestBackup {
 }
 
 export interface BackupAge {
-  readonly kind: BackupKind;
+  readonly kind: RpoKind;
   /** The key template the backups were looked for by. */
   readonly keyTemplate: string;
   /** The newest object under `<kind>/`; absent when there is none. */
@@ -66,8 +66,8 @@ export function s3Client(options: { region: string; endpoint?: string }): S3Clie
 }
 
 /** The newest object of each kind the key template names (every page of the listing is read). */
-export async function newestBackups(source: BackupSource): Promise<Partial<Record<BackupKind, NewestBackup>>> {
-  const newest: Partial<Record<BackupKind, NewestBackup>> = {};
+export async function newestBackups(source: BackupSource): Promise<Partial<Record<RpoKind, NewestBackup>>> {
+  const newest: Partial<Record<RpoKind, NewestBackup>> = {};
   for (const kind of BACKUP_KINDS) newest[kind] = (await listBackups(source, kind)).at(-1);
   return newest;
 }

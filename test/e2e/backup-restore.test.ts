@@ -16,6 +16,7 @@ import { withClient } from "../../lib/postgres";
 import { databaseState, dropDatabase } from "../../lib/postgres-backup";
 import type { RpoReport } from "../../ops/rpo";
 import type { VerifyReport } from "../../ops/restore";
+import { archivedSegments } from "../../ops/wal-archive";
 import { eventually, query } from "../connectors";
 import { backupBucket, harnessS3 } from "../fixtures/backup-bucket";
 import { harness, PROJECT_DIR } from "../harness";
@@ -197,7 +198,7 @@ describe("bad input", () => {
   it("an unknown kind names --kind and what is allowed", () => {
     const run = ops("backup", "--stack", "local", "--kind", "logs");
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/--kind.*'logs' is invalid.*database, files, config, all/s);
+    expect(run.stderr).toMatch(/--kind.*'logs' is invalid.*database, files, config, base, all/s);
   });
 
   it("a bucket that cannot be read is an error, and writes nothing", () => {
@@ -269,5 +270,93 @@ describe("backup schedule", () => {
     });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/invalid backup job:\n {2}- source /);
+  });
+});
+
+describe("restore --at: a point in time", () => {
+  const pitr = `${restored}_at`;
+  afterAll(async () => {
+    await dropDatabase(server, pitr);
+    // The archive's replication slot keeps WAL on the source for as long as it exists.
+    await withClient({ ...server, database: "postgres" }, (c) =>
+      c.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'cdc_wal_local'"),
+    );
+  });
+
+  it("lands exactly between two writes: a base backup replayed with the WAL the schedule archived", async () => {
+    const printed = ops("backup", "job", "--stack", "local");
+    const job = JSON.parse(printed.stdout) as { backups: Record<string, unknown> };
+    job.backups.schedule = { log: 1 };
+    job.backups.walSpool = path.join(files, "wal-spool");
+    const file = path.join(files, "wal-job.json");
+    writeFileSync(file, JSON.stringify(job));
+    const child = spawn(process.execPath, ["ops/bin.cjs", "backup", "schedule", "--job", file], {
+      cwd: PROJECT_DIR,
+      env: {
+        PATH: process.env.PATH,
+        AWS_ACCESS_KEY_ID: "harness",
+        AWS_SECRET_ACCESS_KEY: "harness",
+        CDC_SOURCE_PASSWORD: harness.pgPassword,
+      },
+    });
+    let output = "";
+    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const a = 800_000 + Math.floor(Math.random() * 100_000);
+    let between: Date;
+    try {
+      await eventually(
+        () => Promise.resolve(output),
+        (o) => o.includes("log: streaming WAL"),
+        30_000,
+      );
+      const base = ops("backup", "--stack", "local", "--kind", "base");
+      expect(base.status, base.stdout + base.stderr).toBe(0);
+      expect(base.stdout).toMatch(/^base: s3:\/\/.*\/base\/.*\.tar /m);
+
+      await query("source", "INSERT INTO inventory.customers VALUES ($1, 'Before', NULL)", [a]);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      between = new Date();
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await query("source", "INSERT INTO inventory.customers VALUES ($1, 'After', NULL)", [a + 1]);
+      const afterWrite = Date.now();
+      // The archive reaches past the second write once a shipping after it is in the bucket.
+      await eventually(
+        async () => archivedSegments(s3, bucket, "local"),
+        (segments) => segments.some((s) => s.lastModified.getTime() > afterWrite + 1000),
+        30_000,
+      );
+    } finally {
+      child.kill("SIGTERM");
+    }
+    expect(await exited, output).toBe(0);
+    expect(output).not.toContain("FAILED");
+
+    const run = ops("restore", "--stack", "local", "--at", between.toISOString(), "--to-database", pitr);
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^restored base\/.* replayed with \d+ WAL segment\(s\) to /m);
+    const rows = await withClient({ ...server, database: pitr }, async (c) =>
+      (
+        await c.query<{ name: string }>("SELECT name FROM inventory.customers WHERE id IN ($1, $2) ORDER BY id", [
+          a,
+          a + 1,
+        ])
+      ).rows.map((r) => r.name),
+    );
+    expect(rows).toEqual(["Before"]);
+  });
+
+  it("refuses --at before the oldest base backup, after the newest archived WAL, or not a time", () => {
+    const early = ops("restore", "--stack", "local", "--at", "2020-01-01T00:00:00Z", "--to-database", `${pitr}_x`);
+    expect(early.status).toBe(2);
+    expect(early.stderr).toContain("--at 2020-01-01T00:00:00.000Z is before the oldest base backup (completed ");
+    const late = new Date(Date.now() + 3_600_000).toISOString();
+    const future = ops("restore", "--stack", "local", "--at", late, "--to-database", `${pitr}_x`);
+    expect(future.status).toBe(2);
+    expect(future.stderr).toContain(`--at ${late} is after the newest archived WAL of local (shipped `);
+    const garbage = ops("restore", "--stack", "local", "--at", "yesterday", "--to-database", `${pitr}_x`);
+    expect(garbage.status).toBe(2);
+    expect(garbage.stderr).toContain("--at takes an ISO 8601 time such as 2026-12-01T14:05:00Z");
   });
 });

@@ -77,7 +77,11 @@ describe("GitHub Actions workflows", () => {
     const suites = readdirSync(path.join(PROJECT_DIR, "test/integration")).filter((f) =>
       /^sqlserver-.*live\.test\.ts$/.test(f),
     );
-    expect(suites.sort()).toEqual(["sqlserver-live.test.ts", "sqlserver-pipeline-live.test.ts"]);
+    expect(suites.sort()).toEqual([
+      "sqlserver-backup-live.test.ts",
+      "sqlserver-live.test.ts",
+      "sqlserver-pipeline-live.test.ts",
+    ]);
     for (const suite of suites) {
       expect(live).toContain(`npx vitest run --project integration test/integration/${suite}`);
     }

@@ -1,0 +1,54 @@
+// `cdc-pipeline backup schedule`: each kind of backups.schedule on its own interval, the first at once, and
+// the WAL archived all along when the schedule names `log`, until stopped.
+import { redact } from "../lib/redact";
+import { jobDestination, runBackups, type BackupJob } from "./backup";
+import { archiveWal } from "./wal-archive";
+
+export interface ScheduleOptions {
+  /** One line per backup taken or failed. */
+  readonly log: (line: string) => void;
+  /** Stops the schedule (SIGTERM in the CLI). */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Runs each kind of `backups.schedule` every so many seconds, the first at once, until aborted. A backup that
+ * fails is logged and tried again at its next tick: the schedule itself never stops on one.
+ */
+export async function runSchedule(job: BackupJob, options: ScheduleOptions): Promise<void> {
+  const { log: logEvery, ...periodic } = job.backups.schedule;
+  const kinds = (Object.entries(periodic) as [keyof typeof periodic, number | undefined][]).filter(
+    (entry): entry is [keyof typeof periodic, number] => entry[1] !== undefined,
+  );
+  if (kinds.length === 0 && logEvery === undefined) {
+    throw new Error("backups.schedule names no kind: nothing to schedule");
+  }
+  const tick = async (kind: keyof typeof periodic, every: number): Promise<void> => {
+    while (!options.signal.aborted) {
+      const started = Date.now();
+      try {
+        const [m] = await runBackups(job, [kind]);
+        options.log(`${new Date().toISOString()} ${kind}: ${m.key} (${m.size} bytes, ${m.seconds} s)`);
+      } catch (err) {
+        options.log(
+          `${new Date().toISOString()} ${kind} FAILED: ${redact((err as Error).message, [job.sourcePassword])}`,
+        );
+      }
+      const wait = Math.max(0, every * 1000 - (Date.now() - started));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        options.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  };
+  const archive = async () => {
+    if (logEvery === undefined) return;
+    const dest = jobDestination(job);
+    try {
+      await archiveWal(job, dest, { everySeconds: logEvery, log: options.log, signal: options.signal });
+    } finally {
+      dest.client.destroy();
+    }
+  };
+  await Promise.all([archive(), ...kinds.map(([kind, every]) => tick(kind, every))]);
+}
