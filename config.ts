@@ -161,6 +161,8 @@ export const backupsSchema = z.strictObject({
       log: seconds.optional(),
     })
     .default({}),
+  /** Point in time: the archived WAL must be younger than this many minutes (checked by `rpo`). Default: 15. */
+  logRpoMinutes: z.number().positive().default(15),
   /** Where `backup schedule` spools the WAL it receives before shipping it. Default: a directory under /tmp. */
   walSpool: z.string().regex(/^\//, "an absolute path").optional(),
 });
@@ -189,7 +191,7 @@ const stackSchema = z
     target: stackTargetSchema,
     docker: dockerSchema.optional(),
     aws: awsSchema.optional(),
-    backups: backupsSchema.default({ keyTemplate: DEFAULT_KEY_TEMPLATE, files: [], schedule: {} }),
+    backups: backupsSchema.default({ keyTemplate: DEFAULT_KEY_TEMPLATE, files: [], schedule: {}, logRpoMinutes: 15 }),
     failover: failoverSchema.optional(),
   })
   .superRefine((cfg, ctx) => {

@@ -10,11 +10,22 @@ import {
   paginateListObjectsV2,
   PutObjectCommand,
   type PutObjectCommandInput,
-  type S3Client,
+  S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { z } from "zod";
 import { BACKUP_KINDS, kindKeys, manifestKey, type BackupKind } from "./backup-keys";
+
+/** An S3 client; `endpoint` for an S3-compatible store (path-style addressing, as such stores expect). */
+export function s3Client(options: { region: string; endpoint?: string }): S3Client {
+  return new S3Client({
+    region: options.region,
+    endpoint: options.endpoint,
+    forcePathStyle: !!options.endpoint,
+    // A bucket outside the given region (the replica, a bucket named by --bucket) is still found.
+    followRegionRedirects: true,
+  });
+}
 
 /** Where and how objects are written: the bucket, and a KMS key when the stack names one. */
 export interface BackupBucket {

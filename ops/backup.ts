@@ -22,7 +22,7 @@ import { withSqlServer, type SqlServerConnection } from "../lib/sqlserver";
 import { z } from "zod";
 import { backupsSchema, sourceSchema, tableSchema } from "../config";
 import { postgresSide, tableDigest, type ReconciledTable } from "./reconcile";
-import { s3Client } from "./rpo";
+import { s3Client } from "../lib/backup-objects";
 import type { StackSite } from "./stacks";
 
 /** What a backup reads and where it writes it; passwords are not in it (see loadBackupJob). */

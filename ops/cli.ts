@@ -96,6 +96,10 @@ async function backupCheck(site: StackSite, options: BackupOptions): Promise<Rpo
     bucket: at.bucket,
     rpoHours: site.settings.aws?.rpoHours ?? DEFAULT_RPO_HOURS,
     keyTemplate: site.settings.backups.keyTemplate,
+    pointInTime:
+      site.settings.backups.schedule.log === undefined
+        ? undefined
+        : { stack: site.stack.name, logMinutes: site.settings.backups.logRpoMinutes },
   };
 }
 

@@ -6,10 +6,11 @@ import {
   GetBucketReplicationCommand,
   GetBucketVersioningCommand,
   HeadObjectCommand,
-  S3Client,
+  type S3Client,
 } from "@aws-sdk/client-s3";
 import Table from "cli-table3";
-import { BACKUP_KINDS, type RpoKind } from "../lib/backup-keys";
+import { BACKUP_KINDS, logPrefix, type BackupKind, type RpoKind } from "../lib/backup-keys";
+import { archivedSegments } from "./wal-archive";
 import { listBackups, type BackupSource } from "../lib/backup-objects";
 
 export type RpoHours = Record<RpoKind, number>;
@@ -24,7 +25,7 @@ export interface NewestBackup {
 }
 
 export interface BackupAge {
-  readonly kind: RpoKind;
+  readonly kind: BackupKind;
   /** The key template the backups were looked for by. */
   readonly keyTemplate: string;
   /** The newest object under `<kind>/`; absent when there is none. */
@@ -53,17 +54,6 @@ export interface RpoReport {
 }
 
 export const RPO_EXIT = { ok: 0, missed: 1, error: 2 } as const;
-
-/** An S3 client; `endpoint` for an S3-compatible store (path-style addressing, as such stores expect). */
-export function s3Client(options: { region: string; endpoint?: string }): S3Client {
-  return new S3Client({
-    region: options.region,
-    endpoint: options.endpoint,
-    forcePathStyle: !!options.endpoint,
-    // A bucket outside the given region (the replica, a bucket named by --bucket) is still found.
-    followRegionRedirects: true,
-  });
-}
 
 /** The newest object of each kind the key template names (every page of the listing is read). */
 export async function newestBackups(source: BackupSource): Promise<Partial<Record<RpoKind, NewestBackup>>> {
@@ -156,7 +146,12 @@ export function backupProblems(age: Omit<BackupAge, "problems">): string[] {
   if (!age.newest || age.ageHours === undefined) return [`no ${age.kind} backup named like ${age.keyTemplate}`];
   const problems: string[] = [];
   if (age.ageHours > age.targetHours) {
-    problems.push(`${age.ageHours.toFixed(1)} h old, RPO target ${age.targetHours} h`);
+    // The log's target is minutes: say it in minutes.
+    problems.push(
+      age.kind === "log"
+        ? `${(age.ageHours * 60).toFixed(1)} min old, RPO target ${Math.round(age.targetHours * 60)} min`
+        : `${age.ageHours.toFixed(1)} h old, RPO target ${age.targetHours} h`,
+    );
   }
   if (age.replication === "FAILED") problems.push("replication to the DR region FAILED");
   if (age.replication === "PENDING" && age.ageHours * 60 > RTC_MINUTES) {
@@ -171,6 +166,11 @@ export interface RpoCheckOptions {
   readonly rpoHours: RpoHours;
   /** The key template the backups are named by (config backups.keyTemplate). */
   readonly keyTemplate: string;
+  /**
+   * Point in time (backups.schedule names `log`): the newest base backup is held to the database's target,
+   * and the newest archived WAL of `stack` to `logMinutes`.
+   */
+  readonly pointInTime?: { readonly stack: string; readonly logMinutes: number };
   /** The time ages are measured at. Default: now. */
   readonly now?: Date;
 }
@@ -180,15 +180,29 @@ export async function checkRpo(options: RpoCheckOptions): Promise<RpoReport> {
   const { client, bucket, rpoHours } = options;
   const now = options.now ?? new Date();
   const newest = await newestBackups({ client, bucket, keyTemplate: options.keyTemplate });
+  const targets: [BackupKind, NewestBackup | undefined, number][] = BACKUP_KINDS.map((kind) => [
+    kind,
+    newest[kind],
+    rpoHours[kind],
+  ]);
+  const pit = options.pointInTime;
+  if (pit) {
+    const base = (await listBackups({ client, bucket, keyTemplate: options.keyTemplate }, "base")).at(-1);
+    const wal = (await archivedSegments(client, bucket, pit.stack)).sort(
+      (a, b) => a.lastModified.getTime() - b.lastModified.getTime(),
+    );
+    const log = wal.at(-1);
+    targets.push(["base", base, rpoHours.database]);
+    targets.push(["log", log && { key: log.key, lastModified: log.lastModified, size: 0 }, pit.logMinutes / 60]);
+  }
   const backups: BackupAge[] = [];
-  for (const kind of BACKUP_KINDS) {
-    const found = newest[kind];
+  for (const [kind, found, targetHours] of targets) {
     const age = {
       kind,
-      keyTemplate: options.keyTemplate,
+      keyTemplate: kind === "log" ? `${logPrefix(pit?.stack ?? "")}<segment>` : options.keyTemplate,
       newest: found,
       ageHours: found ? (now.getTime() - found.lastModified.getTime()) / 3_600_000 : undefined,
-      targetHours: rpoHours[kind],
+      targetHours,
       replication: found ? await replicationStatus(client, bucket, found.key) : undefined,
     };
     backups.push({ ...age, problems: backupProblems(age) });

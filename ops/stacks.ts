@@ -5,7 +5,7 @@ import { parseStackSettings, PROJECT, SECRET_KEYS, type StackSettings } from "..
 import type { PostgresConnection } from "../lib/postgres";
 import type { SqlServerConnection } from "../lib/sqlserver";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { s3Client } from "./rpo";
+import { s3Client } from "../lib/backup-objects";
 
 export interface StackSite {
   /** The Automation API stack, in the project's directory. */

@@ -153,3 +153,39 @@ describe("rpo on a bucket it cannot read", () => {
     }
   });
 });
+
+describe("rpo with point in time (backups.schedule names log)", () => {
+  it("holds the newest base backup to the database's target and the archived WAL to its minutes", async () => {
+    const bucket = await backupBucket(client);
+    for (const kind of ["database", "files", "config"] as const) await putBackup(client, bucket, keyOf(kind, "dev"));
+    const pointInTime = { stack: "dev", logMinutes: 15 };
+    const missing = await checkRpo({ client, bucket, rpoHours: day, keyTemplate, pointInTime });
+    expect(missing.backups.map((b) => [b.kind, b.problems])).toEqual([
+      ["database", []],
+      ["files", []],
+      ["config", []],
+      ["base", ["no base backup named like <kind>/<yyyy>/<mm>/<dd>/<stack>-<time>.<ext>"]],
+      ["log", ["no log backup named like log/dev/<segment>"]],
+    ]);
+
+    await putBackup(
+      client,
+      bucket,
+      keyTemplate
+        .replace("<kind>", "base")
+        .replace("<yyyy>/<mm>/<dd>/<stack>-<time>.<ext>", "2026/12/01/dev-20261201T000000000Z.tar"),
+    );
+    await putBackup(client, bucket, "log/dev/000000010000000000000001");
+    await putBackup(client, bucket, "log/dev/000000010000000000000002.partial");
+    await putBackup(client, bucket, "log/other/000000010000000000000009");
+    const met = await checkRpo({ client, bucket, rpoHours: day, keyTemplate, pointInTime });
+    expect(met.status).toBe("ok");
+    expect(met.backups.at(-1)?.newest?.key).toBe("log/dev/000000010000000000000002.partial");
+
+    // Twenty minutes on, the log misses its 15 minutes while every other kind is within its hours.
+    const late = await checkRpo({ client, bucket, rpoHours: day, keyTemplate, pointInTime, now: hoursLater(1 / 3) });
+    expect(late.backups.map((b) => b.problems).flat()).toEqual([
+      expect.stringMatching(/^20\.0 min old, RPO target 15 min$/),
+    ]);
+  });
+});
