@@ -168,13 +168,7 @@ describe("rpo with point in time (backups.schedule names log)", () => {
       ["log", ["no log backup named like log/dev/<segment>"]],
     ]);
 
-    await putBackup(
-      client,
-      bucket,
-      keyTemplate
-        .replace("<kind>", "base")
-        .replace("<yyyy>/<mm>/<dd>/<stack>-<time>.<ext>", "2026/12/01/dev-20261201T000000000Z.tar"),
-    );
+    await putBackup(client, bucket, "base/2026/12/01/dev-20261201T000000000Z.tar");
     await putBackup(client, bucket, "log/dev/000000010000000000000001");
     await putBackup(client, bucket, "log/dev/000000010000000000000002.partial");
     await putBackup(client, bucket, "log/other/000000010000000000000009");
