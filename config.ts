@@ -161,6 +161,18 @@ export const backupsSchema = z.strictObject({
       log: seconds.optional(),
     })
     .default({}),
+  /**
+   * A SQL Server source's database backup: BACKUP DATABASE writes it into `serverDirectory` on the server's host,
+   * which this host reads as `localDirectory` (a shared volume; default: the same path), and uploads.
+   */
+  sqlServer: z
+    .strictObject({
+      serverDirectory: z.string().min(1),
+      localDirectory: z.string().regex(/^\//, "an absolute path").optional(),
+      /** Minutes one BACKUP may run. Default: 60. */
+      timeoutMinutes: z.number().positive().default(60),
+    })
+    .optional(),
   /** Point in time: the archived WAL must be younger than this many minutes (checked by `rpo`). Default: 15. */
   logRpoMinutes: z.number().positive().default(15),
   /** Where `backup schedule` spools the WAL it receives before shipping it. Default: a directory under /tmp. */

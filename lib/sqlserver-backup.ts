@@ -457,19 +457,19 @@ export function lsnFromDecimal(decimal: string): string {
 // --- restores ----------------------------------------------------------------------------------------------
 
 /** A backup to restore from: an object of S3-compatible storage, or a file on the server's host. */
-export type BackupSource = { readonly url: string } | { readonly disk: string };
+export type SqlServerBackupDevice = { readonly url: string } | { readonly disk: string };
 
 /** Where the restored database's files go: directories (each file named after the database), or a path per file. */
 export type RestoreMove =
   { readonly dataDir?: string; readonly logDir?: string } | { readonly files: Readonly<Record<string, string>> };
 
-export interface RestoreOptions {
+export interface SqlServerRestoreOptions {
   /** The database to create (a new name: CDC is not kept, the stack enables it again). */
   readonly database: string;
   /** The full backup. */
-  readonly from: BackupSource;
+  readonly from: SqlServerBackupDevice;
   /** Log backups taken after it, oldest first: the ones up to and including the one that holds `stopAt`. */
-  readonly logBackups?: readonly BackupSource[];
+  readonly logBackups?: readonly SqlServerBackupDevice[];
   /** Restore to the last transaction committed at or before this instant (needs logBackups). */
   readonly stopAt?: Date;
   /**
@@ -559,7 +559,7 @@ const stopAtDeclaration = (at: Date) =>
  * carries it too: a full backup taken after stopAt fails at once. No KEEP_CDC: the stack enables CDC again.
  * REPLACE only with `replace: true`. Run on a connection to another database (master).
  */
-export async function restoreDatabaseFrom(client: SqlClient, options: RestoreOptions): Promise<RestoreResult> {
+export async function restoreDatabaseFrom(client: SqlClient, options: SqlServerRestoreOptions): Promise<RestoreResult> {
   const o = parse(restoreSchema, options, "restoreDatabaseFrom");
   const db = bracketed(o.database);
   const credential = (device: Device) =>

@@ -42,7 +42,8 @@ export const sqlServerConnectionSchema = z.object({
 /** How to reach a SQL Server database. The password is a secret wherever it is stored. */
 export type SqlServerConnection = z.infer<typeof sqlServerConnectionSchema>;
 
-export function mssqlConfig(conn: SqlServerConnection): mssql.config {
+/** How long one statement may run: a minute, or longer for a statement that is long by nature (a BACKUP). */
+export function mssqlConfig(conn: SqlServerConnection, requestTimeoutMs = 60_000): mssql.config {
   return {
     server: conn.host,
     port: conn.port,
@@ -51,7 +52,7 @@ export function mssqlConfig(conn: SqlServerConnection): mssql.config {
     password: conn.password,
     options: { encrypt: conn.encrypt, trustServerCertificate: conn.trustServerCertificate },
     connectionTimeout: 15_000,
-    requestTimeout: 60_000,
+    requestTimeout: requestTimeoutMs,
   };
 }
 
@@ -64,8 +65,12 @@ export function describeSqlServer(conn: SqlServerConnection): string {
  * Runs `work` with a client on a real server through the mssql driver. Errors name the server, never the
  * password (a driver error can quote the connection settings).
  */
-export async function withSqlServer<T>(conn: SqlServerConnection, work: (client: SqlClient) => Promise<T>): Promise<T> {
-  const pool = new mssql.ConnectionPool(mssqlConfig(conn));
+export async function withSqlServer<T>(
+  conn: SqlServerConnection,
+  work: (client: SqlClient) => Promise<T>,
+  requestTimeoutMs?: number,
+): Promise<T> {
+  const pool = new mssql.ConnectionPool(mssqlConfig(conn, requestTimeoutMs));
   const client: SqlClient = {
     async query<R>(sql: string, params: Record<string, SqlParam> = {}) {
       const request = pool.request();

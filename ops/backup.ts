@@ -4,10 +4,11 @@
 // from the stack; a scheduled job (`backup schedule --job FILE`) reads one from a file, with the database
 // password and the bucket's credentials in its environment: it never needs the stack's secrets passphrase.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { createReadStream, existsSync, rmSync } from "node:fs";
+import * as path from "node:path";
 import { Readable } from "node:stream";
 import axios from "axios";
-import { backupExtension, backupKey, type BackupKind } from "../lib/backup-keys";
+import { backupExtension, backupKey, timeField, type BackupKind } from "../lib/backup-keys";
 import { putManifest, uploadStream, type BackupBucket, type BackupManifest } from "../lib/backup-objects";
 import { connectHttp } from "../lib/connect-rest";
 import { getConfig, getOffsets } from "../lib/connector-api";
@@ -16,6 +17,7 @@ import { pipelineNames } from "../lib/pipeline-names";
 import { dumpDatabase } from "../lib/postgres-backup";
 import { baseBackup } from "../lib/postgres-pitr";
 import { redact } from "../lib/redact";
+import { backupDatabaseToDisk, backupPosition } from "../lib/sqlserver-backup";
 import { readSqlServerCdc } from "../lib/sqlserver-cdc-sql";
 import { withClient, type PostgresConnection } from "../lib/postgres";
 import { withSqlServer, type SqlServerConnection } from "../lib/sqlserver";
@@ -137,12 +139,7 @@ export async function backupDatabase(
   options: BackupOptions = {},
 ): Promise<BackupManifest> {
   const { source } = job;
-  if (source.engine !== "postgres") {
-    throw new Error(
-      "backup --kind database: a SQL Server source is backed up with BACKUP DATABASE by its own jobs; " +
-        "this command does not take it yet",
-    );
-  }
+  if (source.engine === "sqlserver") return backupSqlServerDatabase(job, dest, options);
   const started = performance.now();
   const takenAt = options.now ?? new Date();
   const key = keyOf(job, dest, "database", takenAt);
@@ -168,6 +165,54 @@ export async function backupDatabase(
     source: { engine: "postgres", database: source.database, position: at.position, tables: facts },
     seconds: seconds(started),
   });
+}
+
+/**
+ * A SQL Server source: a COPY_ONLY BACKUP DATABASE (which leaves the runbooks' own backup chain alone) to a file
+ * in backups.sqlServer.serverDirectory, read back here through localDirectory, uploaded, then removed. Its
+ * position is the backup's last LSN in msdb. Row digests are not recorded: the backup's consistency point is
+ * not a snapshot a session can read, so `verify` does not apply to it.
+ */
+async function backupSqlServerDatabase(
+  job: BackupJob,
+  dest: BackupDestination,
+  options: BackupOptions,
+): Promise<BackupManifest> {
+  const dirs = job.backups.sqlServer;
+  if (!dirs) {
+    throw new Error(
+      "backups.sqlServer.serverDirectory is required for a SQL Server source: the directory its BACKUP writes to, " +
+        "which this host reads (backups.sqlServer.localDirectory)",
+    );
+  }
+  const started = performance.now();
+  const takenAt = options.now ?? new Date();
+  const key = keyOf(job, dest, "database", takenAt);
+  const file = `cdc-${job.stack}-${timeField(takenAt)}.bak`;
+  const serverPath = path.posix.join(dirs.serverDirectory, file);
+  const position = await withSqlServer(
+    jobSource(job),
+    async (client) => {
+      await backupDatabaseToDisk(client, { database: job.source.database, path: serverPath });
+      return backupPosition(client, job.source.database, { device: serverPath });
+    },
+    dirs.timeoutMinutes * 60_000,
+  );
+  const local = path.join(dirs.localDirectory ?? dirs.serverDirectory, file);
+  try {
+    const object = await uploadStream(dest, key, createReadStream(local), { partSize: options.partSize });
+    return finish(dest, {
+      kind: "database",
+      stack: job.stack,
+      takenAt: takenAt.toISOString(),
+      key,
+      ...object,
+      source: { engine: "sqlserver", database: job.source.database, position: position.lastLsn, tables: {} },
+      seconds: seconds(started),
+    });
+  } finally {
+    rmSync(local, { force: true });
+  }
 }
 
 /** Connector config keys whose values are secrets, whatever the connector. */
