@@ -6,42 +6,20 @@ import * as path from "node:path";
 import type { Readable } from "node:stream";
 import type { Client } from "pg";
 import { ident, literal, withClient, type PostgresConnection } from "./postgres";
-import { redact } from "./redact";
+import { completion, consumeOutput } from "./child-process";
 
-/** The directory of pg_dump and pg_restore: $CDC_PG_BIN, else the ones on PATH. */
-const pgTool = (name: "pg_dump" | "pg_restore") =>
+/** A PostgreSQL program: in $CDC_PG_BIN, else on PATH (pg_ctl and postgres are often only in the former). */
+export const pgProgram = (name: string): string =>
   process.env.CDC_PG_BIN ? path.join(process.env.CDC_PG_BIN, name) : name;
 
 /** The password reaches the tools in their environment, never on their command line (ps shows that). */
-const toolEnv = (conn: PostgresConnection) => ({
+export const toolEnv = (conn: PostgresConnection) => ({
   ...process.env,
   PGPASSWORD: conn.password,
   PGAPPNAME: "cdc-pipeline",
 });
-const connectionArgs = (conn: PostgresConnection, database: string) => [
-  "-h",
-  conn.host,
-  "-p",
-  String(conn.port),
-  "-U",
-  conn.user,
-  "-d",
-  database,
-];
-
-/** Waits for a tool; its stderr (redacted) is the error when it fails. */
-function finished(child: ReturnType<typeof spawn>, what: string, conn: PostgresConnection): Promise<void> {
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    child.on("error", (err) => reject(new Error(`${what}: ${err.message}`)));
-    child.on("close", (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${redact(stderr.trim(), [conn.password])}`)),
-    );
-  });
-}
+export const serverArgs = (conn: PostgresConnection) => ["-h", conn.host, "-p", String(conn.port), "-U", conn.user];
+const connectionArgs = (conn: PostgresConnection, database: string) => [...serverArgs(conn), "-d", database];
 
 /** Where the dump stands: the snapshot it reads and the WAL position that snapshot is consistent at. */
 export interface DumpSnapshot {
@@ -68,7 +46,7 @@ export async function dumpDatabase<T>(
     const at = rows[0];
     const facts = await inSnapshot(client, at);
     const child = spawn(
-      pgTool("pg_dump"),
+      pgProgram("pg_dump"),
       [
         ...connectionArgs(conn, conn.database),
         "--format=custom",
@@ -78,15 +56,7 @@ export async function dumpDatabase<T>(
       ],
       { env: toolEnv(conn), stdio: ["ignore", "pipe", "pipe"] },
     );
-    const done = finished(child, "pg_dump", conn);
-    try {
-      await consume(child.stdout);
-    } catch (err) {
-      child.kill();
-      await done.catch(() => undefined);
-      throw err;
-    }
-    await done;
+    await consumeOutput(child, "pg_dump", [conn.password], consume);
     await client.query("COMMIT");
     return { at, facts };
   });
@@ -139,18 +109,18 @@ export async function createDatabase(server: PostgresConnection, database: strin
 /** Restores a custom-format dump file into an existing, empty database; objects owned by whoever restores. */
 export async function restoreDump(server: PostgresConnection, database: string, file: string): Promise<void> {
   const child = spawn(
-    pgTool("pg_restore"),
+    pgProgram("pg_restore"),
     [...connectionArgs(server, database), "--no-owner", "--exit-on-error", file],
     { env: toolEnv(server), stdio: ["ignore", "ignore", "pipe"] },
   );
-  await finished(child, "pg_restore", server);
+  await completion(child, "pg_restore", [server.password]);
 }
 
 /** Dumps a database (custom format) to a file: pg_dump's own, for a database nobody else writes to. */
 export async function dumpToFile(conn: PostgresConnection, file: string): Promise<void> {
-  const child = spawn(pgTool("pg_dump"), [...connectionArgs(conn, conn.database), "--format=custom", "-f", file], {
+  const child = spawn(pgProgram("pg_dump"), [...connectionArgs(conn, conn.database), "--format=custom", "-f", file], {
     env: toolEnv(conn),
     stdio: ["ignore", "ignore", "pipe"],
   });
-  await finished(child, "pg_dump", conn);
+  await completion(child, "pg_dump", [conn.password]);
 }

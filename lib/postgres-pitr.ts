@@ -7,33 +7,9 @@ import { chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import * as path from "node:path";
 import { createServer } from "node:net";
 import type { Readable } from "node:stream";
+import { completion, consumeOutput } from "./child-process";
 import { withClient, type PostgresConnection } from "./postgres";
-import { redact } from "./redact";
-
-/** A PostgreSQL program: in $CDC_PG_BIN, else on PATH (pg_ctl and postgres are often only in the former). */
-export const pgProgram = (name: string): string =>
-  process.env.CDC_PG_BIN ? path.join(process.env.CDC_PG_BIN, name) : name;
-
-const toolEnv = (conn: PostgresConnection) => ({
-  ...process.env,
-  PGPASSWORD: conn.password,
-  PGAPPNAME: "cdc-pipeline",
-});
-const serverArgs = (conn: PostgresConnection) => ["-h", conn.host, "-p", String(conn.port), "-U", conn.user];
-
-/** Collects a tool's stderr (redacted) and resolves with it when the tool succeeds. */
-function completion(child: ChildProcess, what: string, secrets: readonly string[]): Promise<string> {
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-8000)));
-  return new Promise((resolve, reject) => {
-    child.on("error", (err) => reject(new Error(`${what}: ${err.message}`)));
-    child.on("close", (code, signal) =>
-      code === 0
-        ? resolve(redact(stderr, secrets))
-        : reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${redact(stderr.trim(), secrets)}`)),
-    );
-  });
-}
+import { pgProgram, serverArgs, toolEnv } from "./postgres-backup";
 
 /** A WAL segment file's name (timeline and segment), and that name as pg_receivewal writes it while it fills. */
 export const WAL_SEGMENT = /^[0-9A-F]{24}$/;
@@ -74,15 +50,7 @@ export async function baseBackup(
     [...serverArgs(conn), "-D", "-", "-Ft", "-X", "none", "--checkpoint=fast", "-l", "cdc-pipeline"],
     { env: toolEnv(conn), stdio: ["ignore", "pipe", "pipe"] },
   );
-  const done = completion(child, "pg_basebackup", [conn.password]);
-  try {
-    await consume(child.stdout);
-  } catch (err) {
-    child.kill();
-    await done.catch(() => undefined);
-    throw err;
-  }
-  await done;
+  await consumeOutput(child, "pg_basebackup", [conn.password], consume);
   const after = await walPosition(conn);
   return { startLsn: before.lsn, startSegment: before.segment, endLsn: after.lsn };
 }

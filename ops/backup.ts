@@ -10,6 +10,7 @@ import { Readable } from "node:stream";
 import axios from "axios";
 import { backupExtension, backupKey, timeField, type BackupKind } from "../lib/backup-keys";
 import { putManifest, uploadStream, type BackupBucket, type BackupManifest } from "../lib/backup-objects";
+import { consumeOutput } from "../lib/child-process";
 import { connectHttp } from "../lib/connect-rest";
 import { getConfig, getOffsets } from "../lib/connector-api";
 import { readCdcFacts } from "../lib/logical-replication";
@@ -116,17 +117,31 @@ const keyOf = (job: BackupJob, dest: BackupDestination, kind: Exclude<BackupKind
   backupKey(dest.keyTemplate, { kind, stack: job.stack, at, ext: backupExtension(kind, job.source.engine) });
 
 /** Writes the object's manifest last: an object without one is a backup that did not finish. */
-async function finish(
-  dest: BackupDestination,
-  fields: Omit<BackupManifest, "format" | "encryption">,
-): Promise<BackupManifest> {
-  const manifest: BackupManifest = {
-    format: 1,
-    ...fields,
-    ...(dest.kmsKeyId ? { encryption: { kmsKeyId: dest.kmsKeyId } } : {}),
+/** One backup being taken: its key and time, and the manifest that ends it. */
+function begin(job: BackupJob, dest: BackupDestination, kind: Exclude<BackupKind, "log">, options: BackupOptions) {
+  const started = performance.now();
+  const takenAt = options.now ?? new Date();
+  const key = keyOf(job, dest, kind, takenAt);
+  return {
+    key,
+    takenAt,
+    /** Writes the object's manifest, last: an object without one is a backup that did not finish. */
+    async finish(object: { sha256: string; size: number }, source?: BackupManifest["source"]) {
+      const manifest: BackupManifest = {
+        format: 1,
+        kind,
+        stack: job.stack,
+        takenAt: takenAt.toISOString(),
+        key,
+        ...object,
+        ...(source ? { source } : {}),
+        ...(dest.kmsKeyId ? { encryption: { kmsKeyId: dest.kmsKeyId } } : {}),
+        seconds: seconds(started),
+      };
+      await putManifest(dest, manifest);
+      return manifest;
+    },
   };
-  await putManifest(dest, manifest);
-  return manifest;
 }
 
 /**
@@ -140,9 +155,7 @@ export async function backupDatabase(
 ): Promise<BackupManifest> {
   const { source } = job;
   if (source.engine === "sqlserver") return backupSqlServerDatabase(job, dest, options);
-  const started = performance.now();
-  const takenAt = options.now ?? new Date();
-  const key = keyOf(job, dest, "database", takenAt);
+  const run = begin(job, dest, "database", options);
   let object = { sha256: "", size: 0 };
   const { at, facts } = await dumpDatabase(
     jobSource(job),
@@ -153,18 +166,10 @@ export async function backupDatabase(
       return tables;
     },
     async (dump) => {
-      object = await uploadStream(dest, key, dump, { partSize: options.partSize });
+      object = await uploadStream(dest, run.key, dump, { partSize: options.partSize });
     },
   );
-  return finish(dest, {
-    kind: "database",
-    stack: job.stack,
-    takenAt: takenAt.toISOString(),
-    key,
-    ...object,
-    source: { engine: "postgres", database: source.database, position: at.position, tables: facts },
-    seconds: seconds(started),
-  });
+  return run.finish(object, { engine: "postgres", database: source.database, position: at.position, tables: facts });
 }
 
 /**
@@ -185,10 +190,8 @@ async function backupSqlServerDatabase(
         "which this host reads (backups.sqlServer.localDirectory)",
     );
   }
-  const started = performance.now();
-  const takenAt = options.now ?? new Date();
-  const key = keyOf(job, dest, "database", takenAt);
-  const file = `cdc-${job.stack}-${timeField(takenAt)}.bak`;
+  const run = begin(job, dest, "database", options);
+  const file = `cdc-${job.stack}-${timeField(run.takenAt)}.bak`;
   const serverPath = path.posix.join(dirs.serverDirectory, file);
   const position = await withSqlServer(
     jobSource(job),
@@ -200,15 +203,12 @@ async function backupSqlServerDatabase(
   );
   const local = path.join(dirs.localDirectory ?? dirs.serverDirectory, file);
   try {
-    const object = await uploadStream(dest, key, createReadStream(local), { partSize: options.partSize });
-    return finish(dest, {
-      kind: "database",
-      stack: job.stack,
-      takenAt: takenAt.toISOString(),
-      key,
-      ...object,
-      source: { engine: "sqlserver", database: job.source.database, position: position.lastLsn, tables: {} },
-      seconds: seconds(started),
+    const object = await uploadStream(dest, run.key, createReadStream(local), { partSize: options.partSize });
+    return run.finish(object, {
+      engine: "sqlserver",
+      database: job.source.database,
+      position: position.lastLsn,
+      tables: {},
     });
   } finally {
     rmSync(local, { force: true });
@@ -262,19 +262,10 @@ export async function backupConfig(
   dest: BackupDestination,
   options: BackupOptions = {},
 ): Promise<BackupManifest> {
-  const started = performance.now();
-  const takenAt = options.now ?? new Date();
-  const key = keyOf(job, dest, "config", takenAt);
+  const run = begin(job, dest, "config", options);
   const body = Buffer.from(JSON.stringify(await configSnapshot(job), null, 2));
-  const object = await uploadStream(dest, key, Readable.from([body]), { partSize: options.partSize });
-  return finish(dest, {
-    kind: "config",
-    stack: job.stack,
-    takenAt: takenAt.toISOString(),
-    key,
-    ...object,
-    seconds: seconds(started),
-  });
+  const object = await uploadStream(dest, run.key, Readable.from([body]), { partSize: options.partSize });
+  return run.finish(object);
 }
 
 /** The stack's `backups.files`, as one gzipped tarball streamed from tar. */
@@ -289,27 +280,13 @@ export async function backupFiles(
   if (gone.length > 0) {
     throw new Error(`backups.files: ${gone.map(([f, i]) => `[${i}] ${f}`).join(", ")} does not exist`);
   }
-  const started = performance.now();
-  const takenAt = options.now ?? new Date();
-  const key = keyOf(job, dest, "files", takenAt);
+  const run = begin(job, dest, "files", options);
   const tar = spawn("tar", ["-czPf", "-", "--", ...files], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  tar.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<void>((resolve, reject) =>
-    tar.on("close", (code) =>
-      code === 0 ? resolve() : reject(new Error(`tar failed (exit ${code}): ${stderr.trim()}`)),
-    ),
-  );
-  const object = await uploadStream(dest, key, tar.stdout, { partSize: options.partSize });
-  await exited;
-  return finish(dest, {
-    kind: "files",
-    stack: job.stack,
-    takenAt: takenAt.toISOString(),
-    key,
-    ...object,
-    seconds: seconds(started),
+  let object = { sha256: "", size: 0 };
+  await consumeOutput(tar, "tar", [], async (archive) => {
+    object = await uploadStream(dest, run.key, archive, { partSize: options.partSize });
   });
+  return run.finish(object);
 }
 
 /**
@@ -322,27 +299,17 @@ export async function backupBase(
   options: BackupOptions = {},
 ): Promise<BackupManifest> {
   if (job.source.engine !== "postgres") throw new Error("backup --kind base: only a PostgreSQL source has one");
-  const started = performance.now();
-  const takenAt = options.now ?? new Date();
-  const key = keyOf(job, dest, "base", takenAt);
+  const run = begin(job, dest, "base", options);
   let object = { sha256: "", size: 0 };
   const position = await baseBackup(jobSource(job), async (tar) => {
-    object = await uploadStream(dest, key, tar, { partSize: options.partSize });
+    object = await uploadStream(dest, run.key, tar, { partSize: options.partSize });
   });
-  return finish(dest, {
-    kind: "base",
-    stack: job.stack,
-    takenAt: takenAt.toISOString(),
-    key,
-    ...object,
-    source: {
-      engine: "postgres",
-      database: job.source.database,
-      position: position.endLsn,
-      startSegment: position.startSegment,
-      tables: {},
-    },
-    seconds: seconds(started),
+  return run.finish(object, {
+    engine: "postgres",
+    database: job.source.database,
+    position: position.endLsn,
+    startSegment: position.startSegment,
+    tables: {},
   });
 }
 

@@ -18,6 +18,7 @@ import {
   type BackupSource,
   type TableDigest,
 } from "../lib/backup-objects";
+import { completion } from "../lib/child-process";
 import { pgName, type PostgresConnection } from "../lib/postgres";
 import { createDatabase, databaseState, dropDatabase, dumpToFile, restoreDump } from "../lib/postgres-backup";
 import { postgresUser, recoverToTime, waitForPromotion } from "../lib/postgres-pitr";
@@ -94,16 +95,6 @@ export async function restoreDatabase(
   );
 }
 
-/** Runs a program to completion; its stderr is the error. */
-function run(program: string, args: string[]): Promise<void> {
-  const child = spawn(program, args, { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-  return new Promise((resolve, reject) =>
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`${program} failed: ${stderr.trim()}`)))),
-  );
-}
-
 /** What a point-in-time restore replayed: the base backup, the WAL segments, and the time it stopped at. */
 export interface PointInTimeRestore {
   readonly base: BackupManifest;
@@ -173,7 +164,7 @@ async function replayToTime(
   const walDir = path.join(dir, "wal");
   mkdirSync(data, { mode: 0o700 });
   mkdirSync(walDir);
-  await run("tar", ["-xf", tar, "-C", data]);
+  await completion(spawn("tar", ["-xf", tar, "-C", data], { stdio: ["ignore", "ignore", "pipe"] }), "tar");
   rmSync(tar);
   for (const s of wal) {
     // A complete segment wins over the partial one of the same name, which it supersedes.

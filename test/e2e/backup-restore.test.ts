@@ -212,32 +212,45 @@ describe("bad input", () => {
   });
 });
 
+let jobs = 0;
+/** The stack's backup job as `backup job` prints it (no password in it), with a schedule of the test's own. */
+function jobFile(schedule: Record<string, number>, settings: Record<string, unknown> = {}): string {
+  const printed = ops("backup", "job", "--stack", "local");
+  expect(printed.status, printed.stderr).toBe(0);
+  expect(printed.stdout).not.toContain(harness.pgPassword);
+  const job = JSON.parse(printed.stdout) as { backups: Record<string, unknown> };
+  Object.assign(job.backups, settings, { schedule });
+  const file = path.join(files, `job-${jobs++}.json`);
+  writeFileSync(file, JSON.stringify(job));
+  return file;
+}
+
+/**
+ * `backup schedule --job` in the background with only what a job needs: the database password and the
+ * bucket's credentials; no PULUMI_CONFIG_PASSPHRASE.
+ */
+function startSchedule(file: string) {
+  const child = spawn(process.execPath, ["ops/bin.cjs", "backup", "schedule", "--job", file], {
+    cwd: PROJECT_DIR,
+    env: {
+      PATH: process.env.PATH,
+      AWS_ACCESS_KEY_ID: "harness",
+      AWS_SECRET_ACCESS_KEY: "harness",
+      CDC_SOURCE_PASSWORD: harness.pgPassword,
+    },
+  });
+  let output = "";
+  child.stdout.on("data", (c: Buffer) => (output += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { child, exited, output: () => output };
+}
+
 describe("backup schedule", () => {
   it("runs from a job file, without the stack's passphrase: two ticks in the bucket, metrics in the Pushgateway", async () => {
-    const printed = ops("backup", "job", "--stack", "local");
-    expect(printed.status, printed.stderr).toBe(0);
-    expect(printed.stdout).not.toContain(harness.pgPassword);
-    const job = JSON.parse(printed.stdout) as { backups: Record<string, unknown> };
-    job.backups.schedule = { database: 2 };
-    job.backups.pushgateway = harness.env.CDC_PUSHGATEWAY_URL;
-    const file = path.join(files, "job.json");
-    writeFileSync(file, JSON.stringify(job));
     const before = (await listBackups({ client: s3, bucket, keyTemplate: DEFAULT_KEY_TEMPLATE }, "database")).length;
 
-    // Only what the job needs: the database password and the bucket's credentials; no PULUMI_CONFIG_PASSPHRASE.
-    const child = spawn(process.execPath, ["ops/bin.cjs", "backup", "schedule", "--job", file], {
-      cwd: PROJECT_DIR,
-      env: {
-        PATH: process.env.PATH,
-        AWS_ACCESS_KEY_ID: "harness",
-        AWS_SECRET_ACCESS_KEY: "harness",
-        CDC_SOURCE_PASSWORD: harness.pgPassword,
-      },
-    });
-    let output = "";
-    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const schedule = startSchedule(jobFile({ database: 2 }, { pushgateway: harness.env.CDC_PUSHGATEWAY_URL }));
     try {
       await eventually(
         async () => (await listBackups({ client: s3, bucket, keyTemplate: DEFAULT_KEY_TEMPLATE }, "database")).length,
@@ -245,11 +258,11 @@ describe("backup schedule", () => {
         30_000,
       );
     } finally {
-      child.kill("SIGTERM");
+      schedule.child.kill("SIGTERM");
     }
-    expect(await exited, output).toBe(0);
-    expect(output.match(/ database: database\//g)?.length, output).toBeGreaterThanOrEqual(2);
-    expect(output).not.toContain("FAILED");
+    expect(await schedule.exited, schedule.output()).toBe(0);
+    expect(schedule.output().match(/ database: database\//g)?.length, schedule.output()).toBeGreaterThanOrEqual(2);
+    expect(schedule.output()).not.toContain("FAILED");
 
     const metrics = (await axios.get<string>(`${harness.env.CDC_PUSHGATEWAY_URL}/metrics`)).data;
     const line = metrics.split("\n").find((l) => l.startsWith("cdc_backup_last_success_timestamp_seconds{"));
@@ -284,30 +297,12 @@ describe("restore --at: a point in time", () => {
   });
 
   it("lands exactly between two writes: a base backup replayed with the WAL the schedule archived", async () => {
-    const printed = ops("backup", "job", "--stack", "local");
-    const job = JSON.parse(printed.stdout) as { backups: Record<string, unknown> };
-    job.backups.schedule = { log: 1 };
-    job.backups.walSpool = path.join(files, "wal-spool");
-    const file = path.join(files, "wal-job.json");
-    writeFileSync(file, JSON.stringify(job));
-    const child = spawn(process.execPath, ["ops/bin.cjs", "backup", "schedule", "--job", file], {
-      cwd: PROJECT_DIR,
-      env: {
-        PATH: process.env.PATH,
-        AWS_ACCESS_KEY_ID: "harness",
-        AWS_SECRET_ACCESS_KEY: "harness",
-        CDC_SOURCE_PASSWORD: harness.pgPassword,
-      },
-    });
-    let output = "";
-    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const schedule = startSchedule(jobFile({ log: 1 }, { walSpool: path.join(files, "wal-spool") }));
     const a = 800_000 + Math.floor(Math.random() * 100_000);
     let between: Date;
     try {
       await eventually(
-        () => Promise.resolve(output),
+        () => Promise.resolve(schedule.output()),
         (o) => o.includes("log: streaming WAL"),
         30_000,
       );
@@ -328,10 +323,10 @@ describe("restore --at: a point in time", () => {
         30_000,
       );
     } finally {
-      child.kill("SIGTERM");
+      schedule.child.kill("SIGTERM");
     }
-    expect(await exited, output).toBe(0);
-    expect(output).not.toContain("FAILED");
+    expect(await schedule.exited, schedule.output()).toBe(0);
+    expect(schedule.output()).not.toContain("FAILED");
 
     const run = ops("restore", "--stack", "local", "--at", between.toISOString(), "--to-database", pitr);
     expect(run.status, run.stdout + run.stderr).toBe(0);

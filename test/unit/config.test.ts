@@ -41,6 +41,7 @@ describe("parseStackSettings: backups", () => {
       keyTemplate: "<kind>/<yyyy>/<mm>/<dd>/<stack>-<time>.<ext>",
       files: [],
       schedule: {},
+      logRpoMinutes: 15,
     });
   });
 
