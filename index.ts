@@ -25,6 +25,30 @@ const containers =
         postgresPassword: secrets.targetPassword,
         grafanaPassword: secrets.grafanaPassword,
         deadLetterTopic: names.deadLetterTopic,
+        // `backup schedule` in a container of its own, for an existing bucket (backups.bucket) with a schedule;
+        // its metrics go to the containers' Pushgateway, the one their Prometheus scrapes. No bucket keys in the
+        // stack's config: the AWS SDK finds the credentials (the Docker host's instance role).
+        backup:
+          config.backups.bucket && Object.values(config.backups.schedule).some((every) => every !== undefined)
+            ? {
+                stack: pulumi.getStack(),
+                source: {
+                  database: config.source.database,
+                  user: config.source.user,
+                  connectorUser: config.source.connectorUser,
+                  encrypt: config.source.encrypt,
+                  trustServerCertificate: config.source.trustServerCertificate,
+                },
+                tables: config.tables,
+                topicPrefix: config.pipeline.topicPrefix,
+                bucket: config.backups.bucket,
+                endpoint: config.backups.endpoint,
+                keyTemplate: config.backups.keyTemplate,
+                files: config.backups.files,
+                kmsKeyId: config.backups.kmsKeyId,
+                schedule: config.backups.schedule,
+              }
+            : undefined,
       })
     : undefined;
 

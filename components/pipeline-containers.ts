@@ -1,11 +1,14 @@
 // PipelineContainers: the pipeline's services as containers on one Docker host: SQL Server 2022 with its
 // Agent (CDC needs it), PostgreSQL, Kafka in KRaft mode, Kafka Connect with the Debezium plugins, and the
 // monitoring around them (JMX and Kafka exporters, a Pushgateway for backup jobs, Prometheus with the
-// pipeline's alert rules, Grafana with its datasource and dashboard). Images are pinned; every container
-// has a healthcheck and `pulumi up` waits until it is healthy.
+// pipeline's alert rules, Grafana with its datasource and dashboard), and, when the stack schedules backups,
+// the backup container (`cdc-pipeline backup schedule` from a job file, its image built from the project).
+// Images are pinned; every service container has a healthcheck and `pulumi up` waits until it is healthy.
+import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { Endpoint } from "../config";
+import type { Endpoint, StackSettings } from "../config";
+import { DEFAULT_KEY_TEMPLATE, POINT_IN_TIME_KINDS } from "../lib/backup-keys";
 import {
   CONTAINER_BROKERS,
   CONTAINER_SERVICES as SVC,
@@ -34,6 +37,64 @@ export const IMAGES = {
   grafana: "grafana/grafana:11.4.0",
 } as const;
 
+/**
+ * The backup container's image, built from the project on the stack's Docker host (never pushed). Paths are
+ * relative to the program's directory (Pulumi.yaml's), as the Docker provider reads a Dockerfile's path.
+ */
+const PROJECT_DIR = path.relative(process.cwd(), path.resolve(__dirname, "..")) || ".";
+export const BACKUP_IMAGE = {
+  /** The project: docker/backup.Dockerfile copies what the CLI loads, the root's .dockerignore lets in no more. */
+  context: PROJECT_DIR,
+  dockerfile: path.join(PROJECT_DIR, "docker", "backup.Dockerfile"),
+} as const;
+
+/** Where the backup container reads its job (ops/backup.ts's BackupJob, no password in it). */
+export const BACKUP_JOB_FILE = "/etc/cdc-backup/job.json";
+
+/** What the backup container runs: the schedule of the job file, until the container stops. */
+export const BACKUP_COMMAND = ["node", "ops/bin.cjs", "backup", "schedule", "--job", BACKUP_JOB_FILE];
+
+type Schedule = StackSettings["backups"]["schedule"];
+
+/**
+ * The backup container's job: the fields of ops/backup.ts's BackupJob but the source's host and port (the
+ * SQL Server container's on the network) and the password (CDC_SOURCE_PASSWORD in its environment).
+ */
+export interface ContainerBackupArgs {
+  /** The stack the backups belong to, named in object keys and manifests: pulumi.getStack(). No default. */
+  readonly stack: pulumi.Input<string>;
+  /** The source database and the login the job connects as (the sa password); TLS on and the container's self-signed certificate trusted unless set. */
+  readonly source: pulumi.Input<{
+    database: string;
+    user: string;
+    connectorUser?: string;
+    encrypt?: boolean;
+    trustServerCertificate?: boolean;
+  }>;
+  /** The captured tables (the config kind's CDC facts; the database kind's counts and hashes). No default. */
+  readonly tables: pulumi.Input<StackSettings["tables"]>;
+  /** The connectors' topic prefix, naming the connectors the config kind snapshots. No default. */
+  readonly topicPrefix: pulumi.Input<string>;
+  /** The backup bucket (the stack's own or an existing one). No default. */
+  readonly bucket: pulumi.Input<string>;
+  /** The bucket's S3-compatible endpoint as the backup container reaches it. Default: AWS. */
+  readonly endpoint?: pulumi.Input<string>;
+  /** Object keys (lib/backup-keys.ts). Default: DEFAULT_KEY_TEMPLATE. */
+  readonly keyTemplate?: pulumi.Input<string>;
+  /** Paths the files kind archives: they must exist inside the backup container. Default: none. */
+  readonly files?: pulumi.Input<string[]>;
+  /** A KMS key the objects are encrypted with (SSE-KMS). Default: the bucket's default encryption. */
+  readonly kmsKeyId?: pulumi.Input<string>;
+  /**
+   * Seconds between two backups of each kind: config and files. Database fails at each run (logged): SQL Server's
+   * needs a directory shared with the backup container, not mounted here. Base and log, PostgreSQL's, are
+   * refused. No default.
+   */
+  readonly schedule: pulumi.Input<Schedule>;
+  /** Where each backup's metrics are pushed. Default: the Pushgateway container, which Prometheus scrapes. */
+  readonly pushgateway?: pulumi.Input<string>;
+}
+
 export interface PipelineContainersArgs {
   /** Docker host URL: unix:///var/run/docker.sock, tcp://..., ssh://... (a machine's output, for example). */
   readonly dockerHost: pulumi.Input<string>;
@@ -53,10 +114,64 @@ export interface PipelineContainersArgs {
   readonly rpoHours?: number;
   /** Alert when the source connector is more than this many seconds behind. Default: 300. */
   readonly lagSeconds?: number;
+  /** The backup container's job (backups with a bucket and a schedule). Default: none, and no backup container. */
+  readonly backup?: ContainerBackupArgs;
+  /** The backup bucket's access key id (AWS_ACCESS_KEY_ID), with backupSecretAccessKey. Default: none (an instance role, say). */
+  readonly backupAccessKeyId?: pulumi.Input<string>;
+  /** The backup bucket's secret access key (secret; AWS_SECRET_ACCESS_KEY), with backupAccessKeyId. Default: none. */
+  readonly backupSecretAccessKey?: pulumi.Input<string>;
+}
+
+/** The network's addresses the backup job uses, as the containers on it reach them. */
+const inNetworkUrl = (svc: ContainerService) => `http://${svc.name}:${svc.port}`;
+
+/**
+ * The backup container's job file (ops/backup.ts's backupJobSchema, no password in it): the source is the SQL
+ * Server container and Connect and the Pushgateway are reached on the network. Throws on a schedule the job
+ * cannot run: none, or a point-in-time kind, which only a PostgreSQL source has.
+ */
+export function containerBackupJob(job: pulumi.Unwrap<ContainerBackupArgs>): Record<string, unknown> {
+  const kinds = Object.entries(job.schedule).filter(([, every]) => every !== undefined);
+  if (kinds.length === 0) throw new Error("backups.schedule names no kind: the backup container has nothing to run");
+  const pointInTime = kinds.map(([kind]) => kind).filter((k) => (POINT_IN_TIME_KINDS as readonly string[]).includes(k));
+  if (pointInTime.length > 0) {
+    throw new Error(
+      `backups.schedule.${pointInTime.join(", ")}: the containers' source is SQL Server, and point-in-time ` +
+        "backups (pg_basebackup, pg_receivewal) need a PostgreSQL source: remove it",
+    );
+  }
+  const { source } = job;
+  return {
+    stack: job.stack,
+    source: {
+      engine: "sqlserver",
+      host: SVC.sqlserver.name,
+      port: SVC.sqlserver.port,
+      database: source.database,
+      user: source.user,
+      connectorUser: source.connectorUser,
+      encrypt: source.encrypt ?? true,
+      // The container's SQL Server has a self-signed certificate.
+      trustServerCertificate: source.trustServerCertificate ?? true,
+    },
+    tables: job.tables,
+    topicPrefix: job.topicPrefix,
+    connectUrl: inNetworkUrl(SVC.connect),
+    backups: {
+      bucket: job.bucket,
+      endpoint: job.endpoint,
+      keyTemplate: job.keyTemplate ?? DEFAULT_KEY_TEMPLATE,
+      files: job.files ?? [],
+      kmsKeyId: job.kmsKeyId,
+      pushgateway: job.pushgateway ?? inNetworkUrl(SVC.pushgateway),
+      schedule: job.schedule,
+    },
+  };
 }
 
 interface ServiceSpec {
-  image: string;
+  /** A pinned image to pull, or one built on the Docker host. */
+  image: string | docker.Image;
   /** Host port : container port. */
   ports?: [number, number][];
   envs?: pulumi.Input<pulumi.Input<string>[]>;
@@ -65,7 +180,9 @@ interface ServiceSpec {
   healthcheck?: string;
   command?: string[];
   /** Files written into the container before it starts. */
-  files?: Record<string, string>;
+  files?: Record<string, pulumi.Input<string>>;
+  /** An init process (Docker's) as PID 1, reaping the processes the container's command spawns. */
+  init?: boolean;
   dependsOn?: docker.Container[];
 }
 
@@ -89,8 +206,14 @@ export class PipelineContainers extends pulumi.ComponentResource {
     readonly postgres: pulumi.Output<Endpoint>;
     readonly kafkaBootstrap: pulumi.Output<string>;
   };
+  /** The backup container's name (`docker logs` it), when the stack schedules backups. */
+  readonly backupContainer?: pulumi.Output<string>;
 
   constructor(name: string, args: PipelineContainersArgs, opts?: pulumi.ComponentResourceOptions) {
+    // The bucket's keys both or neither: without them the AWS SDK's chain finds the credentials (an instance role).
+    if ((args.backupAccessKeyId === undefined) !== (args.backupSecretAccessKey === undefined)) {
+      throw new Error(`${name}: backupAccessKeyId and backupSecretAccessKey go together: give both or neither`);
+    }
     super("cdc-pipeline:index:PipelineContainers", name, {}, opts);
     const provider = new docker.Provider(`${name}-docker`, { host: args.dockerHost }, { parent: this });
     const childOpts = { parent: this, provider };
@@ -98,7 +221,11 @@ export class PipelineContainers extends pulumi.ComponentResource {
     this.network = new docker.Network(`${name}-net`, { name: `${name}-net` }, childOpts);
 
     const service = (svc: string, spec: ServiceSpec): docker.Container => {
-      const image = new docker.RemoteImage(`${name}-${svc}-image`, { name: spec.image, keepLocally: true }, childOpts);
+      const image =
+        typeof spec.image === "string"
+          ? new docker.RemoteImage(`${name}-${svc}-image`, { name: spec.image, keepLocally: true }, childOpts).imageId
+          : // The built image's id: a rebuild replaces the container.
+            spec.image.repoDigest;
       const volumes = spec.volume
         ? [
             {
@@ -111,7 +238,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
         `${name}-${svc}`,
         {
           name: `${name}-${svc}`,
-          image: image.imageId,
+          image,
           hostname: svc,
           networksAdvanced: [{ name: this.network.name, aliases: [svc] }],
           ports: (spec.ports ?? []).map(([external, internal]) => ({ external, internal })),
@@ -120,6 +247,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
           volumes,
           uploads: Object.entries(spec.files ?? {}).map(([file, content]) => ({ file, content })),
           restart: "unless-stopped",
+          init: spec.init,
           healthcheck: spec.healthcheck
             ? {
                 tests: ["CMD-SHELL", spec.healthcheck],
@@ -211,7 +339,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
       command: [`--kafka.server=${SVC.kafka.name}:${SVC.kafka.port}`],
       dependsOn: [kafka],
     });
-    service("pushgateway", {
+    const pushgateway = service("pushgateway", {
       image: IMAGES.pushgateway,
       ports: [[SVC.pushgateway.publishedPort, SVC.pushgateway.port]],
     });
@@ -248,6 +376,52 @@ export class PipelineContainers extends pulumi.ComponentResource {
       healthcheck: "wget -qO- http://localhost:3000/api/health > /dev/null",
       dependsOn: [prometheus],
     });
+
+    if (args.backup) {
+      const image = new docker.Image(
+        `${name}-backup-image`,
+        {
+          imageName: `${name}-backup:local`,
+          build: { context: BACKUP_IMAGE.context, dockerfile: BACKUP_IMAGE.dockerfile },
+          // Built by the stack's Docker host, which runs it: no registry.
+          skipPush: true,
+          buildOnPreview: false,
+        },
+        childOpts,
+      );
+      const backup = service("backup", {
+        image,
+        command: BACKUP_COMMAND,
+        // The only secrets it is given: the source's password and the bucket's secret key.
+        envs: [
+          pulumi.secret(pulumi.interpolate`CDC_SOURCE_PASSWORD=${args.sqlServerPassword}`),
+          ...(args.backupAccessKeyId !== undefined && args.backupSecretAccessKey !== undefined
+            ? [
+                pulumi.interpolate`AWS_ACCESS_KEY_ID=${args.backupAccessKeyId}`,
+                pulumi.secret(pulumi.interpolate`AWS_SECRET_ACCESS_KEY=${args.backupSecretAccessKey}`),
+              ]
+            : []),
+        ],
+        files: {
+          [BACKUP_JOB_FILE]: pulumi.output(args.backup).apply((job) => {
+            if (job.schedule.database !== undefined) {
+              void pulumi.log.warn(
+                "backups.schedule.database: a SQL Server database backup needs backups.sqlServer, a directory " +
+                  "SQL Server writes and the backup container reads, which these containers do not share: each " +
+                  "scheduled run logs its error",
+                this,
+              );
+            }
+            return JSON.stringify(containerBackupJob(job), null, 2) + "\n";
+          }),
+        },
+        // pg_dump and tar are its children.
+        init: true,
+        // Its first backup of each kind is taken at once: SQL Server healthy, Connect and the Pushgateway up.
+        dependsOn: [sqlserver, connect, pushgateway],
+      });
+      this.backupContainer = backup.name;
+    }
 
     // Each address is known once its container is healthy (the container's id resolves after the wait):
     // whatever is given one waits for that container.
@@ -286,6 +460,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
       connectUrl: this.connectUrl,
       kafkaBootstrapServers: this.kafkaBootstrapServers,
       fromWorkers: this.fromWorkers,
+      backupContainer: this.backupContainer,
     });
   }
 }

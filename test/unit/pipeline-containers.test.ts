@@ -1,37 +1,98 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { PipelineContainers } from "../../components/pipeline-containers";
+import { DEFAULT_KEY_TEMPLATE } from "../../lib/backup-keys";
+import { parseBackupJob } from "../../ops/backup";
 import { allRegistered, outputOf, recordResources, type Registered, registeredOutputs, valueOf } from "./mocks";
+
+const PASSWORDS = {
+  sqlServerPassword: "Sa-Secret-1",
+  postgresPassword: "Pg-Secret-1",
+  grafanaPassword: "Gf-Secret-1",
+};
+const TABLES = [
+  {
+    schema: "dbo",
+    name: "customers",
+    columns: [
+      { name: "id", type: "integer", nullable: false },
+      { name: "email", type: "text" },
+    ],
+    primaryKey: ["id"],
+  },
+];
+const backupJob = (schedule: Record<string, number>) => ({
+  stack: "dev",
+  source: { database: "inventory", user: "sa" },
+  tables: TABLES,
+  topicPrefix: "inventory",
+  // The stack's own bucket, an output of another resource.
+  bucket: outputOf("backup-bucket", "acme-cdc-backups"),
+  schedule,
+});
 
 let registered: Registered[];
 let c: PipelineContainers;
+/** With backups scheduled and the bucket's keys given. */
+let keyed: PipelineContainers;
+/** With backups scheduled and no keys (the Docker host's instance role). */
+let role: PipelineContainers;
+let mod: typeof import("../../components/pipeline-containers");
 beforeAll(async () => {
-  registered = await recordResources("dev");
-  const { PipelineContainers } = await import("../../components/pipeline-containers");
+  // A built image's id, as the Docker provider reports it.
+  registered = await recordResources(
+    "dev",
+    {},
+    {},
+    { "docker:index/image:Image": () => ({ repoDigest: "sha256:b4c" }) },
+  );
+  mod = await import("../../components/pipeline-containers");
   // The Docker host and its public name as another resource (a machine) would give them.
-  c = new PipelineContainers("services", {
+  c = new mod.PipelineContainers("services", {
     dockerHost: outputOf("machine-url", "ssh://deploy@docker-host"),
     publicHost: outputOf("machine-name", "docker-host"),
     targetDatabase: "warehouse",
-    sqlServerPassword: "Sa-Secret-1",
-    postgresPassword: "Pg-Secret-1",
-    grafanaPassword: "Gf-Secret-1",
+    ...PASSWORDS,
     deadLetterTopic: "inventory.dead-letter",
     rpoHours: 12,
   });
-  await valueOf(c.endpoints);
+  const scheduled = {
+    dockerHost: "unix:///var/run/docker.sock",
+    publicHost: "localhost",
+    targetDatabase: "warehouse",
+    ...PASSWORDS,
+    deadLetterTopic: "inventory.dead-letter",
+  };
+  keyed = new mod.PipelineContainers("keyed", {
+    ...scheduled,
+    backup: backupJob({ config: 3600, files: 86400 }),
+    backupAccessKeyId: "AKIAEXAMPLE",
+    backupSecretAccessKey: "Aws-Secret-1",
+  });
+  role = new mod.PipelineContainers("role", { ...scheduled, backup: backupJob({ config: 3600 }) });
+  await Promise.all([valueOf(c.endpoints), valueOf(keyed.endpoints), valueOf(role.endpoints)]);
   await allRegistered();
 });
 
 const containers = () => registered.filter((r) => r.type === "docker:index/container:Container");
-const container = (svc: string) => containers().find((r) => r.name === `services-${svc}`)!;
-const upload = (svc: string, file: string) =>
-  (container(svc).inputs.uploads as { file: string; content: string }[]).find((u) => u.file === file)!.content;
+const containerOf = (component: string, svc: string) => containers().find((r) => r.name === `${component}-${svc}`)!;
+const container = (svc: string) => containerOf("services", svc);
+const uploadOf = (component: string, svc: string, file: string) =>
+  (containerOf(component, svc).inputs.uploads as { file: string; content: string }[]).find((u) => u.file === file)!
+    .content;
+const upload = (svc: string, file: string) => uploadOf("services", svc, file);
+
+/** A value as the engine gets it: a secret is wrapped in Pulumi's secret signature. */
+const isSecret = (v: unknown): v is { value: unknown } =>
+  typeof v === "object" && v !== null && (v as Record<string, unknown>)[specialSigKey] === specialSecretSig;
 
 describe("PipelineContainers", () => {
   it("uses the stack's Docker host and pinned images, on one network where each service has its name", () => {
-    expect(registered.find((r) => r.type === "pulumi:providers:docker")?.inputs.host).toBe("ssh://deploy@docker-host");
+    expect(registered.find((r) => r.name === "services-docker")?.inputs.host).toBe("ssh://deploy@docker-host");
     const images = registered
-      .filter((r) => r.type === "docker:index/remoteImage:RemoteImage")
+      .filter((r) => r.type === "docker:index/remoteImage:RemoteImage" && r.name.startsWith("services-"))
       .map((r) => r.inputs.name as string);
     expect(images).toHaveLength(9);
     for (const image of images) expect(image).toMatch(/:[\w.-]*\d[\w.-]*$/);
@@ -126,6 +187,248 @@ describe("PipelineContainers", () => {
 
   it("advertises Kafka's external listener at the public host the machine's output gave", () => {
     expect(container("kafka").dependsOn).toContain("machine-name");
-    expect(registered.find((r) => r.type === "pulumi:providers:docker")?.dependsOn).toContain("machine-url");
+    expect(registered.find((r) => r.name === "services-docker")?.dependsOn).toContain("machine-url");
+  });
+});
+
+describe("PipelineContainers' backup container", () => {
+  const JOB_FILE = "/etc/cdc-backup/job.json";
+  const backup = (component: string) => containerOf(component, "backup");
+
+  it("exists only when the stack schedules backups, with neither image nor container otherwise", async () => {
+    expect(container("backup")).toBeUndefined();
+    expect(registered.filter((r) => r.type === "docker:index/image:Image").map((r) => r.name)).toEqual(
+      expect.arrayContaining(["keyed-backup-image", "role-backup-image"]),
+    );
+    expect(registered.find((r) => r.name === "services-backup-image")).toBeUndefined();
+    expect(c.backupContainer).toBeUndefined();
+    expect(await valueOf(keyed.backupContainer!)).toBe("keyed-backup");
+    expect(registeredOutputs("cdc-pipeline:index:PipelineContainers", "keyed")).toMatchObject({
+      backupContainer: "keyed-backup",
+    });
+    expect(registeredOutputs("cdc-pipeline:index:PipelineContainers", "services")?.backupContainer).toBeUndefined();
+  });
+
+  it("runs `backup schedule` from its job file, from the image built from docker/backup.Dockerfile", () => {
+    for (const component of ["keyed", "role"]) {
+      const r = backup(component);
+      expect(r.inputs.command).toEqual(["node", "ops/bin.cjs", "backup", "schedule", "--job", JOB_FILE]);
+      expect(r.inputs.networksAdvanced).toEqual([{ name: `${component}-net`, aliases: ["backup"] }]);
+      expect(r.inputs.restart).toBe("unless-stopped");
+      expect(r.inputs.init).toBe(true);
+      // The built image's id: a rebuild replaces the container.
+      expect(r.inputs.image).toBe("sha256:b4c");
+    }
+    const image = registered.find((r) => r.name === "keyed-backup-image")!;
+    expect(image.inputs).toMatchObject({
+      imageName: "keyed-backup:local",
+      build: { context: ".", dockerfile: "docker/backup.Dockerfile" },
+      skipPush: true,
+    });
+    expect(image.inputs.registry).toBeUndefined();
+    // Built by the stack's Docker host.
+    expect(registered.find((r) => r.name === "keyed-docker")?.inputs.host).toBe("unix:///var/run/docker.sock");
+  });
+
+  it("starts once SQL Server is healthy (and Connect and the Pushgateway are up)", () => {
+    const r = backup("keyed");
+    expect(r.dependsOn).toEqual(
+      expect.arrayContaining(["keyed-sqlserver", "keyed-connect", "keyed-pushgateway", "backup-bucket"]),
+    );
+    expect(r.dependsOn).not.toContain("services-sqlserver");
+    expect(containerOf("keyed", "sqlserver").inputs.wait).toBe(true);
+  });
+
+  it("has the source password in its environment as a secret, and no other secret than the bucket's keys", () => {
+    // The engine gets the environment as one property: secret as a whole when any of its entries is.
+    const envs = (component: string) => backup(component).inputs.envs;
+    // The instance role's case: the source password alone, a secret although it was given as plain text here.
+    expect(isSecret(envs("role"))).toBe(true);
+    expect((envs("role") as { value: unknown }).value).toEqual(["CDC_SOURCE_PASSWORD=Sa-Secret-1"]);
+    // The same password in SQL Server's environment stays as it was given: the backup container's is made secret.
+    expect(isSecret(containerOf("role", "sqlserver").inputs.envs)).toBe(false);
+    expect(isSecret(envs("keyed"))).toBe(true);
+    expect((envs("keyed") as { value: unknown }).value).toEqual([
+      "CDC_SOURCE_PASSWORD=Sa-Secret-1",
+      "AWS_ACCESS_KEY_ID=AKIAEXAMPLE",
+      "AWS_SECRET_ACCESS_KEY=Aws-Secret-1",
+    ]);
+    // Neither the other containers' passwords nor a Pulumi passphrase, anywhere in its definition.
+    for (const component of ["keyed", "role"]) {
+      const all = JSON.stringify(backup(component).inputs);
+      for (const other of ["Pg-Secret-1", "Gf-Secret-1", "PULUMI_CONFIG_PASSPHRASE"]) expect(all).not.toContain(other);
+    }
+    // The job file is no secret: it holds none.
+    expect(isSecret(backup("keyed").inputs.uploads)).toBe(false);
+  });
+
+  it("uploads a job file that `backup schedule --job` parses, naming the containers' internal addresses", () => {
+    const content = uploadOf("keyed", "backup", JOB_FILE);
+    for (const secret of Object.values(PASSWORDS)) expect(content).not.toContain(secret);
+    expect(content).not.toContain("Aws-Secret-1");
+    const json: unknown = JSON.parse(content);
+    expect(() => parseBackupJob(json, {})).toThrow(/CDC_SOURCE_PASSWORD/);
+    const job = parseBackupJob(json, { CDC_SOURCE_PASSWORD: "Sa-Secret-1" });
+    expect(job).toMatchObject({
+      stack: "dev",
+      source: {
+        engine: "sqlserver",
+        host: "sqlserver",
+        port: 1433,
+        database: "inventory",
+        user: "sa",
+        encrypt: true,
+        trustServerCertificate: true,
+      },
+      tables: TABLES,
+      topicPrefix: "inventory",
+      connectUrl: "http://connect:8083",
+      backups: {
+        bucket: "acme-cdc-backups",
+        keyTemplate: DEFAULT_KEY_TEMPLATE,
+        files: [],
+        pushgateway: "http://pushgateway:9091",
+        schedule: { config: 3600, files: 86400 },
+      },
+      sourcePassword: "Sa-Secret-1",
+    });
+    // Exactly these settings (the schema's defaults aside): no endpoint (AWS), no KMS key, no replica.
+    expect(Object.keys(job.source).sort()).toEqual(
+      ["database", "encrypt", "engine", "host", "port", "trustServerCertificate", "user"].sort(),
+    );
+    for (const key of ["endpoint", "kmsKeyId", "replicaBucket", "sqlServer"])
+      expect(job.backups).not.toHaveProperty(key);
+  });
+
+  it("takes the bucket's endpoint, key template, files and Pushgateway when given", () => {
+    const json = mod.containerBackupJob({
+      ...backupJob({ database: 86400 }),
+      bucket: "acme-cdc-backups",
+      endpoint: "http://s3.internal:9000",
+      keyTemplate: "<yyyy>/<mm>/<dd>/<kind>/<stack>-<time>.<ext>",
+      files: ["/etc/kafka-connect/connect.properties"],
+      pushgateway: "http://metrics.internal:9091",
+      source: { database: "inventory", user: "sa", encrypt: false },
+    });
+    const job = parseBackupJob(json, { CDC_SOURCE_PASSWORD: "x" });
+    expect(job.backups).toMatchObject({
+      endpoint: "http://s3.internal:9000",
+      keyTemplate: "<yyyy>/<mm>/<dd>/<kind>/<stack>-<time>.<ext>",
+      files: ["/etc/kafka-connect/connect.properties"],
+      pushgateway: "http://metrics.internal:9091",
+      schedule: { database: 86400 },
+    });
+    expect(job.source).toMatchObject({ host: "sqlserver", port: 1433, encrypt: false });
+  });
+
+  it("refuses a schedule it cannot run: none, or a point-in-time kind (a PostgreSQL source's)", () => {
+    const job = (schedule: Record<string, number>) => ({ ...backupJob(schedule), bucket: "acme-cdc-backups" });
+    expect(() => mod.containerBackupJob(job({}))).toThrow(/names no kind/);
+    expect(() => mod.containerBackupJob(job({ config: 60, log: 60 }))).toThrow(/schedule\.log.*PostgreSQL/);
+    expect(() => mod.containerBackupJob(job({ base: 60 }))).toThrow(/schedule\.base/);
+  });
+
+  it("refuses half of the bucket's credentials", () => {
+    expect(
+      () =>
+        new mod.PipelineContainers("half", {
+          dockerHost: "unix:///var/run/docker.sock",
+          publicHost: "localhost",
+          targetDatabase: "warehouse",
+          ...PASSWORDS,
+          deadLetterTopic: "inventory.dead-letter",
+          backup: backupJob({ config: 60 }),
+          backupAccessKeyId: "AKIAEXAMPLE",
+        }),
+    ).toThrow(/give both or neither/);
+  });
+});
+
+describe("docker/backup.Dockerfile", () => {
+  const root = path.resolve(__dirname, "../..");
+  const dockerfile = readFileSync(path.join(root, "docker/backup.Dockerfile"), "utf8");
+  const ignore = readFileSync(path.join(root, ".dockerignore"), "utf8")
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"));
+
+  it("is Node.js at the project's pinned version, with the PostgreSQL client and tar, running the schedule", () => {
+    const node = /^NODE_VERSION=(\S+)$/m.exec(readFileSync(path.join(root, "scripts/lib/common.sh"), "utf8"))![1];
+    expect(dockerfile.match(/^FROM .*$/gm)).toEqual([`FROM node:${node}-bookworm-slim`]);
+    expect(dockerfile).toMatch(/apt-get install -y --no-install-recommends postgresql-client tar/);
+    expect(dockerfile).toMatch(/npm ci --omit=dev /);
+    // The build starts the CLI once: a module it cannot load fails the build.
+    expect(dockerfile).toContain("RUN node ops/bin.cjs --help");
+    expect(dockerfile).toContain(
+      'CMD ["node", "ops/bin.cjs", "backup", "schedule", "--job", "/etc/cdc-backup/job.json"]',
+    );
+    expect(dockerfile).toMatch(/^USER node$/m);
+  });
+
+  it("keeps ts-node and typescript (devDependencies ops/bin.cjs needs) under npm ci --omit=dev", () => {
+    // npm ci --omit=dev leaves out exactly the lockfile's packages flagged dev. These two are @pulumi/pulumi's
+    // optional peers, which the root's devDependencies satisfy: not flagged, and neither is any of their own.
+    const lock = (
+      JSON.parse(readFileSync(path.join(root, "package-lock.json"), "utf8")) as {
+        packages: Record<string, { version?: string; dev?: boolean; dependencies?: Record<string, string> }>;
+      }
+    ).packages;
+    const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
+      devDependencies: Record<string, string>;
+    };
+    /** Where node would find `name` from the package at `from` (its own node_modules, then its parents'). */
+    const resolve = (from: string, name: string): string => {
+      for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf("/node_modules/")))) {
+        const at = `${dir ? `${dir}/` : ""}node_modules/${name}`;
+        if (lock[at]) return at;
+        if (!dir) throw new Error(`${name} (from ${from}) is not in package-lock.json`);
+      }
+    };
+    const flagged: string[] = [];
+    const seen = new Set<string>();
+    const visit = (at: string) => {
+      if (seen.has(at)) return;
+      seen.add(at);
+      if (lock[at].dev) flagged.push(at);
+      for (const dep of Object.keys(lock[at].dependencies ?? {})) visit(resolve(at, dep));
+    };
+    for (const name of ["ts-node", "typescript"]) {
+      expect(lock[`node_modules/${name}`].version).toBe(pkg.devDependencies[name]);
+      visit(`node_modules/${name}`);
+    }
+    expect(flagged, "flagged dev: docker/backup.Dockerfile's npm ci --omit=dev would leave them out").toEqual([]);
+  });
+
+  it("copies every project file the CLI loads, and the build context lets in nothing else", () => {
+    // The project's files ops/bin.cjs reaches by relative require/import (type-only imports too: a superset).
+    const loaded = new Set<string>();
+    const visit = (file: string) => {
+      const rel = path.relative(root, file);
+      if (loaded.has(rel)) return;
+      loaded.add(rel);
+      const text = readFileSync(file, "utf8");
+      for (const m of text.matchAll(/(?:from\s+|require\(\s*|import\(\s*)["'](\.{1,2}\/[^"']+)["']/g)) {
+        const base = path.resolve(path.dirname(file), m[1]);
+        const found = [base, `${base}.ts`, `${base}.cjs`, path.join(base, "index.ts")].find((f) => {
+          try {
+            return readFileSync(f) !== undefined;
+          } catch {
+            return false;
+          }
+        });
+        expect(found, `${rel} imports ${m[1]}`).toBeDefined();
+        visit(found!);
+      }
+    };
+    visit(path.join(root, "ops/bin.cjs"));
+    expect(loaded).toContain("ops/backup-schedule.ts");
+    const copied = [...dockerfile.matchAll(/^COPY (.+) \S+$/gm)].flatMap((m) => m[1].split(" "));
+    expect(ignore[0]).toBe("*");
+    const allowed = ignore.slice(1).map((l) => l.replace(/^!/, ""));
+    for (const file of [...loaded, "package.json", "package-lock.json", "tsconfig.json"]) {
+      const top = file.split("/")[0];
+      expect(copied, file).toContain(top);
+      expect(allowed, file).toContain(top);
+    }
+    expect(allowed.sort()).toEqual([...copied, "docker/backup.Dockerfile"].sort());
   });
 });
