@@ -11,7 +11,8 @@ export const BACKUP_KINDS = ["database", "files", "config"] as const;
  */
 export const POINT_IN_TIME_KINDS = ["base", "log"] as const;
 export type RpoKind = (typeof BACKUP_KINDS)[number];
-export type BackupKind = RpoKind | (typeof POINT_IN_TIME_KINDS)[number];
+/** `target`: the target database, backed up on request only (never restored as the source). */
+export type BackupKind = RpoKind | (typeof POINT_IN_TIME_KINDS)[number] | "target";
 
 export const DEFAULT_KEY_TEMPLATE = "<kind>/<yyyy>/<mm>/<dd>/<stack>-<time>.<ext>";
 
@@ -47,10 +48,17 @@ export const keyTemplateSchema = z.string().superRefine((template, ctx) => {
 });
 
 /** The objects' extensions of each kind: a database dump's depends on the engine (pg_dump's custom format, a .bak). */
-const EXTENSIONS = { database: ["dump", "bak"], config: ["json"], files: ["tar.gz"], base: ["tar"], log: [] } as const;
+const EXTENSIONS = {
+  database: ["dump", "bak"],
+  config: ["json"],
+  files: ["tar.gz"],
+  base: ["tar"],
+  target: ["dump"],
+  log: [],
+} as const;
 
 export function backupExtension(kind: Exclude<BackupKind, "log">, engine: "postgres" | "sqlserver"): string {
-  return kind === "database" ? (engine === "postgres" ? "dump" : "bak") : EXTENSIONS[kind][0];
+  return kind === "database" && engine === "sqlserver" ? "bak" : EXTENSIONS[kind][0];
 }
 
 /**

@@ -40,7 +40,7 @@ export type TableDigest = z.infer<typeof tableDigestSchema>;
 
 export const backupManifestSchema = z.strictObject({
   format: z.literal(1),
-  kind: z.enum([...BACKUP_KINDS, "base"]),
+  kind: z.enum([...BACKUP_KINDS, "base", "target"]),
   stack: z.string(),
   /** When the backup began (the dump's snapshot was taken). */
   takenAt: z.iso.datetime(),

@@ -23,7 +23,7 @@ import { readSqlServerCdc } from "../lib/sqlserver-cdc-sql";
 import { withClient, type PostgresConnection } from "../lib/postgres";
 import { withSqlServer, type SqlServerConnection } from "../lib/sqlserver";
 import { z } from "zod";
-import { backupsSchema, sourceSchema, tableSchema } from "../config";
+import { backupsSchema, sourceSchema, tableSchema, targetSchema } from "../config";
 import { postgresSide, tableDigest, type ReconciledTable } from "./reconcile";
 import { s3Client } from "../lib/backup-objects";
 import type { StackSite } from "./stacks";
@@ -41,10 +41,14 @@ export const backupJobSchema = z.strictObject({
   connectUrl: z.url(),
   /** The stack's backups settings, with the bucket resolved. */
   backups: backupsSchema.extend({ bucket: z.string().min(1) }),
+  /** The target database, for `backup --kind target` (on request; a job file without it cannot take one). */
+  target: targetSchema.optional(),
 });
 export type BackupJob = z.infer<typeof backupJobSchema> & {
   /** The source database's password (a job file reads it from CDC_SOURCE_PASSWORD). */
   readonly sourcePassword: string;
+  /** The target's (CDC_TARGET_PASSWORD), when the job has a target. */
+  readonly targetPassword?: string;
 };
 
 /** A stack's backup job, with its bucket (the stack's own, or the one named). */
@@ -57,8 +61,16 @@ export function stackBackupJob(site: StackSite, bucket: { bucket: string; endpoi
     topicPrefix: settings.pipeline.topicPrefix,
     connectUrl: settings.kafkaConnect.url,
     backups: { ...settings.backups, bucket: bucket.bucket, endpoint: bucket.endpoint },
+    target: settings.target,
     sourcePassword: site.sourcePassword,
+    targetPassword: site.targetPassword,
   };
+}
+
+/** The job as it may be written down (a job file, a config backup): every password taken out. */
+export function withoutPasswords(job: BackupJob): z.infer<typeof backupJobSchema> {
+  const { sourcePassword: _source, targetPassword: _target, ...rest } = job;
+  return rest;
 }
 
 /** A job file as the scheduled backup container gets it; errors name the field. */
@@ -69,7 +81,7 @@ export function parseBackupJob(json: unknown, env: NodeJS.ProcessEnv): BackupJob
     throw new Error(`invalid backup job:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   if (!env.CDC_SOURCE_PASSWORD) throw new Error("CDC_SOURCE_PASSWORD is not set: the source database's password");
-  return { ...parsed.data, sourcePassword: env.CDC_SOURCE_PASSWORD };
+  return { ...parsed.data, sourcePassword: env.CDC_SOURCE_PASSWORD, targetPassword: env.CDC_TARGET_PASSWORD };
 }
 
 /** Where a job's backups go: the bucket, and the key template its objects are named by. */
@@ -153,9 +165,41 @@ export async function backupDatabase(
   dest: BackupDestination,
   options: BackupOptions = {},
 ): Promise<BackupManifest> {
+  if (job.source.engine === "sqlserver") return backupSqlServerDatabase(job, dest, options);
+  return dumpPostgres(job, dest, "database", options);
+}
+
+/**
+ * The target database, on request (`backup --kind target`): dumped the same way, under its own kind so that
+ * it never counts as, nor is restored as, a backup of the source.
+ */
+export async function backupTarget(
+  job: BackupJob,
+  dest: BackupDestination,
+  options: BackupOptions = {},
+): Promise<BackupManifest> {
+  const { target, targetPassword } = job;
+  if (!target || targetPassword === undefined) {
+    throw new Error("backup --kind target: the job has no target (a job file needs target and CDC_TARGET_PASSWORD)");
+  }
+  const ofTarget: BackupJob = {
+    ...job,
+    source: { engine: "postgres", host: target.host, port: target.port, database: target.database, user: target.user },
+    sourcePassword: targetPassword,
+    tables: job.tables.map((t) => ({ ...t, schema: target.schema })),
+  };
+  return dumpPostgres(ofTarget, dest, "target", options);
+}
+
+/** pg_dump of the job's (PostgreSQL) source, with its tables counted and hashed in the dump's snapshot. */
+async function dumpPostgres(
+  job: BackupJob,
+  dest: BackupDestination,
+  kind: "database" | "target",
+  options: BackupOptions,
+): Promise<BackupManifest> {
   const { source } = job;
-  if (source.engine === "sqlserver") return backupSqlServerDatabase(job, dest, options);
-  const run = begin(job, dest, "database", options);
+  const run = begin(job, dest, kind, options);
   let object = { sha256: "", size: 0 };
   const { at, facts } = await dumpDatabase(
     jobSource(job),
@@ -220,8 +264,8 @@ const SECRET_CONFIG_KEY = /password|secret|token|credential|jaas/i;
 
 /** What resumes the pipeline: the job's settings (no secret is among them), connectors and offsets, CDC facts. */
 export async function configSnapshot(job: BackupJob): Promise<Record<string, unknown>> {
-  const { sourcePassword, ...settings } = job;
-  const secrets = [sourcePassword];
+  const settings = withoutPasswords(job);
+  const secrets = [job.sourcePassword, job.targetPassword ?? ""].filter((p) => p !== "");
   const names = pipelineNames(job.topicPrefix, job.source);
   const http = connectHttp({ url: job.connectUrl });
   const connectors: Record<string, unknown> = {};
@@ -318,6 +362,7 @@ export const BACKUP_BY_KIND = {
   config: backupConfig,
   files: backupFiles,
   base: backupBase,
+  target: backupTarget,
 } as const;
 
 /** Takes the backups of the kinds asked for, one after the other, each reported to the job's Pushgateway. */

@@ -11,7 +11,7 @@ import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileRep
 import { formatReconcile, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
 import { checkRpo, formatRpo, RPO_EXIT, type RpoCheckOptions } from "./rpo";
 import { applyConnections, parseConnectionFlags, PASSWORD_ENV, type ConnectionFlags } from "./connection-flags";
-import { jobDestination, parseBackupJob, runBackups, stackBackupJob, type BackupJob } from "./backup";
+import { jobDestination, parseBackupJob, runBackups, stackBackupJob, withoutPasswords, type BackupJob } from "./backup";
 import { runSchedule } from "./backup-schedule";
 import {
   chooseDatabaseBackup,
@@ -269,8 +269,11 @@ async function backupJob(site: StackSite, options: BackupOptions): Promise<Backu
 }
 
 /** Each kind a backup can be taken of on its own: `log` is archived continuously, by `backup schedule`. */
-const ONE_SHOT_KINDS = [...BACKUP_KINDS, "base"] as const;
-const kindOption = new Option("--kind <kind>", "what to back up (base: a physical base backup, for --at)")
+const ONE_SHOT_KINDS = [...BACKUP_KINDS, "base", "target"] as const;
+const kindOption = new Option(
+  "--kind <kind>",
+  "what to back up (base: a physical base backup, for --at; target: the target database, on request)",
+)
   .choices([...ONE_SHOT_KINDS, "all"])
   .default("all");
 
@@ -332,10 +335,7 @@ backup
   .requiredOption("-s, --stack <name>", "the stack whose backup job to print")
   .addOption(cwdOption())
   .action(async (options: { stack: string; cwd: string }) => {
-    const { sourcePassword: _password, ...job } = await backupJob(
-      await openStack(project(options.cwd), options.stack),
-      {},
-    );
+    const job = withoutPasswords(await backupJob(await openStack(project(options.cwd), options.stack), {}));
     console.log(JSON.stringify(job, null, 2));
   });
 

@@ -180,6 +180,23 @@ describe("a database backup taken while a writer is busy", () => {
     expect(typeof snapshot.cdc.publicationExists).toBe("boolean");
   });
 
+  it("backs the target up on request, under a kind of its own that restore never takes for the source", async () => {
+    const run = ops("backup", "--stack", "local", "--kind", "target", "--json");
+    expect(run.status, run.stdout + run.stderr).toBe(0);
+    const [target] = JSON.parse(run.stdout) as BackupManifest[];
+    expect(target.kind).toBe("target");
+    expect(target.key).toMatch(/^target\/.*\/local-.*\.dump$/);
+    expect(target.source?.database).toBe(harness.target.database);
+    const rows = await withClient({ ...harness.target, password: harness.pgPassword }, async (c) =>
+      Number((await c.query<{ n: string }>("SELECT count(*) AS n FROM inventory.customers")).rows[0].n),
+    );
+    expect(target.source?.tables["inventory.customers"].rows).toBe(rows);
+    // The newest database backup is still the source's.
+    const restore = ops("restore", "--stack", "local", "--to-database", `${restored}_s`);
+    expect(restore.stdout).toContain(`restored s3://${bucket}/${manifest.key}`);
+    await dropDatabase(server, `${restored}_s`);
+  });
+
   it("a tampered object is refused by restore before anything is written, and caught by verify", async () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: manifest.key, Body: "not a dump" }));
     const other = `${restored}_t`;
@@ -198,7 +215,7 @@ describe("bad input", () => {
   it("an unknown kind names --kind and what is allowed", () => {
     const run = ops("backup", "--stack", "local", "--kind", "logs");
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/--kind.*'logs' is invalid.*database, files, config, base, all/s);
+    expect(run.stderr).toMatch(/--kind.*'logs' is invalid.*database, files, config, base, target, all/s);
   });
 
   it("a bucket that cannot be read is an error, and writes nothing", () => {
