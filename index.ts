@@ -14,6 +14,9 @@ const config = loadStackConfig();
 // config.ts has settled every address: `source`/`target`/`kafkaConnect` as this program reaches them,
 // `fromWorkers` as the connectors inside Connect do.
 const { docker, secrets } = config;
+const backups = config.aws && config.components.backups ? new BackupStorage("backups", config.aws) : undefined;
+// The stack's own bucket (components.backups), else the existing one its config names (backups.bucket).
+const backupBucketName = backups?.bucket.bucket ?? config.backups.bucket;
 const names = pipelineNames(config.pipeline.topicPrefix, config.source);
 const containers =
   config.components.containers && docker && secrets.grafanaPassword
@@ -25,11 +28,11 @@ const containers =
         postgresPassword: secrets.targetPassword,
         grafanaPassword: secrets.grafanaPassword,
         deadLetterTopic: names.deadLetterTopic,
-        // `backup schedule` in a container of its own, for an existing bucket (backups.bucket) with a schedule;
+        // `backup schedule` in a container of its own, for the stack's bucket when it has a schedule;
         // its metrics go to the containers' Pushgateway, the one their Prometheus scrapes. No bucket keys in the
         // stack's config: the AWS SDK finds the credentials (the Docker host's instance role).
         backup:
-          config.backups.bucket && Object.values(config.backups.schedule).some((every) => every !== undefined)
+          backupBucketName && Object.values(config.backups.schedule).some((every) => every !== undefined)
             ? {
                 stack: pulumi.getStack(),
                 source: {
@@ -41,7 +44,7 @@ const containers =
                 },
                 tables: config.tables,
                 topicPrefix: config.pipeline.topicPrefix,
-                bucket: config.backups.bucket,
+                bucket: backupBucketName,
                 endpoint: config.backups.endpoint,
                 keyTemplate: config.backups.keyTemplate,
                 files: config.backups.files,
@@ -51,8 +54,6 @@ const containers =
             : undefined,
       })
     : undefined;
-
-const backups = config.aws && config.components.backups ? new BackupStorage("backups", config.aws) : undefined;
 
 // The DR stack reads the primary stack's outputs (the replica of its backups) from the state backend, not
 // from the primary region: with the backend outside that region, failover works while it is down.
@@ -125,8 +126,7 @@ export const targetServerVersion = preflight.targetServer.serverVersion;
 export const sourceConnectorState = pipeline.sourceConnector.state;
 export const sinkConnectorState = pipeline.sinkConnector.state;
 export const topics = pipeline.sourceConnector.topics;
-// The stack's own buckets (components.backups), else the existing ones its config names (backups.bucket).
-export const backupBucket = backups?.bucket.bucket ?? config.backups.bucket;
+export const backupBucket = backupBucketName;
 export const backupEndpoint = config.backups.endpoint;
 export const replicaBucket = backups?.replica?.bucket ?? config.backups.replicaBucket;
 export const replicaEndpoint = config.backups.replicaBucket
