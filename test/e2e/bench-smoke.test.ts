@@ -42,6 +42,29 @@ describe("benchmark smoke runs", () => {
     expect(out).toMatch(new RegExp(String.raw`^ {2}baseline \(client-side\) ${seconds} .*, found 10,`, "m"));
   });
 
+  it("bench:backup of a 3 MB dump", () => {
+    const out = bench("backup", { BENCH_BACKUP_MB: "3" });
+    expect(out).toMatch(
+      /^backup and restore of cdc_bench_backup, 34,500 customers \+ 69,000 orders .*, custom-format dump [\d.]+ MB/m,
+    );
+    const rate = String.raw`\([\d.]+ MB/s\)`;
+    const ratio = String.raw`[\d.]+x the floor`;
+    for (const line of [
+      String.raw`floor: pg_dump -Fc > /dev/null +${seconds} ${rate}, the faster of`,
+      String.raw`backupDatabase to S3, 8 MiB parts ${seconds} ${rate}, ${ratio}, peak RSS \+\d+ MB over \d+ MB`,
+      String.raw` {2}count \+ hash it does first +${seconds} \(timed apart\)`,
+      String.raw` {2}its upload alone, a local file +${seconds} ${rate}`,
+      String.raw`floor: pg_restore of a local file ${seconds}, the faster of`,
+      String.raw`restoreDatabase from S3 +${seconds}, ${ratio}$`,
+    ]) {
+      expect(out).toMatch(new RegExp(String.raw`^ {2}${line}`, "m"));
+    }
+    // The restored copy holds what the manifest recorded: the benchmark restored what it backed up.
+    expect(out).toMatch(
+      new RegExp(String.raw`^ {2}verify \(count \+ hash, restored\) +${seconds}, 2 of 2 tables match`, "m"),
+    );
+  });
+
   it("bench:pipeline with one round per median and the failover only", () => {
     const out = bench("pipeline", { BENCH_ROUNDS: "1", BENCH_FAILBACK: "0" });
     for (const step of [
