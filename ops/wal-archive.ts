@@ -48,8 +48,13 @@ export async function shipSpool(job: BackupJob, b: BackupBucket, spool: string):
     shipped.push(name);
   }
   if (partial) {
-    await ship(b, logPrefix(job.stack) + partial, path.join(spool, partial));
-    shipped.push(partial);
+    try {
+      await ship(b, logPrefix(job.stack) + partial, path.join(spool, partial));
+      shipped.push(partial);
+    } catch (err) {
+      // pg_receivewal completed the segment since the listing (renamed it): the next tick ships it whole.
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
   }
   return shipped;
 }

@@ -16,5 +16,7 @@ if ! command -v pulumi >/dev/null || [ "$(command -v pulumi)" != "$PULUMI_ROOT/b
 fi
 # The harness's S3 server (moto) takes any credentials; the AWS SDK wants some (rpo, status --s3-endpoint).
 export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-harness} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-harness}
+# restore --at runs a private PostgreSQL cluster: pg_ctl and postgres are in the harness's PostgreSQL's bin.
+export CDC_PG_BIN=${CDC_PG_BIN:-$PG_BIN}
 cd "$project_dir"
 exec "$@"

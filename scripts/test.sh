@@ -71,6 +71,9 @@ if ! bash scripts/services.sh status >/dev/null; then
   started_harness=1
 fi
 bash scripts/services.sh up
+# The harness's endpoints, the S3 server's placeholder credentials and the PostgreSQL programs, for the tests
+# and for the commands they run in-process (a backup's S3 client uses the AWS SDK's usual credentials).
+eval "$(bash scripts/services.sh env)"
 
 phase "integration and end-to-end tests"
 say "==> integration and end-to-end tests"
