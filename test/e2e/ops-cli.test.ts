@@ -44,6 +44,10 @@ beforeAll(async () => {
   backend.ok("up", "--stack", "local", "--yes", "--skip-preview");
   await query("source", "INSERT INTO inventory.customers VALUES ($1, 'Ops', 'o@x')", [id]);
   await eventually(arrived, (rows) => rows.length === 1);
+  // Every row of the shared source has reached the target (earlier files wrote some): the reconcile tests
+  // below count exactly the differences they make.
+  const settled = ops("reconcile", "--stack", "local", "--settle", "120");
+  expect(settled.status, settled.stdout + settled.stderr).toBe(0);
 });
 afterAll(() => {
   s3.destroy();
