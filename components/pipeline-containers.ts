@@ -2,13 +2,14 @@
 // Agent (CDC needs it), PostgreSQL, Kafka in KRaft mode, Kafka Connect with the Debezium plugins, and the
 // monitoring around them (JMX and Kafka exporters, a Pushgateway for backup jobs, Prometheus with the
 // pipeline's alert rules, Grafana with its datasource and dashboard), and, when the stack schedules backups,
-// the backup container (`cdc-pipeline backup schedule` from a job file, its image built from the project).
+// the backup container (`cdc-pipeline backup schedule` from a job file, its image built from the project),
+// which shares a volume with SQL Server for the database and log backups that BACKUP writes there.
 // Images are pinned; every service container has a healthcheck and `pulumi up` waits until it is healthy.
 import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Endpoint, StackSettings } from "../config";
-import { DEFAULT_KEY_TEMPLATE, POINT_IN_TIME_KINDS } from "../lib/backup-keys";
+import { DEFAULT_KEY_TEMPLATE } from "../lib/backup-keys";
 import {
   CONTAINER_BROKERS,
   CONTAINER_SERVICES as SVC,
@@ -54,6 +55,17 @@ export const BACKUP_JOB_FILE = "/etc/cdc-backup/job.json";
 /** What the backup container runs: the schedule of the job file, until the container stops. */
 export const BACKUP_COMMAND = ["node", "ops/bin.cjs", "backup", "schedule", "--job", BACKUP_JOB_FILE];
 
+/** Where SQL Server's BACKUP writes the .bak and .trn files the backup container uploads: one volume, in both. */
+export const SQLSERVER_BACKUP_DIR = "/var/opt/mssql/cdc-backups";
+
+/**
+ * The backup container's user: SQL Server's in the mssql image (mssql, uid 10001, group 0), so that it owns
+ * the files BACKUP writes into SQLSERVER_BACKUP_DIR and can read and delete them (the node image's user, 1000,
+ * could do neither). docker/backup.Dockerfile creates that directory 10001:0, mode 0770, which the volume takes
+ * when this container first mounts it; its app is root's, readable by any user.
+ */
+export const BACKUP_USER = "10001:0";
+
 type Schedule = StackSettings["backups"]["schedule"];
 
 /**
@@ -86,11 +98,14 @@ export interface ContainerBackupArgs {
   /** A KMS key the objects are encrypted with (SSE-KMS). Default: the bucket's default encryption. */
   readonly kmsKeyId?: pulumi.Input<string>;
   /**
-   * Seconds between two backups of each kind: config and files. Database fails at each run (logged): SQL Server's
-   * needs a directory shared with the backup container, not mounted here. Base and log, PostgreSQL's, are
-   * refused. No default.
+   * Seconds between two backups of each kind: database and log (SQL Server's BACKUP DATABASE and BACKUP LOG,
+   * written into SQLSERVER_BACKUP_DIR, which the SQL Server and backup containers share, then uploaded),
+   * config and files. Base (pg_basebackup, a PostgreSQL source's) is refused: a SQL Server's point-in-time
+   * base is the database kind. No default.
    */
   readonly schedule: pulumi.Input<Schedule>;
+  /** Minutes one SQL Server BACKUP may run (backups.sqlServer.timeoutMinutes). Default: 60. */
+  readonly sqlServerTimeoutMinutes?: pulumi.Input<number>;
   /** Where each backup's metrics are pushed. Default: the Pushgateway container, which Prometheus scrapes. */
   readonly pushgateway?: pulumi.Input<string>;
 }
@@ -127,17 +142,17 @@ const inNetworkUrl = (svc: ContainerService) => `http://${svc.name}:${svc.port}`
 
 /**
  * The backup container's job file (ops/backup.ts's backupJobSchema, no password in it): the source is the SQL
- * Server container and Connect and the Pushgateway are reached on the network. Throws on a schedule the job
- * cannot run: none, or a point-in-time kind, which only a PostgreSQL source has.
+ * Server container, whose BACKUP writes into the directory both containers mount (backups.sqlServer), and
+ * Connect and the Pushgateway are reached on the network. Throws on a schedule the job cannot run: none, or
+ * base, which only a PostgreSQL source has.
  */
 export function containerBackupJob(job: pulumi.Unwrap<ContainerBackupArgs>): Record<string, unknown> {
   const kinds = Object.entries(job.schedule).filter(([, every]) => every !== undefined);
   if (kinds.length === 0) throw new Error("backups.schedule names no kind: the backup container has nothing to run");
-  const pointInTime = kinds.map(([kind]) => kind).filter((k) => (POINT_IN_TIME_KINDS as readonly string[]).includes(k));
-  if (pointInTime.length > 0) {
+  if (job.schedule.base !== undefined) {
     throw new Error(
-      `backups.schedule.${pointInTime.join(", ")}: the containers' source is SQL Server, and point-in-time ` +
-        "backups (pg_basebackup, pg_receivewal) need a PostgreSQL source: remove it",
+      "backups.schedule.base: the containers' source is SQL Server, and pg_basebackup needs a PostgreSQL source; " +
+        "a SQL Server's point-in-time base is the database kind: remove it",
     );
   }
   const { source } = job;
@@ -165,9 +180,18 @@ export function containerBackupJob(job: pulumi.Unwrap<ContainerBackupArgs>): Rec
       kmsKeyId: job.kmsKeyId,
       pushgateway: job.pushgateway ?? inNetworkUrl(SVC.pushgateway),
       schedule: job.schedule,
+      // The same volume at the same path in both containers.
+      sqlServer: {
+        serverDirectory: SQLSERVER_BACKUP_DIR,
+        localDirectory: SQLSERVER_BACKUP_DIR,
+        timeoutMinutes: job.sqlServerTimeoutMinutes ?? 60,
+      },
     },
   };
 }
+
+/** A named volume and the path it is mounted at. */
+type Mount = [docker.Volume, string];
 
 interface ServiceSpec {
   /** A pinned image to pull, or one built on the Docker host. */
@@ -175,14 +199,16 @@ interface ServiceSpec {
   /** Host port : container port. */
   ports?: [number, number][];
   envs?: pulumi.Input<pulumi.Input<string>[]>;
-  /** Named volume : mount path. */
-  volume?: string;
+  /** Named volumes and the path each is mounted at. */
+  volumes?: Mount[];
   healthcheck?: string;
   command?: string[];
   /** Files written into the container before it starts. */
   files?: Record<string, pulumi.Input<string>>;
   /** An init process (Docker's) as PID 1, reaping the processes the container's command spawns. */
   init?: boolean;
+  /** uid:gid the command runs as. Default: the image's user. */
+  user?: string;
   dependsOn?: docker.Container[];
 }
 
@@ -220,20 +246,19 @@ export class PipelineContainers extends pulumi.ComponentResource {
     const publicHost = pulumi.output(args.publicHost);
     this.network = new docker.Network(`${name}-net`, { name: `${name}-net` }, childOpts);
 
+    /** A named volume on the Docker host, named after the component: it outlives the containers mounting it. */
+    const volume = (id: string) => new docker.Volume(`${name}-${id}`, { name: `${name}-${id}` }, childOpts);
+    /** A service's own data. */
+    const data = (svc: string, containerPath: string): Mount => [volume(`${svc}-data`), containerPath];
+    // SQL Server's BACKUP writes here, the backup container reads and deletes: mounted in both, at one path.
+    const sqlServerBackups: Mount[] = args.backup ? [[volume("sqlserver-backups"), SQLSERVER_BACKUP_DIR]] : [];
+
     const service = (svc: string, spec: ServiceSpec): docker.Container => {
       const image =
         typeof spec.image === "string"
           ? new docker.RemoteImage(`${name}-${svc}-image`, { name: spec.image, keepLocally: true }, childOpts).imageId
           : // The built image's id: a rebuild replaces the container.
             spec.image.repoDigest;
-      const volumes = spec.volume
-        ? [
-            {
-              volumeName: new docker.Volume(`${name}-${svc}-data`, { name: `${name}-${svc}-data` }, childOpts).name,
-              containerPath: spec.volume,
-            },
-          ]
-        : [];
       const container = new docker.Container(
         `${name}-${svc}`,
         {
@@ -244,10 +269,11 @@ export class PipelineContainers extends pulumi.ComponentResource {
           ports: (spec.ports ?? []).map(([external, internal]) => ({ external, internal })),
           envs: spec.envs,
           command: spec.command,
-          volumes,
+          volumes: (spec.volumes ?? []).map(([v, containerPath]) => ({ volumeName: v.name, containerPath })),
           uploads: Object.entries(spec.files ?? {}).map(([file, content]) => ({ file, content })),
           restart: "unless-stopped",
           init: spec.init,
+          user: spec.user,
           healthcheck: spec.healthcheck
             ? {
                 tests: ["CMD-SHELL", spec.healthcheck],
@@ -273,7 +299,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
       envs: pulumi
         .all([args.sqlServerPassword])
         .apply(([pw]) => ["ACCEPT_EULA=Y", "MSSQL_AGENT_ENABLED=true", `MSSQL_SA_PASSWORD=${pw}`]),
-      volume: "/var/opt/mssql",
+      volumes: [data("sqlserver", "/var/opt/mssql"), ...sqlServerBackups],
       // The password comes from the container's environment, not from this definition.
       healthcheck: `/opt/mssql-tools18/bin/sqlcmd -C -S localhost -U sa -P "$MSSQL_SA_PASSWORD" -Q "SELECT 1" -b -o /dev/null`,
     });
@@ -283,7 +309,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
       envs: pulumi
         .all([args.postgresPassword])
         .apply(([pw]) => [`POSTGRES_PASSWORD=${pw}`, `POSTGRES_DB=${args.targetDatabase}`]),
-      volume: "/var/lib/postgresql/data",
+      volumes: [data("postgres", "/var/lib/postgresql/data")],
       healthcheck: "pg_isready -U postgres",
     });
     // INTERNAL is what the containers use (Connect, the exporter); EXTERNAL, published, what clients on
@@ -307,7 +333,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
         `KAFKA_DEFAULT_REPLICATION_FACTOR=${CONTAINER_BROKERS}`,
         "KAFKA_LOG_DIRS=/var/lib/kafka/data",
       ]),
-      volume: "/var/lib/kafka/data",
+      volumes: [data("kafka", "/var/lib/kafka/data")],
       healthcheck: `/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:${SVC.kafka.port} > /dev/null`,
     });
     const connect = service("connect", {
@@ -346,7 +372,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
     const prometheus = service("prometheus", {
       image: IMAGES.prometheus,
       ports: [[SVC.prometheus.publishedPort, SVC.prometheus.port]],
-      volume: "/prometheus",
+      volumes: [data("prometheus", "/prometheus")],
       files: {
         "/etc/prometheus/prometheus.yml": prometheusConfig({
           connect: "jmx-exporter:5556",
@@ -365,7 +391,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
       image: IMAGES.grafana,
       ports: [[SVC.grafana.publishedPort, SVC.grafana.port]],
       envs: pulumi.all([args.grafanaPassword]).apply(([pw]) => [`GF_SECURITY_ADMIN_PASSWORD=${pw}`]),
-      volume: "/var/lib/grafana",
+      volumes: [data("grafana", "/var/lib/grafana")],
       files: {
         "/etc/grafana/provisioning/datasources/prometheus.yml": grafanaDatasource(
           `http://${SVC.prometheus.name}:${SVC.prometheus.port}`,
@@ -403,18 +429,14 @@ export class PipelineContainers extends pulumi.ComponentResource {
             : []),
         ],
         files: {
-          [BACKUP_JOB_FILE]: pulumi.output(args.backup).apply((job) => {
-            if (job.schedule.database !== undefined) {
-              void pulumi.log.warn(
-                "backups.schedule.database: a SQL Server database backup needs backups.sqlServer, a directory " +
-                  "SQL Server writes and the backup container reads, which these containers do not share: each " +
-                  "scheduled run logs its error",
-                this,
-              );
-            }
-            return JSON.stringify(containerBackupJob(job), null, 2) + "\n";
-          }),
+          [BACKUP_JOB_FILE]: pulumi
+            .output(args.backup)
+            .apply((job) => JSON.stringify(containerBackupJob(job), null, 2) + "\n"),
         },
+        volumes: sqlServerBackups,
+        // SQL Server's user (BACKUP_USER): the backups it writes into the shared volume are its own, and this
+        // container reads and deletes them.
+        user: BACKUP_USER,
         // pg_dump and tar are its children.
         init: true,
         // Its first backup of each kind is taken at once: SQL Server healthy, Connect and the Pushgateway up.

@@ -34,8 +34,14 @@ COPY ops ./ops
 # container.
 RUN node ops/bin.cjs --help > /dev/null
 
-# The job file's directory, then an unprivileged user (the node image's) for the schedule itself.
-RUN mkdir -p /etc/cdc-backup
+# The job file's directory, and the one SQL Server's backups pass through (SQLSERVER_BACKUP_DIR in
+# components/pipeline-containers.ts): the volume mounted there, shared with the SQL Server container, is new
+# and empty when this container first mounts it, and Docker gives it this directory's owner and mode, so that
+# SQL Server (mssql: uid 10001, group 0) can write into it. That container runs this image as 10001:0 (SQL
+# Server's user, which may read and delete what BACKUP wrote); everything above is root's and readable by any
+# user, and nothing writes under /app at run time. Otherwise an unprivileged user (the node image's).
+RUN mkdir -p /etc/cdc-backup \
+  && install -d -o 10001 -g 0 -m 0770 /var/opt/mssql/cdc-backups
 USER node
 
 CMD ["node", "ops/bin.cjs", "backup", "schedule", "--job", "/etc/cdc-backup/job.json"]

@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { PipelineContainers } from "../../components/pipeline-containers";
 import { DEFAULT_KEY_TEMPLATE } from "../../lib/backup-keys";
 import { parseBackupJob } from "../../ops/backup";
@@ -39,8 +40,13 @@ let c: PipelineContainers;
 let keyed: PipelineContainers;
 /** With backups scheduled and no keys (the Docker host's instance role). */
 let role: PipelineContainers;
+/** With SQL Server's database and log backups scheduled, and a BACKUP's timeout. */
+let sqlBackups: PipelineContainers;
+/** What the program logged as warnings while the components registered. */
+let warnings: string[];
 let mod: typeof import("../../components/pipeline-containers");
 beforeAll(async () => {
+  const warn = vi.spyOn(pulumi.log, "warn");
   // A built image's id, as the Docker provider reports it.
   registered = await recordResources(
     "dev",
@@ -72,8 +78,14 @@ beforeAll(async () => {
     backupSecretAccessKey: "Aws-Secret-1",
   });
   role = new mod.PipelineContainers("role", { ...scheduled, backup: backupJob({ config: 3600 }) });
-  await Promise.all([valueOf(c.endpoints), valueOf(keyed.endpoints), valueOf(role.endpoints)]);
+  sqlBackups = new mod.PipelineContainers("sqlbak", {
+    ...scheduled,
+    backup: { ...backupJob({ database: 86400, log: 900 }), sqlServerTimeoutMinutes: 15 },
+  });
+  await Promise.all([c, keyed, role, sqlBackups].map((x) => valueOf(x.endpoints)));
   await allRegistered();
+  warnings = warn.mock.calls.map(([message]) => message);
+  warn.mockRestore();
 });
 
 const containers = () => registered.filter((r) => r.type === "docker:index/container:Container");
@@ -185,6 +197,30 @@ describe("PipelineContainers", () => {
     expect(sqlserver.dependsOn).not.toContain("services-connect");
   });
 
+  it("keeps each service's data in a named volume of its own, named as before (a new name would be new, empty)", () => {
+    const data = {
+      sqlserver: "/var/opt/mssql",
+      postgres: "/var/lib/postgresql/data",
+      kafka: "/var/lib/kafka/data",
+      prometheus: "/prometheus",
+      grafana: "/var/lib/grafana",
+    };
+    for (const [svc, containerPath] of Object.entries(data)) {
+      expect(container(svc).inputs.volumes, svc).toEqual([{ volumeName: `services-${svc}-data`, containerPath }]);
+      const volume = registered.find(
+        (r) => r.type === "docker:index/volume:Volume" && r.name === `services-${svc}-data`,
+      );
+      expect(volume?.inputs.name).toBe(`services-${svc}-data`);
+    }
+    for (const svc of ["connect", "jmx-exporter", "kafka-exporter", "pushgateway"]) {
+      expect(container(svc).inputs.volumes, svc).toEqual([]);
+    }
+    // Every volume is a service's data: no backups, no volume shared with a backup container.
+    expect(
+      registered.filter((r) => r.type === "docker:index/volume:Volume" && r.name.startsWith("services-")),
+    ).toHaveLength(5);
+  });
+
   it("advertises Kafka's external listener at the public host the machine's output gave", () => {
     expect(container("kafka").dependsOn).toContain("machine-name");
     expect(registered.find((r) => r.name === "services-docker")?.dependsOn).toContain("machine-url");
@@ -239,6 +275,37 @@ describe("PipelineContainers' backup container", () => {
     expect(containerOf("keyed", "sqlserver").inputs.wait).toBe(true);
   });
 
+  it("shares a volume with SQL Server, mounted at the same path in both containers", () => {
+    expect(mod.SQLSERVER_BACKUP_DIR).toBe("/var/opt/mssql/cdc-backups");
+    for (const component of ["keyed", "role", "sqlbak"]) {
+      const volume = registered.find(
+        (r) => r.type === "docker:index/volume:Volume" && r.name === `${component}-sqlserver-backups`,
+      );
+      expect(volume?.inputs.name, component).toBe(`${component}-sqlserver-backups`);
+      const shared = { volumeName: `${component}-sqlserver-backups`, containerPath: "/var/opt/mssql/cdc-backups" };
+      expect(containerOf(component, "sqlserver").inputs.volumes, component).toEqual([
+        { volumeName: `${component}-sqlserver-data`, containerPath: "/var/opt/mssql" },
+        shared,
+      ]);
+      expect(backup(component).inputs.volumes, component).toEqual([shared]);
+    }
+    // No backup container, no shared volume: SQL Server keeps its data volume alone.
+    expect(registered.find((r) => r.name === "services-sqlserver-backups")).toBeUndefined();
+    expect(container("sqlserver").inputs.volumes).toEqual([
+      { volumeName: "services-sqlserver-data", containerPath: "/var/opt/mssql" },
+    ]);
+  });
+
+  it("runs as SQL Server's user (10001:0), which owns the files BACKUP writes into the shared volume", () => {
+    expect(mod.BACKUP_USER).toBe("10001:0");
+    for (const component of ["keyed", "role", "sqlbak"])
+      expect(backup(component).inputs.user, component).toBe("10001:0");
+    // Every other container runs as its image's user.
+    for (const svc of ["sqlserver", "postgres", "kafka", "connect", "grafana"]) {
+      expect(containerOf("keyed", svc).inputs.user, svc).toBeUndefined();
+    }
+  });
+
   it("has the source password in its environment as a secret, and no other secret than the bucket's keys", () => {
     // The engine gets the environment as one property: secret as a whole when any of its entries is.
     const envs = (component: string) => backup(component).inputs.envs;
@@ -289,6 +356,12 @@ describe("PipelineContainers' backup container", () => {
         files: [],
         pushgateway: "http://pushgateway:9091",
         schedule: { config: 3600, files: 86400 },
+        // The shared volume, where SQL Server writes and this container reads, at one path in both.
+        sqlServer: {
+          serverDirectory: "/var/opt/mssql/cdc-backups",
+          localDirectory: "/var/opt/mssql/cdc-backups",
+          timeoutMinutes: 60,
+        },
       },
       sourcePassword: "Sa-Secret-1",
     });
@@ -296,8 +369,19 @@ describe("PipelineContainers' backup container", () => {
     expect(Object.keys(job.source).sort()).toEqual(
       ["database", "encrypt", "engine", "host", "port", "trustServerCertificate", "user"].sort(),
     );
-    for (const key of ["endpoint", "kmsKeyId", "replicaBucket", "sqlServer"])
-      expect(job.backups).not.toHaveProperty(key);
+    for (const key of ["endpoint", "kmsKeyId", "replicaBucket"]) expect(job.backups).not.toHaveProperty(key);
+  });
+
+  it("schedules SQL Server's database and log backups through the shared volume, with the BACKUP's timeout", () => {
+    const job = parseBackupJob(JSON.parse(uploadOf("sqlbak", "backup", JOB_FILE)), { CDC_SOURCE_PASSWORD: "x" });
+    expect(job.backups.schedule).toEqual({ database: 86400, log: 900 });
+    expect(job.backups.sqlServer).toEqual({
+      serverDirectory: mod.SQLSERVER_BACKUP_DIR,
+      localDirectory: mod.SQLSERVER_BACKUP_DIR,
+      timeoutMinutes: 15,
+    });
+    // No warning that the database kind cannot run: it can.
+    expect(warnings).toEqual([]);
   });
 
   it("takes the bucket's endpoint, key template, files and Pushgateway when given", () => {
@@ -321,11 +405,21 @@ describe("PipelineContainers' backup container", () => {
     expect(job.source).toMatchObject({ host: "sqlserver", port: 1433, encrypt: false });
   });
 
-  it("refuses a schedule it cannot run: none, or a point-in-time kind (a PostgreSQL source's)", () => {
+  it("takes SQL Server's database and log kinds, and refuses a schedule it cannot run: none, or base", () => {
     const job = (schedule: Record<string, number>) => ({ ...backupJob(schedule), bucket: "acme-cdc-backups" });
+    const parsed = (schedule: Record<string, number>) =>
+      parseBackupJob(mod.containerBackupJob(job(schedule)), { CDC_SOURCE_PASSWORD: "x" }).backups;
+    expect(parsed({ database: 86400 })).toMatchObject({
+      schedule: { database: 86400 },
+      sqlServer: { serverDirectory: mod.SQLSERVER_BACKUP_DIR },
+    });
+    expect(parsed({ config: 60, log: 60 }).schedule).toEqual({ config: 60, log: 60 });
     expect(() => mod.containerBackupJob(job({}))).toThrow(/names no kind/);
-    expect(() => mod.containerBackupJob(job({ config: 60, log: 60 }))).toThrow(/schedule\.log.*PostgreSQL/);
-    expect(() => mod.containerBackupJob(job({ base: 60 }))).toThrow(/schedule\.base/);
+    // pg_basebackup's, named alone (the log beside it is SQL Server's as well).
+    expect(() => mod.containerBackupJob(job({ base: 60 }))).toThrow(/^backups\.schedule\.base: .*PostgreSQL/);
+    expect(() => mod.containerBackupJob(job({ database: 60, base: 60, log: 60 }))).toThrow(
+      /^backups\.schedule\.base: (?!.*schedule\.log).*point-in-time base is the database kind/,
+    );
   });
 
   it("refuses half of the bucket's credentials", () => {
@@ -362,6 +456,28 @@ describe("docker/backup.Dockerfile", () => {
       'CMD ["node", "ops/bin.cjs", "backup", "schedule", "--job", "/etc/cdc-backup/job.json"]',
     );
     expect(dockerfile).toMatch(/^USER node$/m);
+  });
+
+  it("creates the shared backup directory as the backup container's user: the volume takes its owner and mode", async () => {
+    const { BACKUP_USER, SQLSERVER_BACKUP_DIR } = await import("../../components/pipeline-containers");
+    const [uid, gid] = BACKUP_USER.split(":");
+    // Owner and group rwx: SQL Server (uid 10001, group 0) writes, the backup container reads and deletes.
+    expect(dockerfile).toContain(`install -d -o ${uid} -g ${gid} -m 0770 ${SQLSERVER_BACKUP_DIR}`);
+  });
+
+  it("leaves the app readable by any user: root's files, as readable as they are in the build context", () => {
+    // No COPY gives the files to a user (or a mode) of its own: the container runs as 10001, not as the image's user.
+    expect(dockerfile).not.toMatch(/^COPY --(chown|chmod)/m);
+    for (const file of [
+      "package.json",
+      "package-lock.json",
+      "tsconfig.json",
+      "config.ts",
+      "ops/bin.cjs",
+      "ops/cli.ts",
+    ]) {
+      expect(statSync(path.join(root, file)).mode & 0o004, `${file} is world-readable`).toBe(0o004);
+    }
   });
 
   it("keeps ts-node and typescript (devDependencies ops/bin.cjs needs) under npm ci --omit=dev", () => {
