@@ -54,7 +54,7 @@ const EXTENSIONS = {
   files: ["tar.gz"],
   base: ["tar"],
   target: ["dump"],
-  log: [],
+  log: ["trn"],
 } as const;
 
 export function backupExtension(kind: Exclude<BackupKind, "log">, engine: "postgres" | "sqlserver"): string {
@@ -62,10 +62,20 @@ export function backupExtension(kind: Exclude<BackupKind, "log">, engine: "postg
 }
 
 /**
- * Archived WAL is not named by the template: a segment's own name orders it, under one prefix per stack
- * (`log/<stack>/000000010000000000000003`, and the segment being filled as `<name>.partial`).
+ * The log is not named by the template, but ordered under one prefix per stack: PostgreSQL's archived WAL by
+ * each segment's own name (`log/<stack>/000000010000000000000003`, the one being filled as `<name>.partial`),
+ * SQL Server's log backups by time (sqlServerLogKey).
  */
 export const logPrefix = (stack: string): string => `log/${stack}/`;
+
+/** A SQL Server log backup's key: in its stack's log/, named by its time (which orders a log chain). */
+export const sqlServerLogKey = (stack: string, at: Date): string => `${logPrefix(stack)}${timeField(at)}.trn`;
+
+/** The keys of a stack's SQL Server log backups (not their manifests). */
+export function sqlServerLogKeys(stack: string): { prefix: string; pattern: RegExp } {
+  const prefix = logPrefix(stack);
+  return { prefix, pattern: new RegExp(`^${escapeRegex(prefix)}${FIELDS.time}\\.trn$`) };
+}
 
 const two = (n: number) => String(n).padStart(2, "0");
 

@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { z } from "zod";
-import { BACKUP_KINDS, kindKeys, manifestKey, type BackupKind } from "./backup-keys";
+import { BACKUP_KINDS, kindKeys, manifestKey, sqlServerLogKeys, type BackupKind } from "./backup-keys";
 
 /** An S3 client; `endpoint` for an S3-compatible store (path-style addressing, as such stores expect). */
 export function s3Client(options: { region: string; endpoint?: string }): S3Client {
@@ -40,7 +40,7 @@ export type TableDigest = z.infer<typeof tableDigestSchema>;
 
 export const backupManifestSchema = z.strictObject({
   format: z.literal(1),
-  kind: z.enum([...BACKUP_KINDS, "base", "target"]),
+  kind: z.enum([...BACKUP_KINDS, "base", "target", "log"]),
   stack: z.string(),
   /** When the backup began (the dump's snapshot was taken). */
   takenAt: z.iso.datetime(),
@@ -52,8 +52,13 @@ export const backupManifestSchema = z.strictObject({
     .strictObject({
       engine: z.enum(["postgres", "sqlserver"]),
       database: z.string(),
-      /** The LSN the dump's snapshot is consistent at (PostgreSQL: pg_current_wal_lsn in the snapshot). */
+      /**
+       * The LSN the backup is consistent at (PostgreSQL: pg_current_wal_lsn in the dump's snapshot; SQL Server:
+       * backupset's last_lsn, in its decimal form).
+       */
       position: z.string(),
+      /** A SQL Server backup's first LSN (backupset's first_lsn): where a log backup's log begins. */
+      firstPosition: z.string().optional(),
       /** A base backup: the WAL segment replay starts from (the archive must hold it and every later one). */
       startSegment: z.string().optional(),
       tables: z.record(z.string(), tableDigestSchema),
@@ -197,8 +202,19 @@ export interface ListedBackup {
 }
 
 /** Every backup object of a kind (not manifests, not verifications), oldest first. */
-export async function listBackups(source: BackupSource, kind: BackupKind): Promise<ListedBackup[]> {
-  const { prefix, pattern } = kindKeys(source.keyTemplate, kind);
+export function listBackups(source: BackupSource, kind: Exclude<BackupKind, "log">): Promise<ListedBackup[]> {
+  return listMatching(source, kindKeys(source.keyTemplate, kind));
+}
+
+/** Every log backup of a SQL Server source's stack (`log/<stack>/<time>.trn`), oldest first. */
+export function listSqlServerLogs(source: Omit<BackupSource, "keyTemplate">, stack: string): Promise<ListedBackup[]> {
+  return listMatching(source, sqlServerLogKeys(stack));
+}
+
+async function listMatching(
+  source: Omit<BackupSource, "keyTemplate">,
+  { prefix, pattern }: { prefix: string; pattern: RegExp },
+): Promise<ListedBackup[]> {
   const found: ListedBackup[] = [];
   for await (const page of paginateListObjectsV2(
     { client: source.client },

@@ -646,3 +646,39 @@ export async function restoreDatabaseFrom(client: SqlClient, options: SqlServerR
   if (logs.length > 0 && stoppedInLog === null) await client.query(`RESTORE DATABASE ${db} WITH RECOVERY`);
   return { database: o.database, files, logsApplied, stoppedInLog };
 }
+
+/** Whether a database of that name exists on the server. */
+export async function sqlServerDatabaseExists(client: SqlClient, database: string): Promise<boolean> {
+  const rows = await client.query(`SELECT name FROM sys.databases WHERE name = ${unicodeLiteral(database)}`);
+  return rows.length > 0;
+}
+
+/**
+ * Drops a database, its sessions rolled back first (a restored scratch copy has none, but a query left open
+ * would block DROP); one already gone is not an error.
+ */
+export async function dropSqlServerDatabase(client: SqlClient, database: string): Promise<void> {
+  const db = bracketed(parse(z.object({ database: sqlServerName }), { database }, "dropSqlServerDatabase").database);
+  await client.query(
+    `IF DB_ID(${unicodeLiteral(database)}) IS NOT NULL
+     BEGIN
+       IF DATABASEPROPERTYEX(${unicodeLiteral(database)}, 'Status') = 'ONLINE'
+         ALTER DATABASE ${db} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;
+       DROP DATABASE ${db};
+     END`,
+  );
+}
+
+/**
+ * Takes a database offline, its sessions rolled back (a Debezium connector's, say), so that a RESTORE ... WITH
+ * REPLACE can have it: a single-user database could be taken by another session first. RESTORE brings it back
+ * online. A database that does not exist is left alone.
+ */
+export async function takeSqlServerDatabaseOffline(client: SqlClient, database: string): Promise<void> {
+  const db = bracketed(
+    parse(z.object({ database: sqlServerName }), { database }, "takeSqlServerDatabaseOffline").database,
+  );
+  await client.query(
+    `IF DB_ID(${unicodeLiteral(database)}) IS NOT NULL ALTER DATABASE ${db} SET OFFLINE WITH ROLLBACK IMMEDIATE`,
+  );
+}

@@ -1,5 +1,5 @@
-// `cdc-pipeline backup schedule`: each kind of backups.schedule on its own interval, the first at once, and
-// the WAL archived all along when the schedule names `log`, until stopped.
+// `cdc-pipeline backup schedule`: each kind of backups.schedule on its own interval, the first at once, until
+// stopped; a PostgreSQL source's WAL, when the schedule names `log`, archived all along.
 import { redact } from "../lib/redact";
 import { jobDestination, runBackups, type BackupJob } from "./backup";
 import { archiveWal } from "./wal-archive";
@@ -16,14 +16,18 @@ export interface ScheduleOptions {
  * fails is logged and tried again at its next tick: the schedule itself never stops on one.
  */
 export async function runSchedule(job: BackupJob, options: ScheduleOptions): Promise<void> {
-  const { log: logEvery, ...periodic } = job.backups.schedule;
-  const kinds = (Object.entries(periodic) as [keyof typeof periodic, number | undefined][]).filter(
-    (entry): entry is [keyof typeof periodic, number] => entry[1] !== undefined,
+  // A SQL Server source's log is a backup like the others, taken every so many seconds; PostgreSQL's WAL is
+  // streamed all along and shipped at that interval.
+  const streamsWal = job.source.engine === "postgres";
+  const { log: logEvery, ...rest } = job.backups.schedule;
+  const periodic = streamsWal ? rest : job.backups.schedule;
+  const kinds = (Object.entries(periodic) as [keyof typeof job.backups.schedule, number | undefined][]).filter(
+    (entry): entry is [keyof typeof job.backups.schedule, number] => entry[1] !== undefined,
   );
   if (kinds.length === 0 && logEvery === undefined) {
     throw new Error("backups.schedule names no kind: nothing to schedule");
   }
-  const tick = async (kind: keyof typeof periodic, every: number): Promise<void> => {
+  const tick = async (kind: keyof typeof job.backups.schedule, every: number): Promise<void> => {
     while (!options.signal.aborted) {
       const started = Date.now();
       try {
@@ -42,7 +46,7 @@ export async function runSchedule(job: BackupJob, options: ScheduleOptions): Pro
     }
   };
   const archive = async () => {
-    if (logEvery === undefined) return;
+    if (logEvery === undefined || !streamsWal) return;
     const dest = jobDestination(job);
     try {
       await archiveWal(job, dest, { everySeconds: logEvery, log: options.log, signal: options.signal });

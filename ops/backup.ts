@@ -8,7 +8,7 @@ import { createReadStream, existsSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import axios from "axios";
-import { backupExtension, backupKey, timeField, type BackupKind } from "../lib/backup-keys";
+import { backupExtension, backupKey, sqlServerLogKey, timeField, type BackupKind } from "../lib/backup-keys";
 import { putManifest, uploadStream, type BackupBucket, type BackupManifest } from "../lib/backup-objects";
 import { consumeOutput } from "../lib/child-process";
 import { connectHttp } from "../lib/connect-rest";
@@ -18,10 +18,10 @@ import { pipelineNames } from "../lib/pipeline-names";
 import { dumpDatabase } from "../lib/postgres-backup";
 import { baseBackup } from "../lib/postgres-pitr";
 import { redact } from "../lib/redact";
-import { backupDatabaseToDisk, backupPosition } from "../lib/sqlserver-backup";
+import { backupDatabaseToDisk, backupLogToDisk, backupPosition } from "../lib/sqlserver-backup";
 import { readSqlServerCdc } from "../lib/sqlserver-cdc-sql";
 import { withClient, type PostgresConnection } from "../lib/postgres";
-import { withSqlServer, type SqlServerConnection } from "../lib/sqlserver";
+import { withSqlServer, type SqlClient, type SqlServerConnection } from "../lib/sqlserver";
 import { z } from "zod";
 import { backupsSchema, sourceSchema, tableSchema, targetSchema } from "../config";
 import { postgresSide, tableDigest, type ReconciledTable } from "./reconcile";
@@ -121,16 +121,20 @@ export interface BackupOptions {
   readonly partSize?: number;
   /** The time the backup is named after. Default: now. */
   readonly now?: Date;
+  /** How a SQL Server source is reached. Default: a connection from the job (sqlServerSessions). */
+  readonly sqlServer?: SqlServerSession;
 }
 
 const seconds = (since: number) => Math.round((performance.now() - since) / 10) / 100;
 
-const keyOf = (job: BackupJob, dest: BackupDestination, kind: Exclude<BackupKind, "log">, at: Date) =>
-  backupKey(dest.keyTemplate, { kind, stack: job.stack, at, ext: backupExtension(kind, job.source.engine) });
+/** A backup's key: by the template, but a SQL Server log backup's, which orders by time in its stack's log/. */
+const keyOf = (job: BackupJob, dest: BackupDestination, kind: BackupKind, at: Date) =>
+  kind === "log"
+    ? sqlServerLogKey(job.stack, at)
+    : backupKey(dest.keyTemplate, { kind, stack: job.stack, at, ext: backupExtension(kind, job.source.engine) });
 
-/** Writes the object's manifest last: an object without one is a backup that did not finish. */
 /** One backup being taken: its key and time, and the manifest that ends it. */
-function begin(job: BackupJob, dest: BackupDestination, kind: Exclude<BackupKind, "log">, options: BackupOptions) {
+function begin(job: BackupJob, dest: BackupDestination, kind: BackupKind, options: BackupOptions) {
   const started = performance.now();
   const takenAt = options.now ?? new Date();
   const key = keyOf(job, dest, kind, takenAt);
@@ -165,7 +169,7 @@ export async function backupDatabase(
   dest: BackupDestination,
   options: BackupOptions = {},
 ): Promise<BackupManifest> {
-  if (job.source.engine === "sqlserver") return backupSqlServerDatabase(job, dest, options);
+  if (job.source.engine === "sqlserver") return backupSqlServer(job, dest, "database", options);
   return dumpPostgres(job, dest, "database", options);
 }
 
@@ -217,46 +221,108 @@ async function dumpPostgres(
 }
 
 /**
- * A SQL Server source: a COPY_ONLY BACKUP DATABASE (which leaves the runbooks' own backup chain alone) to a file
- * in backups.sqlServer.serverDirectory, read back here through localDirectory, uploaded, then removed. Its
- * position is the backup's last LSN in msdb. Row digests are not recorded: the backup's consistency point is
- * not a snapshot a session can read, so `verify` does not apply to it.
+ * A session on a SQL Server source's server, open for the duration of `work`: on the source database, or the
+ * one named (a restore runs on master).
  */
-async function backupSqlServerDatabase(
-  job: BackupJob,
-  dest: BackupDestination,
-  options: BackupOptions,
-): Promise<BackupManifest> {
-  const dirs = job.backups.sqlServer;
+export type SqlServerSession = <T>(
+  work: (client: SqlClient) => Promise<T>,
+  options?: { readonly database?: string; readonly requestTimeoutMs?: number },
+) => Promise<T>;
+
+/** Sessions on a SQL Server source as `conn` reaches it. */
+export const sqlServerSessions =
+  (conn: SqlServerConnection): SqlServerSession =>
+  (work, options = {}) =>
+    withSqlServer({ ...conn, database: options.database ?? conn.database }, work, options.requestTimeoutMs);
+
+/** The directory a SQL Server source's BACKUP writes and RESTORE reads, on the server's host and on this one. */
+export type SqlServerDirectories = NonNullable<BackupJob["backups"]["sqlServer"]>;
+
+/** backups.sqlServer, which a SQL Server source's backups and restores need. */
+export function sqlServerDirectories(backups: Pick<BackupJob["backups"], "sqlServer">): SqlServerDirectories {
+  const dirs = backups.sqlServer;
   if (!dirs) {
     throw new Error(
-      "backups.sqlServer.serverDirectory is required for a SQL Server source: the directory its BACKUP writes to, " +
-        "which this host reads (backups.sqlServer.localDirectory)",
+      "backups.sqlServer.serverDirectory is required for a SQL Server source: the directory its BACKUP writes to " +
+        "and RESTORE reads from, which this host reads and writes as backups.sqlServer.localDirectory",
     );
   }
-  const run = begin(job, dest, "database", options);
-  const file = `cdc-${job.stack}-${timeField(run.takenAt)}.bak`;
-  const serverPath = path.posix.join(dirs.serverDirectory, file);
-  const position = await withSqlServer(
-    jobSource(job),
-    async (client) => {
-      await backupDatabaseToDisk(client, { database: job.source.database, path: serverPath });
-      return backupPosition(client, job.source.database, { device: serverPath });
-    },
-    dirs.timeoutMinutes * 60_000,
-  );
-  const local = path.join(dirs.localDirectory ?? dirs.serverDirectory, file);
+  return dirs;
+}
+
+/** A file in backups.sqlServer's directory, as the server names it and as this host does. */
+export function sqlServerFile(dirs: SqlServerDirectories, file: string) {
+  return {
+    server: dirs.serverDirectory.includes("\\")
+      ? `${dirs.serverDirectory.replace(/\\+$/, "")}\\${file}`
+      : path.posix.join(dirs.serverDirectory, file),
+    local: path.join(dirs.localDirectory ?? dirs.serverDirectory, file),
+  };
+}
+
+/** What each SQL Server kind writes: a full backup (.bak) or a log backup (.trn), and its type in msdb. */
+const SQLSERVER_BACKUPS = {
+  database: { ext: "bak", type: "database", write: backupDatabaseToDisk },
+  log: { ext: "trn", type: "log", write: backupLogToDisk },
+} as const;
+
+/**
+ * A SQL Server backup through backups.sqlServer's directory: the server backs up to a file there (COPY_ONLY,
+ * which leaves the runbooks' own backup sequence alone: lib/sqlserver-backup.ts), its position is read from
+ * msdb, and the file is read back here through localDirectory, uploaded, then removed. The manifest records
+ * the backup's last LSN and its first (where a log backup's log begins) and no table digests: a backup's
+ * consistency point is not a snapshot a session can read, so `verify` checks the restored copy's checksums
+ * and tables instead (ops/restore.ts).
+ */
+async function backupSqlServer(
+  job: BackupJob,
+  dest: BackupDestination,
+  kind: keyof typeof SQLSERVER_BACKUPS,
+  options: BackupOptions,
+): Promise<BackupManifest> {
+  const { ext, type, write } = SQLSERVER_BACKUPS[kind];
+  const dirs = sqlServerDirectories(job.backups);
+  const run = begin(job, dest, kind, options);
+  const file = sqlServerFile(dirs, `cdc-${job.stack}-${timeField(run.takenAt)}.${ext}`);
+  const session = options.sqlServer ?? sqlServerSessions(jobSource(job));
+  const database = job.source.database;
   try {
-    const object = await uploadStream(dest, run.key, createReadStream(local), { partSize: options.partSize });
-    return run.finish(object, {
+    const position = await session(
+      async (client) => {
+        await write(client, { database, path: file.server });
+        return backupPosition(client, database, { type, device: file.server });
+      },
+      { requestTimeoutMs: dirs.timeoutMinutes * 60_000 },
+    );
+    const object = await uploadStream(dest, run.key, createReadStream(file.local), { partSize: options.partSize });
+    return await run.finish(object, {
       engine: "sqlserver",
-      database: job.source.database,
+      database,
       position: position.lastLsn,
+      firstPosition: position.firstLsn,
       tables: {},
     });
   } finally {
-    rmSync(local, { force: true });
+    rmSync(file.local, { force: true });
   }
+}
+
+/**
+ * A SQL Server source's log backup, for restores to a point in time: COPY_ONLY BACKUP LOG (the log since the
+ * last regular log backup), uploaded as `log/<stack>/<time>.trn`. It needs the database's log chain (FULL
+ * recovery and a regular full backup, which the runbooks' jobs take).
+ */
+export async function backupSqlServerLog(
+  job: BackupJob,
+  dest: BackupDestination,
+  options: BackupOptions = {},
+): Promise<BackupManifest> {
+  if (job.source.engine !== "sqlserver") {
+    throw new Error(
+      "backup --kind log: a PostgreSQL source's WAL is archived all along by `backup schedule` (backups.schedule.log)",
+    );
+  }
+  return backupSqlServer(job, dest, "log", options);
 }
 
 /** Connector config keys whose values are secrets, whatever the connector. */
@@ -363,6 +429,7 @@ export const BACKUP_BY_KIND = {
   files: backupFiles,
   base: backupBase,
   target: backupTarget,
+  log: backupSqlServerLog,
 } as const;
 
 /** Takes the backups of the kinds asked for, one after the other, each reported to the job's Pushgateway. */

@@ -13,15 +13,17 @@ import { checkRpo, formatRpo, RPO_EXIT, type RpoCheckOptions } from "./rpo";
 import { applyConnections, parseConnectionFlags, PASSWORD_ENV, type ConnectionFlags } from "./connection-flags";
 import { jobDestination, parseBackupJob, runBackups, stackBackupJob, withoutPasswords, type BackupJob } from "./backup";
 import { runSchedule } from "./backup-schedule";
+import { restoreSqlServerBackup, sqlServerPointInTime } from "./sqlserver-restore";
 import {
   chooseDatabaseBackup,
   formatVerify,
-  restoreDatabase,
+  restoreBackup,
+  restoreServer,
   restoreToTime,
   VERIFY_EXIT,
   verifyBackup,
 } from "./restore";
-import { bucketClient, openStack, sourceConnection, stackBuckets, type BucketLocation, type StackSite } from "./stacks";
+import { bucketClient, openStack, stackBuckets, type BucketLocation, type StackSite } from "./stacks";
 import { BACKUP_KINDS } from "../lib/backup-keys";
 import { collectStatus, formatStatus, STATUS_EXIT } from "./status";
 import { DEFAULT_RPO_HOURS } from "../config";
@@ -99,7 +101,11 @@ async function backupCheck(site: StackSite, options: BackupOptions): Promise<Rpo
     pointInTime:
       site.settings.backups.schedule.log === undefined
         ? undefined
-        : { stack: site.stack.name, logMinutes: site.settings.backups.logRpoMinutes },
+        : {
+            stack: site.stack.name,
+            engine: site.settings.source.engine,
+            logMinutes: site.settings.backups.logRpoMinutes,
+          },
   };
 }
 
@@ -268,11 +274,12 @@ async function backupJob(site: StackSite, options: BackupOptions): Promise<Backu
   return stackBackupJob(site, at);
 }
 
-/** Each kind a backup can be taken of on its own: `log` is archived continuously, by `backup schedule`. */
-const ONE_SHOT_KINDS = [...BACKUP_KINDS, "base", "target"] as const;
+/** Each kind a backup can be taken of on its own (a PostgreSQL source's WAL is archived by `backup schedule`). */
+const ONE_SHOT_KINDS = [...BACKUP_KINDS, "base", "log", "target"] as const;
 const kindOption = new Option(
   "--kind <kind>",
-  "what to back up (base: a physical base backup, for --at; target: the target database, on request)",
+  "what to back up (base: a physical base backup, for --at; log: a SQL Server log backup, for --at; " +
+    "target: the target database, on request)",
 )
   .choices([...ONE_SHOT_KINDS, "all"])
   .default("all");
@@ -321,7 +328,7 @@ backupOptions(
   const site = await openStack(project(options.cwd), options.stack);
   const source = jobDestination(await backupJob(site, options));
   const manifest = await chooseDatabaseBackup(source, options.object);
-  const report = await verifyBackup(site, sourceConnection(site), source, manifest);
+  const report = await verifyBackup(site, restoreServer(site), source, manifest);
   console.log(options.json ? JSON.stringify(report, null, 2) : formatVerify(report));
   process.exitCode = VERIFY_EXIT[report.status];
 });
@@ -410,11 +417,20 @@ program
         bucket: from.bucket,
         keyTemplate: site.settings.backups.keyTemplate,
       };
+      const server = restoreServer(site);
       if (options.at) {
-        // A DR stack restores the primary's backups: the WAL is archived under the primary's stack name.
+        // A DR stack restores the primary's backups: the log is archived under the primary's stack name.
         const primary = site.settings.failover?.primaryStack.split("/").pop();
         const stack = from === buckets.restoreFrom && primary ? primary : site.stack.name;
-        const done = await restoreToTime(sourceConnection(site), source, stack, options.at, options.toDatabase, {
+        if (server.engine === "sqlserver") {
+          const plan = await sqlServerPointInTime(source, stack, options.at);
+          await restoreSqlServerBackup(server, source, plan, options.toDatabase, { replace: options.replace });
+          console.log(
+            `restored ${plan.full.key} and ${plan.logs.length} log backup(s) to ${options.at.toISOString()} as ${options.toDatabase}`,
+          );
+          return;
+        }
+        const done = await restoreToTime(server.connection, source, stack, options.at, options.toDatabase, {
           replace: options.replace,
         });
         console.log(
@@ -423,7 +439,7 @@ program
         return;
       }
       const manifest = await chooseDatabaseBackup(source, options.object);
-      await restoreDatabase(sourceConnection(site), source, manifest, options.toDatabase, { replace: options.replace });
+      await restoreBackup(server, source, manifest, options.toDatabase, { replace: options.replace });
       console.log(
         `restored s3://${from.bucket}/${manifest.key} (taken ${manifest.takenAt}, position ${manifest.source?.position}) as ${options.toDatabase}`,
       );

@@ -5,9 +5,9 @@
 import { PROJECT } from "../config";
 import type { BackupManifest } from "../lib/backup-objects";
 import { runBackups, stackBackupJob } from "./backup";
-import { chooseDatabaseBackup, restoreDatabase } from "./restore";
+import { chooseDatabaseBackup, restoreBackup, restoreServer } from "./restore";
 import { sourceRowCounts, targetRowCounts, type RowCounts } from "./row-counts";
-import { bucketClient, sourceConnection, stackBuckets, type StackSite } from "./stacks";
+import { bucketClient, stackBuckets, type StackSite } from "./stacks";
 
 /** Puts a backup of `from`'s source database in place as `to`'s source database (without CDC); returns its manifest. */
 export type RestoreSource = (from: StackSite, to: StackSite) => Promise<BackupManifest>;
@@ -20,7 +20,7 @@ async function restoreAt(to: StackSite, at: { bucket: string; endpoint?: string 
     keyTemplate: to.settings.backups.keyTemplate,
   };
   const manifest = await chooseDatabaseBackup(source, objectKey);
-  await restoreDatabase(sourceConnection(to), source, manifest, to.settings.source.database, { replace: true });
+  await restoreBackup(restoreServer(to), source, manifest, to.settings.source.database, { replace: true });
   return manifest;
 }
 

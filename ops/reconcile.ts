@@ -7,7 +7,7 @@
 // grows with the number of segments, not of rows.
 import type { Client } from "pg";
 import { withClient, type PostgresConnection } from "../lib/postgres";
-import { withSqlServer, type SqlServerConnection } from "../lib/sqlserver";
+import { withSqlServer, type SqlClient, type SqlServerConnection } from "../lib/sqlserver";
 import { hashBits, rowText, tableName, type CanonicalColumn, type Engine } from "./canonical";
 import { sourceConnection, targetConnection, type StackSite } from "./stacks";
 
@@ -245,11 +245,15 @@ export async function tableDigest(
   return { rows: Number(rows), hash: hash || "0" };
 }
 
+/** A SQL Server side on a client. */
+export const sqlServerSide = (client: SqlClient): ReconcileSide => ({
+  engine: "sqlserver",
+  query: <R extends object>(sql: string) => client.query<R>(sql),
+});
+
 /** A SQL Server side, open for the duration of `work`. */
 export function withSqlServerSide<T>(conn: SqlServerConnection, work: (side: ReconcileSide) => Promise<T>): Promise<T> {
-  return withSqlServer(conn, (client) =>
-    work({ engine: "sqlserver", query: <R extends object>(sql: string) => client.query<R>(sql) }),
-  );
+  return withSqlServer(conn, (client) => work(sqlServerSide(client)));
 }
 
 export const RECONCILE_EXIT = { match: 0, mismatch: 1, error: 2 } as const;

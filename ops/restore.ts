@@ -23,8 +23,11 @@ import { pgName, type PostgresConnection } from "../lib/postgres";
 import { createDatabase, databaseState, dropDatabase, dumpToFile, restoreDump } from "../lib/postgres-backup";
 import { postgresUser, recoverToTime, waitForPromotion } from "../lib/postgres-pitr";
 import { archivedSegments, archivedSha256, type ArchivedSegment } from "./wal-archive";
-import { stackTables, tableDigest, withPostgresSide } from "./reconcile";
-import type { StackSite } from "./stacks";
+import { sqlServerDirectories, sqlServerSessions } from "./backup";
+import { sqlServerSide, stackTables, tableDigest, withPostgresSide, type ReconcileSide } from "./reconcile";
+import { restoreSqlServerBackup, type SqlServerRestoreTarget } from "./sqlserver-restore";
+import { sourceConnection, type StackSite } from "./stacks";
+import { dropSqlServerDatabase } from "../lib/sqlserver-backup";
 
 /** The database backup to restore: the one named, else the newest whose manifest is there. */
 export async function chooseDatabaseBackup(source: BackupSource, objectKey?: string): Promise<BackupManifest> {
@@ -93,6 +96,34 @@ export async function restoreDatabase(
   await installDump(server, database, options, (file) =>
     downloadVerified(source.client, source.bucket, manifest, file),
   );
+}
+
+/** The server a stack's backups are restored onto: its source server, reached as its engine needs. */
+export type RestoreServer =
+  | { readonly engine: "postgres"; readonly connection: PostgresConnection }
+  | ({ readonly engine: "sqlserver" } & SqlServerRestoreTarget);
+
+/** The stack's source server (a SQL Server one needs backups.sqlServer: the directory RESTORE reads). */
+export function restoreServer(site: StackSite): RestoreServer {
+  const connection = sourceConnection(site);
+  if (site.settings.source.engine === "postgres") return { engine: "postgres", connection };
+  return {
+    engine: "sqlserver",
+    session: sqlServerSessions(connection),
+    directories: sqlServerDirectories(site.settings.backups),
+  };
+}
+
+/** Restores a database backup as `database` on the stack's source server, whichever its engine. */
+export async function restoreBackup(
+  server: RestoreServer,
+  source: BackupSource,
+  manifest: BackupManifest,
+  database: string,
+  options: RestoreOptions = {},
+): Promise<void> {
+  if (server.engine === "postgres") return restoreDatabase(server.connection, source, manifest, database, options);
+  await restoreSqlServerBackup(server, source, { full: manifest, logs: [] }, database, options);
 }
 
 /** What a point-in-time restore replayed: the base backup, the WAL segments, and the time it stopped at. */
@@ -195,7 +226,8 @@ async function replayToTime(
 
 export interface TableVerification {
   readonly table: string;
-  readonly expected: TableDigest;
+  /** What the manifest recorded; absent for a SQL Server backup, whose manifest records no digests. */
+  readonly expected?: TableDigest;
   readonly restored?: TableDigest;
   readonly ok: boolean;
 }
@@ -217,40 +249,46 @@ export const VERIFY_EXIT = { match: 0, mismatch: 1, error: 2 } as const;
 /**
  * Restores a backup into a scratch database on the stack's source server, compares every table's count and
  * hash with the manifest, drops the scratch database and records the result under verify/ in the bucket.
+ * A SQL Server backup's manifest holds no digests (its consistency point is no snapshot a session reads): its
+ * restore checks the backup's page checksums, and each table must be there and readable.
  */
 export async function verifyBackup(
   site: StackSite,
-  server: PostgresConnection,
+  server: RestoreServer,
   source: BackupSource,
   manifest: BackupManifest,
 ): Promise<VerifyReport> {
   const scratch = `cdc_verify_${randomBytes(4).toString("hex")}`;
   const verifiedAt = new Date();
   const expected = manifest.source?.tables ?? {};
+  const recorded = Object.keys(expected).length > 0;
   let tables: TableVerification[] = [];
   let problem: string | undefined;
+  const digestAll = async (side: ReconcileSide) => {
+    const result: TableVerification[] = [];
+    for (const t of stackTables(site)) {
+      const name = `${t.source.schema}.${t.source.name}`;
+      const want = recorded ? (expected[name] ?? { rows: -1, hash: "not in the manifest" }) : undefined;
+      const restored = await tableDigest(side, t).catch(() => undefined);
+      const ok = restored !== undefined && (!want || (restored.rows === want.rows && restored.hash === want.hash));
+      result.push({ table: name, expected: want, restored, ok });
+    }
+    return result;
+  };
   try {
-    await restoreDatabase(server, source, manifest, scratch);
-    tables = await withPostgresSide({ ...server, database: scratch }, async (side) => {
-      const result: TableVerification[] = [];
-      for (const t of stackTables(site)) {
-        const name = `${t.source.schema}.${t.source.name}`;
-        const want = expected[name] ?? { rows: -1, hash: "not in the manifest" };
-        const restored = await tableDigest(side, t).catch(() => undefined);
-        result.push({
-          table: name,
-          expected: want,
-          restored,
-          ok: restored?.rows === want.rows && restored.hash === want.hash,
-        });
-      }
-      return result;
-    });
+    if (server.engine === "postgres") {
+      await restoreDatabase(server.connection, source, manifest, scratch);
+      tables = await withPostgresSide({ ...server.connection, database: scratch }, digestAll);
+    } else {
+      await restoreSqlServerBackup(server, source, { full: manifest, logs: [] }, scratch);
+      tables = await server.session((client) => digestAll(sqlServerSide(client)), { database: scratch });
+    }
   } catch (err) {
     if (!(err instanceof BackupIntegrityError)) throw err;
     problem = err.message;
   } finally {
-    await dropDatabase(server, scratch);
+    if (server.engine === "postgres") await dropDatabase(server.connection, scratch);
+    else await server.session((client) => dropSqlServerDatabase(client, scratch), { database: "master" });
   }
   const recordedAs = verificationKey(manifest.key, verifiedAt);
   const status = problem === undefined && tables.every((t) => t.ok) ? "match" : "mismatch";
@@ -270,7 +308,8 @@ export function formatVerify(r: VerifyReport): string {
   const lines = [`s3 object ${r.key}: ${r.status}${r.problem ? ` (${r.problem})` : ""}`];
   for (const t of r.tables) {
     lines.push(
-      `  ${t.table}: ${t.ok ? "ok" : "DIFFERS"}, manifest ${t.expected.rows} rows, restored ${t.restored?.rows ?? "unreadable"}`,
+      `  ${t.table}: ${t.ok ? "ok" : "DIFFERS"}, manifest ${t.expected?.rows ?? "(not recorded)"} rows, ` +
+        `restored ${t.restored?.rows ?? "unreadable"}`,
     );
   }
   lines.push(`recorded as ${r.recordedAs}`);

@@ -11,7 +11,7 @@ import {
 import Table from "cli-table3";
 import { BACKUP_KINDS, logPrefix, type BackupKind, type RpoKind } from "../lib/backup-keys";
 import { archivedSegments } from "./wal-archive";
-import { listBackups, type BackupSource } from "../lib/backup-objects";
+import { listBackups, listSqlServerLogs, type BackupSource } from "../lib/backup-objects";
 
 export type RpoHours = Record<RpoKind, number>;
 
@@ -167,10 +167,15 @@ export interface RpoCheckOptions {
   /** The key template the backups are named by (config backups.keyTemplate). */
   readonly keyTemplate: string;
   /**
-   * Point in time (backups.schedule names `log`): the newest base backup is held to the database's target,
-   * and the newest archived WAL of `stack` to `logMinutes`.
+   * Point in time (backups.schedule names `log`): the newest log of `stack` is held to `logMinutes` (PostgreSQL:
+   * archived WAL; SQL Server: log backups), and a PostgreSQL source's newest base backup to the database's
+   * target (a SQL Server log restores on top of the database kind, which is checked already).
    */
-  readonly pointInTime?: { readonly stack: string; readonly logMinutes: number };
+  readonly pointInTime?: {
+    readonly stack: string;
+    readonly engine: "postgres" | "sqlserver";
+    readonly logMinutes: number;
+  };
   /** The time ages are measured at. Default: now. */
   readonly now?: Date;
 }
@@ -186,7 +191,9 @@ export async function checkRpo(options: RpoCheckOptions): Promise<RpoReport> {
     rpoHours[kind],
   ]);
   const pit = options.pointInTime;
-  if (pit) {
+  if (pit?.engine === "sqlserver") {
+    targets.push(["log", (await listSqlServerLogs({ client, bucket }, pit.stack)).at(-1), pit.logMinutes / 60]);
+  } else if (pit) {
     const base = (await listBackups({ client, bucket, keyTemplate: options.keyTemplate }, "base")).at(-1);
     const wal = (await archivedSegments(client, bucket, pit.stack)).sort(
       (a, b) => a.lastModified.getTime() - b.lastModified.getTime(),
@@ -199,7 +206,10 @@ export async function checkRpo(options: RpoCheckOptions): Promise<RpoReport> {
   for (const [kind, found, targetHours] of targets) {
     const age = {
       kind,
-      keyTemplate: kind === "log" ? `${logPrefix(pit?.stack ?? "")}<segment>` : options.keyTemplate,
+      keyTemplate:
+        kind !== "log"
+          ? options.keyTemplate
+          : `${logPrefix(pit?.stack ?? "")}${pit?.engine === "sqlserver" ? "<time>.trn" : "<segment>"}`,
       newest: found,
       ageHours: found ? (now.getTime() - found.lastModified.getTime()) / 3_600_000 : undefined,
       targetHours,

@@ -158,7 +158,7 @@ describe("rpo with point in time (backups.schedule names log)", () => {
   it("holds the newest base backup to the database's target and the archived WAL to its minutes", async () => {
     const bucket = await backupBucket(client);
     for (const kind of ["database", "files", "config"] as const) await putBackup(client, bucket, keyOf(kind, "dev"));
-    const pointInTime = { stack: "dev", logMinutes: 15 };
+    const pointInTime = { stack: "dev", engine: "postgres" as const, logMinutes: 15 };
     const missing = await checkRpo({ client, bucket, rpoHours: day, keyTemplate, pointInTime });
     expect(missing.backups.map((b) => [b.kind, b.problems])).toEqual([
       ["database", []],

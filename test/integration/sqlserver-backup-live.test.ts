@@ -19,9 +19,12 @@ import {
   backupLogToDisk,
   backupLogToUrl,
   backupPosition,
+  dropSqlServerDatabase,
   ensureS3Credential,
   restoreDatabaseFrom,
   s3ConnectorUrl,
+  sqlServerDatabaseExists,
+  takeSqlServerDatabaseOffline,
 } from "../../lib/sqlserver-backup";
 import { createDatabaseIfMissing } from "../../lib/sqlserver-cdc-sql";
 import { mssqlConnection } from "../harness";
@@ -255,6 +258,20 @@ describe.skipIf(!url)(
         restoreDatabaseFrom(client, { database: only, from: { disk: fullPath }, replace: true }),
       );
       expect(await ids(only)).toEqual([1, 2]);
+      // As `restore --replace` does it: a session holding the database is rolled back by taking it offline,
+      // and RESTORE ... REPLACE brings it online again; then it is dropped, and dropping it again is no error.
+      await withSqlServer({ ...server, database: only }, async (holder) => {
+        await holder.query("SELECT 1 AS held");
+        await onMaster((client) => takeSqlServerDatabaseOffline(client, only));
+      });
+      await onMaster((client) =>
+        restoreDatabaseFrom(client, { database: only, from: { disk: fullPath }, replace: true }),
+      );
+      expect(await ids(only)).toEqual([1, 2]);
+      expect(await onMaster((client) => sqlServerDatabaseExists(client, only))).toBe(true);
+      await onMaster((client) => dropSqlServerDatabase(client, only));
+      await onMaster((client) => dropSqlServerDatabase(client, only));
+      expect(await onMaster((client) => sqlServerDatabaseExists(client, only))).toBe(false);
 
       // A regular log backup (copyOnly: false, for a database whose backups this project owns) moves the point.
       const ownPath = file("own.trn");

@@ -15,6 +15,9 @@ import {
   lsnFromDecimal,
   restoreDatabaseFrom,
   s3ConnectorUrl,
+  dropSqlServerDatabase,
+  sqlServerDatabaseExists,
+  takeSqlServerDatabaseOffline,
   unicodeLiteral,
 } from "../../lib/sqlserver-backup";
 import { ReplayClient, type Exchange } from "../fakes/sql-recording";
@@ -533,5 +536,42 @@ describe("backup inputs", () => {
     await expect(
       backupLogToUrl(untouched(), { database: "db", url: "s3://m/b/x.trn", credential: "" }),
     ).rejects.toThrow("backupLogToUrl: credential: must be a name of 1 to 128 characters");
+  });
+});
+
+describe("database housekeeping for restores", () => {
+  it("asks whether a database exists by name, quoted", async () => {
+    const { result } = await replayed(
+      [{ sql: "SELECT name FROM sys.databases WHERE name = N'x''y'", rows: [{ name: "x'y" }] }],
+      (c) => sqlServerDatabaseExists(c, "x'y"),
+    );
+    expect(result).toBe(true);
+    const none = await replayed([{ sql: "SELECT name FROM sys.databases WHERE name = N'gone'", rows: [] }], (c) =>
+      sqlServerDatabaseExists(c, "gone"),
+    );
+    expect(none.result).toBe(false);
+  });
+
+  it("drops a database only when it exists, its sessions rolled back first when it is online", async () => {
+    await replayed(
+      [
+        {
+          sql:
+            "IF DB_ID(N'a]''b') IS NOT NULL BEGIN IF DATABASEPROPERTYEX(N'a]''b', 'Status') = 'ONLINE' " +
+            "ALTER DATABASE [a]]'b] SET SINGLE_USER WITH ROLLBACK IMMEDIATE; DROP DATABASE [a]]'b]; END",
+        },
+      ],
+      (c) => dropSqlServerDatabase(c, "a]'b"),
+    );
+  });
+
+  it("takes a database offline, its sessions rolled back, so that RESTORE ... REPLACE gets it", async () => {
+    await replayed(
+      [{ sql: "IF DB_ID(N'shop') IS NOT NULL ALTER DATABASE [shop] SET OFFLINE WITH ROLLBACK IMMEDIATE" }],
+      (c) => takeSqlServerDatabaseOffline(c, "shop"),
+    );
+    await expect(takeSqlServerDatabaseOffline(untouched(), "")).rejects.toThrow(
+      "takeSqlServerDatabaseOffline: database: must be a name of 1 to 128 characters",
+    );
   });
 });
