@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig, type Endpoint } from "./config";
 import { BackupStorage } from "./components/backup-storage";
 import { CdcPipeline } from "./components/cdc-pipeline";
-import { PipelineContainers } from "./components/pipeline-containers";
+import { PipelineContainers, stackBackupArgs } from "./components/pipeline-containers";
 import { Preflight } from "./components/preflight";
 import { pipelineNames } from "./lib/pipeline-names";
 
@@ -31,27 +31,7 @@ const containers =
         // `backup schedule` in a container of its own, for the stack's bucket when it has a schedule;
         // its metrics go to the containers' Pushgateway, the one their Prometheus scrapes. No bucket keys in the
         // stack's config: the AWS SDK finds the credentials (the Docker host's instance role).
-        backup:
-          backupBucketName && Object.values(config.backups.schedule).some((every) => every !== undefined)
-            ? {
-                stack: pulumi.getStack(),
-                source: {
-                  database: config.source.database,
-                  user: config.source.user,
-                  connectorUser: config.source.connectorUser,
-                  encrypt: config.source.encrypt,
-                  trustServerCertificate: config.source.trustServerCertificate,
-                },
-                tables: config.tables,
-                topicPrefix: config.pipeline.topicPrefix,
-                bucket: backupBucketName,
-                endpoint: config.backups.endpoint,
-                keyTemplate: config.backups.keyTemplate,
-                files: config.backups.files,
-                kmsKeyId: config.backups.kmsKeyId,
-                schedule: config.backups.schedule,
-              }
-            : undefined,
+        backup: stackBackupArgs(config, pulumi.getStack(), backupBucketName),
       })
     : undefined;
 

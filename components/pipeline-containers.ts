@@ -110,6 +110,38 @@ export interface ContainerBackupArgs {
   readonly pushgateway?: pulumi.Input<string>;
 }
 
+/**
+ * The backup container's job for a stack's settings and bucket: none without a bucket or a schedule. The
+ * source's host and port, and backups.sqlServer's directories, are the containers' own.
+ */
+export function stackBackupArgs(
+  settings: StackSettings,
+  stack: string,
+  bucket: pulumi.Input<string> | undefined,
+): ContainerBackupArgs | undefined {
+  const { backups, source } = settings;
+  if (!bucket || Object.values(backups.schedule).every((every) => every === undefined)) return undefined;
+  return {
+    stack,
+    source: {
+      database: source.database,
+      user: source.user,
+      connectorUser: source.connectorUser,
+      encrypt: source.encrypt,
+      trustServerCertificate: source.trustServerCertificate,
+    },
+    tables: settings.tables,
+    topicPrefix: settings.pipeline.topicPrefix,
+    bucket,
+    endpoint: backups.endpoint,
+    keyTemplate: backups.keyTemplate,
+    files: backups.files,
+    kmsKeyId: backups.kmsKeyId,
+    schedule: backups.schedule,
+    sqlServerTimeoutMinutes: backups.sqlServer?.timeoutMinutes,
+  };
+}
+
 export interface PipelineContainersArgs {
   /** Docker host URL: unix:///var/run/docker.sock, tcp://..., ssh://... (a machine's output, for example). */
   readonly dockerHost: pulumi.Input<string>;

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { load } from "js-yaml";
 import { expect } from "vitest";
 import { parseStackSettings, PROJECT, SECRET_KEYS, StackConfigError } from "../../config";
+import { BACKUP_JOB_FILE } from "../../components/pipeline-containers";
 import { dockerPublicHost } from "../../lib/container-services";
 import { pipelineNames } from "../../lib/pipeline-names";
 import { sourceConnection, type StackSite } from "../../ops/stacks";
@@ -260,6 +261,53 @@ export function checkConsistency(s: StackUnderTest): void {
   expect
     .soft(used.sort(), `${s.stack}: the secrets the resources are given are the ones config requires`)
     .toEqual(required.sort());
+
+  // 7. The backup container's job reaches what the containers declare, backs up what the connectors capture,
+  // into the stack's bucket, through the directory SQL Server writes (one volume, mounted in both).
+  const containers = ofType(s, "docker:index/container:Container");
+  const backup = containers.find((c) => c.name.endsWith("-backup"));
+  if (backup) {
+    const upload = (backup.inputs.uploads as { file: string; content: string }[]).find(
+      (u) => u.file === BACKUP_JOB_FILE,
+    );
+    const job = JSON.parse(upload?.content ?? "{}") as {
+      source: { host: string; port: number; database: string };
+      connectUrl: string;
+      topicPrefix: string;
+      tables: { schema: string; name: string }[];
+      backups: {
+        bucket: string;
+        pushgateway: string;
+        sqlServer?: { serverDirectory: string; localDirectory?: string };
+      };
+    };
+    const jobAddresses: [string, string][] = [
+      ["backup job source", `${job.source.host}:${job.source.port}`],
+      ["backup job Connect", urlHostPort(job.connectUrl)],
+      ["backup job Pushgateway", urlHostPort(job.backups.pushgateway)],
+    ];
+    for (const [part, address] of jobAddresses) {
+      expect.soft([...fromWorkers], `${s.stack}: ${part} is ${address}`).toContain(address);
+    }
+    expect.soft(job.source.database, `${s.stack}: the backup job's database`).toBe(database);
+    expect.soft(job.topicPrefix, `${s.stack}: the backup job's topic prefix`).toBe(source["topic.prefix"]);
+    expect
+      .soft(job.tables.map((t) => `${t.schema}.${t.name}`).join(","), `${s.stack}: the backup job's tables`)
+      .toBe(source["table.include.list"]);
+    expect.soft(job.backups.bucket, `${s.stack}: the backup job's bucket`).toBe(s.outputs.backupBucket);
+    const mounts = (c: Registered | undefined) =>
+      ((c?.inputs.volumes as { volumeName: string; containerPath: string }[] | undefined) ?? []).filter(
+        (v) => v.containerPath === job.backups.sqlServer?.serverDirectory,
+      );
+    const sqlServer = containers.find((c) => c.name.endsWith("-sqlserver"));
+    expect.soft(mounts(sqlServer), `${s.stack}: SQL Server mounts the backup directory`).toHaveLength(1);
+    expect
+      .soft(mounts(backup), `${s.stack}: the backup container mounts the same volume there`)
+      .toEqual(mounts(sqlServer));
+    expect
+      .soft(job.backups.sqlServer?.localDirectory, `${s.stack}: the backup container reads it at the same path`)
+      .toBe(job.backups.sqlServer?.serverDirectory);
+  }
 
   // 6. The policy pack's rules pass (the CLI cannot run the bucket rules here: no aws provider plugin).
   const resources = policyResources(s.stack, s.registered);
