@@ -1,7 +1,7 @@
 // `cdc-pipeline backup schedule`: each kind of backups.schedule on its own interval, the first at once, until
 // stopped; a PostgreSQL source's WAL, when the schedule names `log`, archived all along.
 import { redact } from "../lib/redact";
-import { jobDestination, runBackups, type BackupJob } from "./backup";
+import { jobDestination, runBackups, type BackupJob, type BackupOptions } from "./backup";
 import { archiveWal } from "./wal-archive";
 
 export interface ScheduleOptions {
@@ -9,6 +9,8 @@ export interface ScheduleOptions {
   readonly log: (line: string) => void;
   /** Stops the schedule (SIGTERM in the CLI). */
   readonly signal: AbortSignal;
+  /** How each backup is taken (a SQL Server session, the part size). Default: the job's. */
+  readonly backup?: Omit<BackupOptions, "now">;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function runSchedule(job: BackupJob, options: ScheduleOptions): Pro
     while (!options.signal.aborted) {
       const started = Date.now();
       try {
-        const [m] = await runBackups(job, [kind]);
+        const [m] = await runBackups(job, [kind], options.backup);
         options.log(`${new Date().toISOString()} ${kind}: ${m.key} (${m.size} bytes, ${m.seconds} s)`);
       } catch (err) {
         options.log(

@@ -436,12 +436,13 @@ export const BACKUP_BY_KIND = {
 export async function runBackups(
   job: BackupJob,
   kinds: readonly (keyof typeof BACKUP_BY_KIND)[],
+  options: Omit<BackupOptions, "now"> = {},
 ): Promise<BackupManifest[]> {
   const dest = jobDestination(job);
   try {
     const manifests: BackupManifest[] = [];
     for (const kind of kinds) {
-      const manifest = await BACKUP_BY_KIND[kind](job, dest);
+      const manifest = await BACKUP_BY_KIND[kind](job, dest, options);
       if (job.backups.pushgateway) await pushBackupMetrics(job.backups.pushgateway, manifest);
       manifests.push(manifest);
     }

@@ -21,12 +21,14 @@ import {
   type SqlServerSession,
 } from "../../ops/backup";
 import { verifyBackup, type RestoreServer } from "../../ops/restore";
+import { runSchedule } from "../../ops/backup-schedule";
 import { checkRpo } from "../../ops/rpo";
 import { restoreSqlServerBackup, sqlServerPointInTime } from "../../ops/sqlserver-restore";
 import type { StackSite } from "../../ops/stacks";
 import { backupBucket, harnessS3 } from "../fixtures/backup-bucket";
 import { edgeTable } from "../fixtures/reconcile-edge";
 import { ReplayClient, type Exchange } from "../fakes/sql-recording";
+import { harness } from "../harness";
 
 const SERVER_DIR = "/var/opt/mssql/cdc-backups";
 const local = mkdtempSync(path.join(tmpdir(), "cdc-mssql-share-"));
@@ -70,8 +72,8 @@ class StandInServer {
       return [];
     }
     if (sql.includes("FROM msdb.dbo.backupset")) {
-      const next = this.positions.shift();
-      if (!next) throw new Error("stand-in: no backupset row scripted");
+      // Scripted positions, else each backup a little further on (a copy-only log from block 90).
+      const next = this.positions.shift() ?? { first: lsnAt(90), last: lsnAt(1000 + this.sent.length) };
       const device = /physical_device_name = N'([^']+)'/.exec(sql)?.[1];
       return [
         {
@@ -148,6 +150,7 @@ const restoreTarget = (): RestoreServer & { engine: "sqlserver" } => ({
   directories: job.backups.sqlServer!,
 });
 const at = (iso: string) => new Date(iso);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   const bucket = await backupBucket(client);
@@ -280,6 +283,37 @@ describe("backup of a SQL Server source (scripted stand-in server, real bucket)"
       expect(server.sent.some((s) => s.sql.startsWith("RESTORE"))).toBe(false);
       expect(readdirSync(local)).toEqual([]);
     });
+  });
+
+  it("backup schedule takes database and log backups on their own intervals, the first at once", async () => {
+    const scheduled = parseBackupJob(
+      {
+        ...jobFile(dest.bucket),
+        stack: "sqlsched",
+        backups: {
+          ...jobFile(dest.bucket).backups,
+          endpoint: harness.env.CDC_S3_ENDPOINT,
+          schedule: { database: 60, log: 1 },
+        },
+      },
+      { CDC_SOURCE_PASSWORD: "pw" },
+    );
+    const lines: string[] = [];
+    const stop = new AbortController();
+    const running = runSchedule(scheduled, {
+      log: (line) => lines.push(line),
+      signal: stop.signal,
+      backup: { sqlServer: new StandInServer().session },
+    });
+    const deadline = Date.now() + 20_000;
+    while ((await listSqlServerLogs(dest, "sqlsched")).length < 2 && Date.now() < deadline) await sleep(200);
+    stop.abort();
+    await running;
+    expect((await listSqlServerLogs(dest, "sqlsched")).length).toBeGreaterThanOrEqual(2);
+    expect(lines.filter((l) => / database: database\/.*sqlsched-.*\.bak/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes("FAILED"))).toEqual([]);
+    // No pg_receivewal for a SQL Server source: its log is the log backups.
+    expect(lines.some((l) => l.includes("pg_receivewal"))).toBe(false);
   });
 
   describe("backup verify", () => {
