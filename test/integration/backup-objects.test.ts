@@ -6,7 +6,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
-import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+} from "@aws-sdk/client-s3";
+import { manifestKey } from "../../lib/backup-keys";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BackupIntegrityError,
@@ -66,6 +72,41 @@ describe("uploadStream", () => {
     expect(listed.Contents ?? []).toEqual([]);
     const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     expect((uploads.Uploads ?? []).filter((u) => u.Key === key)).toEqual([]);
+  });
+});
+
+describe("with a KMS key (backups.kmsKeyId)", () => {
+  it("writes a multipart object and its manifest with SSE-KMS under that key, and reads them back", async () => {
+    const kmsKeyId = "arn:aws:kms:us-east-1:123456789012:key/0b3c9e5e-4c2f-4e8a-9d2a-1f6b7e3c5d10";
+    const key = "database/encrypted.dump";
+    const body = chunks(6);
+    const object = await uploadStream({ client, bucket, kmsKeyId }, key, body.stream, { partSize: 5 * MiB });
+    const manifest: BackupManifest = {
+      format: 1,
+      kind: "database",
+      stack: "local",
+      takenAt: new Date().toISOString(),
+      key,
+      ...object,
+      encryption: { kmsKeyId },
+      seconds: 0,
+    };
+    await putManifest({ client, bucket, kmsKeyId }, manifest);
+    for (const written of [key, manifestKey(key)]) {
+      const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: written }));
+      expect({ sse: head.ServerSideEncryption, key: head.SSEKMSKeyId }, written).toEqual({
+        sse: "aws:kms",
+        key: kmsKeyId,
+      });
+    }
+    // Without one, the bucket's default encryption applies: no KMS key is asked for.
+    await uploadStream({ client, bucket }, "database/plain.dump", chunks(1).stream);
+    const plain = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: "database/plain.dump" }));
+    expect(plain.SSEKMSKeyId).toBeUndefined();
+    expect(await readManifest(client, bucket, key)).toEqual(manifest);
+    const file = path.join(dir, "encrypted");
+    await downloadVerified(client, bucket, manifest, file);
+    expect(createHash("sha256").update(readFileSync(file)).digest("hex")).toBe(body.sha256());
   });
 });
 
