@@ -12,11 +12,13 @@ import * as path from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackupIntegrityError, listSqlServerLogs, type BackupManifest } from "../../lib/backup-objects";
-import type { SqlClient } from "../../lib/sqlserver";
+import { bracketed, withSqlServer, type SqlClient } from "../../lib/sqlserver";
+import { backupDatabaseToDisk, dropSqlServerDatabase } from "../../lib/sqlserver-backup";
 import {
   backupDatabase,
   backupSqlServerLog,
   parseBackupJob,
+  sqlServerSessions,
   type BackupDestination,
   type SqlServerSession,
 } from "../../ops/backup";
@@ -28,7 +30,7 @@ import type { StackSite } from "../../ops/stacks";
 import { backupBucket, harnessS3 } from "../fixtures/backup-bucket";
 import { edgeTable } from "../fixtures/reconcile-edge";
 import { ReplayClient, type Exchange } from "../fakes/sql-recording";
-import { harness } from "../harness";
+import { harness, mssqlConnection } from "../harness";
 
 const SERVER_DIR = "/var/opt/mssql/cdc-backups";
 const local = mkdtempSync(path.join(tmpdir(), "cdc-mssql-share-"));
@@ -346,3 +348,119 @@ describe("backup of a SQL Server source (scripted stand-in server, real bucket)"
     });
   });
 });
+
+// The same commands against a real SQL Server, where one runs (.github/workflows/sqlserver-live.yml): set
+// MSSQL_URL (see sqlserver-backup-live.test.ts), MSSQL_SHARED_DIR (a directory the server writes, as it names
+// it) and MSSQL_SHARED_LOCAL_DIR (the same directory as this host sees it: a volume of the server's
+// container). Skipped without them.
+const live = {
+  url: process.env.MSSQL_URL,
+  serverDirectory: process.env.MSSQL_SHARED_DIR,
+  localDirectory: process.env.MSSQL_SHARED_LOCAL_DIR,
+};
+describe.skipIf(!live.url || !live.serverDirectory || !live.localDirectory)(
+  "the SQL Server backup commands against a live SQL Server (skipped: set MSSQL_URL, MSSQL_SHARED_DIR and MSSQL_SHARED_LOCAL_DIR)",
+  () => {
+    const run = Date.now().toString(36);
+    const database = `cdc_cmd_${run}`;
+    const restored = [`${database}_then`, `${database}_full`];
+    const conn = () => ({ ...mssqlConnection(live.url!), database });
+    const master = () => ({ ...conn(), database: "master" });
+    const sql = <T = Record<string, unknown>>(text: string) => withSqlServer(master(), (c) => c.query<T>(text));
+    const ids = async (db: string) =>
+      (await sql<{ id: number }>(`SELECT id FROM ${bracketed(db)}.dbo.events ORDER BY id`)).map((r) => r.id);
+    const serverNow = async () => {
+      const [row] = await sql<{ now: string }>("SELECT CONVERT(varchar(23), SYSUTCDATETIME(), 126) AS now");
+      return new Date(`${row.now}Z`);
+    };
+    let liveJob: ReturnType<typeof parseBackupJob>;
+    let target: RestoreServer & { engine: "sqlserver" };
+
+    beforeAll(async () => {
+      await sql(`CREATE DATABASE ${bracketed(database)}`);
+      await sql(`ALTER DATABASE ${bracketed(database)} SET RECOVERY FULL`);
+      await sql(`CREATE TABLE ${bracketed(database)}.dbo.events (id int PRIMARY KEY, note nvarchar(50) NOT NULL)`);
+      await sql(`INSERT INTO ${bracketed(database)}.dbo.events VALUES (1, N'one'), (2, N'two')`);
+      // The regular full backup the runbooks' jobs take: it starts the log chain our copy-only logs read.
+      const chainStart = `${live.serverDirectory}/${database}-chain.bak`;
+      await withSqlServer(master(), (c) => backupDatabaseToDisk(c, { database, path: chainStart, copyOnly: false }));
+      rmSync(path.join(live.localDirectory!, `${database}-chain.bak`), { force: true });
+      const { password, ...source } = conn();
+      liveJob = parseBackupJob(
+        {
+          ...jobFile(dest.bucket),
+          stack: `live-${run}`,
+          source: { engine: "sqlserver", ...source },
+          tables: [
+            {
+              schema: "dbo",
+              name: "events",
+              columns: [
+                { name: "id", type: "integer" },
+                { name: "note", type: "text" },
+              ],
+              primaryKey: ["id"],
+            },
+          ],
+          backups: {
+            ...jobFile(dest.bucket).backups,
+            sqlServer: {
+              serverDirectory: live.serverDirectory,
+              localDirectory: live.localDirectory,
+              timeoutMinutes: 5,
+            },
+          },
+        },
+        { CDC_SOURCE_PASSWORD: password },
+      );
+      target = {
+        engine: "sqlserver",
+        session: sqlServerSessions(conn()),
+        directories: liveJob.backups.sqlServer!,
+      };
+    }, 120_000);
+
+    afterAll(async () => {
+      for (const db of [...restored, database]) {
+        await withSqlServer(master(), (c) => dropSqlServerDatabase(c, db));
+      }
+    }, 120_000);
+
+    it("backs up, restores to a point between two writes and in full, verifies, refuses and replaces", async () => {
+      const full = await backupDatabase(liveJob, dest);
+      expect(full.source).toMatchObject({ engine: "sqlserver", database });
+      await sql(`INSERT INTO ${bracketed(database)}.dbo.events VALUES (3, N'three')`);
+      await sleep(1500);
+      const between = await serverNow();
+      await sleep(1500);
+      await sql(`INSERT INTO ${bracketed(database)}.dbo.events VALUES (4, N'four')`);
+      await backupSqlServerLog(liveJob, dest);
+      expect(readdirSync(live.localDirectory!).filter((f) => f.includes(liveJob.stack))).toEqual([]);
+
+      const plan = await sqlServerPointInTime(dest, liveJob.stack, between);
+      await restoreSqlServerBackup(target, dest, plan, restored[0]);
+      expect(await ids(restored[0])).toEqual([1, 2, 3]);
+
+      await restoreSqlServerBackup(target, dest, { full, logs: [] }, restored[1]);
+      expect(await ids(restored[1])).toEqual([1, 2]);
+      await expect(restoreSqlServerBackup(target, dest, { full, logs: [] }, restored[1])).rejects.toThrow(
+        "exists: pass --replace",
+      );
+      await withSqlServer({ ...conn(), database: restored[1] }, async (holder) => {
+        await holder.query("SELECT 1 AS held");
+        await restoreSqlServerBackup(target, dest, { full, logs: [] }, restored[1], { replace: true });
+      });
+      expect(await ids(restored[1])).toEqual([1, 2]);
+
+      const site = {
+        stack: { name: liveJob.stack },
+        settings: { tables: liveJob.tables, target: { schema: "replica" } },
+      } as unknown as StackSite;
+      const report = await verifyBackup(site, target, dest, full);
+      expect(report).toMatchObject({
+        status: "match",
+        tables: [{ table: "dbo.events", ok: true, restored: { rows: 2 } }],
+      });
+    }, 600_000);
+  },
+);
