@@ -24,7 +24,7 @@ import { withClient, type PostgresConnection } from "../lib/postgres";
 import { withSqlServer, type SqlClient, type SqlServerConnection } from "../lib/sqlserver";
 import { z } from "zod";
 import { backupsSchema, sourceSchema, tableSchema, targetSchema } from "../config";
-import { postgresSide, tableDigest, type ReconciledTable } from "./reconcile";
+import { postgresSide, reconciledTables, tableDigest } from "./reconcile";
 import { s3Client } from "../lib/backup-objects";
 import type { StackSite } from "./stacks";
 
@@ -101,13 +101,6 @@ export function jobDestination(job: BackupJob): BackupDestination {
   };
 }
 
-const jobTables = (job: BackupJob): ReconciledTable[] =>
-  job.tables.map((t) => ({
-    source: { schema: t.schema, name: t.name },
-    target: { schema: t.schema, name: t.name },
-    columns: t.columns.map(({ name, type }) => ({ name, type })),
-    primaryKey: t.primaryKey,
-  }));
 /** The source's connection for either engine (pg takes no notice of the TLS settings; SQL Server's default to on). */
 const jobSource = (job: BackupJob): PostgresConnection & SqlServerConnection => ({
   ...job.source,
@@ -210,7 +203,9 @@ async function dumpPostgres(
     async (client) => {
       const side = await postgresSide(client);
       const tables: Record<string, { rows: number; hash: string }> = {};
-      for (const t of jobTables(job)) tables[`${t.source.schema}.${t.source.name}`] = await tableDigest(side, t);
+      for (const t of reconciledTables(job.tables)) {
+        tables[`${t.source.schema}.${t.source.name}`] = await tableDigest(side, t);
+      }
       return tables;
     },
     async (dump) => {

@@ -6,6 +6,7 @@
 // The client holds one entry per segment and, at the end, the rows of the few differing segments: memory
 // grows with the number of segments, not of rows.
 import type { Client } from "pg";
+import type { StackSettings } from "../config";
 import { withClient, type PostgresConnection } from "../lib/postgres";
 import { withSqlServer, type SqlClient, type SqlServerConnection } from "../lib/sqlserver";
 import { hashBits, rowText, tableName, type CanonicalColumn, type Engine } from "./canonical";
@@ -258,15 +259,22 @@ export function withSqlServerSide<T>(conn: SqlServerConnection, work: (side: Rec
 
 export const RECONCILE_EXIT = { match: 0, mismatch: 1, error: 2 } as const;
 
-/** The tables of a stack, as the comparison needs them: source schema and name, target schema, types. */
-export function stackTables(site: StackSite): ReconciledTable[] {
-  const { tables, target } = site.settings;
+/**
+ * Configured tables as the comparison needs them: source schema and name, the target's schema, types. Without
+ * a target schema each table is its own target (a backup's digests read one side only).
+ */
+export function reconciledTables(tables: StackSettings["tables"], targetSchema?: string): ReconciledTable[] {
   return tables.map((t) => ({
     source: { schema: t.schema, name: t.name },
-    target: { schema: target.schema, name: t.name },
+    target: { schema: targetSchema ?? t.schema, name: t.name },
     columns: t.columns.map(({ name, type }) => ({ name, type })),
     primaryKey: t.primaryKey,
   }));
+}
+
+/** The tables of a stack, as the comparison needs them. */
+export function stackTables(site: StackSite): ReconciledTable[] {
+  return reconciledTables(site.settings.tables, site.settings.target.schema);
 }
 
 /** Reconciles a stack's source and target, reading the connection settings from its configuration. */
