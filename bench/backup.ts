@@ -40,7 +40,7 @@ import { DEFAULT_KEY_TEMPLATE } from "../lib/backup-keys";
 import { downloadVerified, uploadStream, type BackupSource } from "../lib/backup-objects";
 import { withClient, type PostgresConnection } from "../lib/postgres";
 import { createDatabase, dropDatabase } from "../lib/postgres-backup";
-import { backupDatabase, backupJobSchema, jobDestination, type BackupJob } from "../ops/backup";
+import { backupDatabase, jobDestination, parseBackupJob } from "../ops/backup";
 import { tableDigest, withPostgresSide, type ReconciledTable } from "../ops/reconcile";
 import { chooseDatabaseBackup, restoreDatabase } from "../ops/restore";
 import { harness } from "../test/harness";
@@ -221,17 +221,17 @@ async function emptyBucket(client: S3Client): Promise<void> {
 async function main(): Promise<void> {
   if (!(MB > 0)) throw new Error(`BENCH_BACKUP_MB: a number of MB > 0, not ${process.env.BENCH_BACKUP_MB}`);
   const customers = Math.max(1, Math.round(MB * CUSTOMERS_PER_MB));
-  const job: BackupJob = {
-    ...backupJobSchema.parse({
+  const job = parseBackupJob(
+    {
       stack: "bench",
       source: { engine: "postgres", host: server.host, port: server.port, database: DATABASE, user: server.user },
       tables: TABLES,
       topicPrefix: "bench",
       connectUrl: harness.connectUrl,
       backups: { bucket: bucketName, endpoint: harness.env.CDC_S3_ENDPOINT, keyTemplate: DEFAULT_KEY_TEMPLATE },
-    }),
-    sourcePassword: server.password,
-  };
+    },
+    { CDC_SOURCE_PASSWORD: server.password },
+  );
   const dest = jobDestination(job);
   const dir = mkdtempSync(path.join(tmpdir(), "cdc-bench-backup-"));
   let bucketMade = false;

@@ -23,7 +23,7 @@ import { readSqlServerCdc } from "../lib/sqlserver-cdc-sql";
 import { withClient, type PostgresConnection } from "../lib/postgres";
 import { withSqlServer, type SqlClient, type SqlServerConnection } from "../lib/sqlserver";
 import { z } from "zod";
-import { backupsSchema, sourceSchema, tableSchema, targetSchema } from "../config";
+import { backupsSchema, sourceSchema, tableSchema, targetSchema, type StackSettings } from "../config";
 import { postgresSide, reconciledTables, tableDigest } from "./reconcile";
 import { s3Client } from "../lib/backup-objects";
 import type { StackSite } from "./stacks";
@@ -44,7 +44,9 @@ export const backupJobSchema = z.strictObject({
   /** The target database, for `backup --kind target` (on request; a job file without it cannot take one). */
   target: targetSchema.optional(),
 });
-export type BackupJob = z.infer<typeof backupJobSchema> & {
+export type BackupJob = Omit<z.infer<typeof backupJobSchema>, "source"> & {
+  /** The source, with its TLS settled as a stack's is (config.ts; a job file's by parseBackupJob). */
+  readonly source: StackSettings["source"];
   /** The source database's password (a job file reads it from CDC_SOURCE_PASSWORD). */
   readonly sourcePassword: string;
   /** The target's (CDC_TARGET_PASSWORD), when the job has a target. */
@@ -81,7 +83,26 @@ export function parseBackupJob(json: unknown, env: NodeJS.ProcessEnv): BackupJob
     throw new Error(`invalid backup job:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
   }
   if (!env.CDC_SOURCE_PASSWORD) throw new Error("CDC_SOURCE_PASSWORD is not set: the source database's password");
-  return { ...parsed.data, sourcePassword: env.CDC_SOURCE_PASSWORD, targetPassword: env.CDC_TARGET_PASSWORD };
+  return {
+    ...parsed.data,
+    source: settledTls(parsed.data.source),
+    sourcePassword: env.CDC_SOURCE_PASSWORD,
+    targetPassword: env.CDC_TARGET_PASSWORD,
+  };
+}
+
+/**
+ * A job's source with its TLS settled: a SQL Server source's on, and no certificate trusted that no CA signed,
+ * unless the job says otherwise; a PostgreSQL source's off (its connections are plain), as config.ts settles a
+ * stack's.
+ */
+function settledTls(source: z.infer<typeof sourceSchema>): StackSettings["source"] {
+  const sqlServer = source.engine === "sqlserver";
+  return {
+    ...source,
+    encrypt: sqlServer && (source.encrypt ?? true),
+    trustServerCertificate: sqlServer && (source.trustServerCertificate ?? false),
+  };
 }
 
 /** Where a job's backups go: the bucket, and the key template its objects are named by. */
@@ -101,11 +122,9 @@ export function jobDestination(job: BackupJob): BackupDestination {
   };
 }
 
-/** The source's connection for either engine (pg takes no notice of the TLS settings; SQL Server's default to on). */
+/** The source's connection for either engine (pg takes no notice of the TLS settings). */
 const jobSource = (job: BackupJob): PostgresConnection & SqlServerConnection => ({
   ...job.source,
-  encrypt: job.source.encrypt ?? true,
-  trustServerCertificate: job.source.trustServerCertificate ?? false,
   password: job.sourcePassword,
 });
 
@@ -181,7 +200,13 @@ export async function backupTarget(
   }
   const ofTarget: BackupJob = {
     ...job,
-    source: { engine: "postgres", host: target.host, port: target.port, database: target.database, user: target.user },
+    source: settledTls({
+      engine: "postgres",
+      host: target.host,
+      port: target.port,
+      database: target.database,
+      user: target.user,
+    }),
     sourcePassword: targetPassword,
     tables: job.tables.map((t) => ({ ...t, schema: target.schema })),
   };

@@ -1,6 +1,6 @@
 // A backup job as a scheduled container gets it: what it must hold and what it refuses, before anything runs.
 import { describe, expect, it } from "vitest";
-import { backupDatabase, parseBackupJob } from "../../ops/backup";
+import { backupDatabase, parseBackupJob, withoutPasswords } from "../../ops/backup";
 import { s3Client } from "../../lib/backup-objects";
 
 const job = {
@@ -28,6 +28,19 @@ describe("parseBackupJob", () => {
       parseBackupJob({ ...job, source: { ...job.source, port: 0 }, topicPrefix: "" }, { CDC_SOURCE_PASSWORD: "pw" }),
     ).toThrow(/invalid backup job:\n {2}- source\.port .*\n {2}- topicPrefix /);
     expect(() => parseBackupJob(job, {})).toThrow("CDC_SOURCE_PASSWORD is not set: the source database's password");
+  });
+
+  it("settles the source's TLS: a SQL Server's on unless set, a PostgreSQL's off", () => {
+    const settled = (source: Record<string, unknown>) =>
+      parseBackupJob({ ...job, source: { ...job.source, ...source } }, { CDC_SOURCE_PASSWORD: "pw" }).source;
+    expect(settled({})).toMatchObject({ encrypt: true, trustServerCertificate: false });
+    expect(settled({ trustServerCertificate: true })).toMatchObject({ encrypt: true, trustServerCertificate: true });
+    expect(settled({ encrypt: false })).toMatchObject({ encrypt: false, trustServerCertificate: false });
+    const postgres = { engine: "postgres", port: 5432 };
+    expect(settled(postgres)).toMatchObject({ encrypt: false, trustServerCertificate: false });
+    // As `backup job` writes it down: parsed again to the same.
+    const parsed = parseBackupJob({ ...job, source: { ...job.source, ...postgres } }, { CDC_SOURCE_PASSWORD: "pw" });
+    expect(parseBackupJob(withoutPasswords(parsed), { CDC_SOURCE_PASSWORD: "pw" })).toEqual(parsed);
   });
 });
 
