@@ -16,10 +16,14 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { z } from "zod";
 import { BACKUP_KINDS, kindKeys, manifestKey, sqlServerLogKeys, type BackupKind } from "./backup-keys";
 
-/** An S3 client; `endpoint` for an S3-compatible store (path-style addressing, as such stores expect). */
-export function s3Client(options: { region: string; endpoint?: string }): S3Client {
+/**
+ * An S3 client; `endpoint` for an S3-compatible store (path-style addressing, as such stores expect). `region`
+ * defaults to AWS_REGION, else us-east-1.
+ */
+export function s3Client(options: { region?: string; endpoint?: string }): S3Client {
   return new S3Client({
-    region: options.region,
+    // Any region will do for an S3-compatible store; on AWS the client follows S3's redirect to the bucket's.
+    region: options.region ?? process.env.AWS_REGION ?? "us-east-1",
     endpoint: options.endpoint,
     forcePathStyle: !!options.endpoint,
     // A bucket outside the given region (the replica, a bucket named by --bucket) is still found.

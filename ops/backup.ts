@@ -113,9 +113,8 @@ export interface BackupDestination extends BackupBucket {
 /** The job's bucket: SSE-KMS with its key when it names one. */
 export function jobDestination(job: BackupJob): BackupDestination {
   const { bucket, endpoint, keyTemplate, kmsKeyId } = job.backups;
-  // Any region will do for an S3-compatible store; on AWS the client follows S3's redirect to the bucket's.
   return {
-    client: s3Client({ region: process.env.AWS_REGION ?? "us-east-1", endpoint }),
+    client: s3Client({ endpoint }),
     bucket,
     keyTemplate,
     kmsKeyId,

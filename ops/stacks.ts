@@ -126,9 +126,7 @@ async function primaryReplica(site: StackSite): Promise<BucketLocation | undefin
   return bucket ? { bucket, endpoint: outputs.replicaEndpoint?.value as string | undefined } : undefined;
 }
 
-/** An S3 client for a stack's bucket at an endpoint (none: AWS). */
+/** An S3 client for a stack's bucket at an endpoint (none: AWS), in the stack's primary region when it names one. */
 export function bucketClient(site: StackSite, endpoint?: string): S3Client {
-  // Any region will do for an S3-compatible store; on AWS the client follows S3's redirect to the bucket's.
-  const region = site.settings.aws?.primaryRegion ?? process.env.AWS_REGION ?? "us-east-1";
-  return s3Client({ region, endpoint });
+  return s3Client({ region: site.settings.aws?.primaryRegion, endpoint });
 }
