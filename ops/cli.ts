@@ -11,7 +11,7 @@ import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileRep
 import { formatReconcile, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
 import { checkRpo, formatRpo, RPO_EXIT, type RpoCheckOptions } from "./rpo";
 import { applyConnections, parseConnectionFlags, PASSWORD_ENV, type ConnectionFlags } from "./connection-flags";
-import { jobDestination, parseBackupJob, runBackups, stackBackupJob, withoutPasswords, type BackupJob } from "./backup";
+import { parseBackupJob, runBackups, stackBackupJob, withoutPasswords, type BackupJob } from "./backup";
 import { runSchedule } from "./backup-schedule";
 import { restoreSqlServerBackup, sqlServerPointInTime } from "./sqlserver-restore";
 import {
@@ -23,7 +23,7 @@ import {
   VERIFY_EXIT,
   verifyBackup,
 } from "./restore";
-import { bucketClient, openStack, stackBuckets, type BucketLocation, type StackSite } from "./stacks";
+import { backupSource, openStack, stackBuckets, type BucketLocation, type StackSite } from "./stacks";
 import { BACKUP_KINDS } from "../lib/backup-keys";
 import { collectStatus, formatStatus, STATUS_EXIT } from "./status";
 import { DEFAULT_RPO_HOURS } from "../config";
@@ -94,10 +94,8 @@ async function backupCheck(site: StackSite, options: BackupOptions): Promise<Rpo
   const at = await ownBucket(site, options);
   if (!at) return undefined;
   return {
-    client: bucketClient(site, at.endpoint),
-    bucket: at.bucket,
+    ...backupSource(site, at),
     rpoHours: site.settings.aws?.rpoHours ?? DEFAULT_RPO_HOURS,
-    keyTemplate: site.settings.backups.keyTemplate,
     pointInTime:
       site.settings.backups.schedule.log === undefined
         ? undefined
@@ -267,11 +265,16 @@ backupOptions(
   process.exitCode = STATUS_EXIT[report.status];
 });
 
-/** The stack's backup job, with its bucket; an error naming the way out when it has none. */
-async function backupJob(site: StackSite, options: BackupOptions): Promise<BackupJob> {
+/** The stack's backup bucket (--bucket overrides it); an error naming the way out when it has none. */
+async function backupBucket(site: StackSite, options: BackupOptions): Promise<BucketLocation> {
   const at = await ownBucket(site, options);
   if (!at) throw new Error(noBucket(site));
-  return stackBackupJob(site, at);
+  return at;
+}
+
+/** The stack's backup job, with its bucket. */
+async function backupJob(site: StackSite, options: BackupOptions): Promise<BackupJob> {
+  return stackBackupJob(site, await backupBucket(site, options));
 }
 
 /** Each kind a backup can be taken of on its own (a PostgreSQL source's WAL is archived by `backup schedule`). */
@@ -326,7 +329,7 @@ backupOptions(
     .addOption(cwdOption()),
 ).action(async (options: BackupOptions & ReportOptions & { object?: string }) => {
   const site = await openStack(project(options.cwd), options.stack);
-  const source = jobDestination(await backupJob(site, options));
+  const source = backupSource(site, await backupBucket(site, options));
   const manifest = await chooseDatabaseBackup(source, options.object);
   const report = await verifyBackup(site, restoreServer(site), source, manifest);
   console.log(options.json ? JSON.stringify(report, null, 2) : formatVerify(report));
@@ -412,11 +415,7 @@ program
             : `stack ${site.stack.name} has no bucket to restore from: set backups.bucket or failover.primaryStack`,
         );
       }
-      const source = {
-        client: bucketClient(site, from.endpoint),
-        bucket: from.bucket,
-        keyTemplate: site.settings.backups.keyTemplate,
-      };
+      const source = backupSource(site, from);
       const server = restoreServer(site);
       if (options.at) {
         // A DR stack restores the primary's backups: the log is archived under the primary's stack name.

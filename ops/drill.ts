@@ -7,18 +7,14 @@ import type { BackupManifest } from "../lib/backup-objects";
 import { runBackups, stackBackupJob } from "./backup";
 import { chooseDatabaseBackup, restoreBackup, restoreServer } from "./restore";
 import { sourceRowCounts, targetRowCounts, type RowCounts } from "./row-counts";
-import { bucketClient, stackBuckets, type StackSite } from "./stacks";
+import { backupSource, stackBuckets, type BucketLocation, type StackSite } from "./stacks";
 
 /** Puts a backup of `from`'s source database in place as `to`'s source database (without CDC); returns its manifest. */
 export type RestoreSource = (from: StackSite, to: StackSite) => Promise<BackupManifest>;
 
 /** Restores a backup from one of `to`'s buckets (the newest, or the one named) as `to`'s source database. */
-async function restoreAt(to: StackSite, at: { bucket: string; endpoint?: string }, objectKey?: string) {
-  const source = {
-    client: bucketClient(to, at.endpoint),
-    bucket: at.bucket,
-    keyTemplate: to.settings.backups.keyTemplate,
-  };
+async function restoreAt(to: StackSite, at: BucketLocation, objectKey?: string) {
+  const source = backupSource(to, at);
   const manifest = await chooseDatabaseBackup(source, objectKey);
   await restoreBackup(restoreServer(to), source, manifest, to.settings.source.database, { replace: true });
   return manifest;

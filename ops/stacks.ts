@@ -5,7 +5,7 @@ import { parseStackSettings, PROJECT, SECRET_KEYS, type StackSettings } from "..
 import type { PostgresConnection } from "../lib/postgres";
 import type { SqlServerConnection } from "../lib/sqlserver";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { s3Client } from "../lib/backup-objects";
+import { s3Client, type BackupSource } from "../lib/backup-objects";
 
 export interface StackSite {
   /** The Automation API stack, in the project's directory. */
@@ -129,4 +129,13 @@ async function primaryReplica(site: StackSite): Promise<BucketLocation | undefin
 /** An S3 client for a stack's bucket at an endpoint (none: AWS), in the stack's primary region when it names one. */
 export function bucketClient(site: StackSite, endpoint?: string): S3Client {
   return s3Client({ region: site.settings.aws?.primaryRegion, endpoint });
+}
+
+/** The backups in one of a stack's buckets, named by the stack's key template. */
+export function backupSource(site: StackSite, location: BucketLocation): BackupSource {
+  return {
+    client: bucketClient(site, location.endpoint),
+    bucket: location.bucket,
+    keyTemplate: site.settings.backups.keyTemplate,
+  };
 }
