@@ -114,19 +114,44 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"
  * and the longest literal prefix to list under.
  */
 export function kindKeys(template: string, kind: BackupKind): { prefix: string; pattern: RegExp } {
+  const { prefix, pattern } = keyShape(template, kind);
+  return { prefix, pattern };
+}
+
+/** kindKeys, with the field each of the pattern's groups captures, in order. */
+function keyShape(template: string, kind: BackupKind): { prefix: string; pattern: RegExp; fields: Field[] } {
   const withKind = template.replaceAll("<kind>", kind);
   const first = withKind.search(FIELD);
   const prefix = first === -1 ? withKind : withKind.slice(0, first);
+  const fields: Field[] = [];
   let source = "";
   let last = 0;
   for (const m of withKind.matchAll(FIELD)) {
     // The kind's own extensions only: a manifest (`<key>.manifest.json`) is not a backup of its own.
     const field = m[1] === "ext" ? EXTENSIONS[kind].map(escapeRegex).join("|") : FIELDS[m[1] as Field];
-    source += escapeRegex(withKind.slice(last, m.index)) + `(?:${field})`;
+    source += escapeRegex(withKind.slice(last, m.index)) + `(${field})`;
+    fields.push(m[1] as Field);
     last = m.index + m[0].length;
   }
   source += escapeRegex(withKind.slice(last));
-  return { prefix, pattern: new RegExp(`^${source}$`) };
+  return { prefix, pattern: new RegExp(`^${source}$`), fields };
+}
+
+/**
+ * The time a backup's key names (when the backup was taken): to the millisecond by <time>, else to the second;
+ * undefined for a key that is not one of the kind's.
+ */
+export function keyTime(template: string, kind: BackupKind, key: string): Date | undefined {
+  const { pattern, fields } = keyShape(template, kind);
+  const match = pattern.exec(key);
+  if (!match) return undefined;
+  const value = (field: Field) => match[fields.indexOf(field) + 1];
+  if (fields.includes("time")) {
+    const t = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z$/.exec(value("time"))!;
+    return new Date(Date.UTC(+t[1], +t[2] - 1, +t[3], +t[4], +t[5], +t[6], +t[7]));
+  }
+  const n = (field: Field) => Number(value(field));
+  return new Date(Date.UTC(n("yyyy"), n("mm") - 1, n("dd"), n("hh"), n("mi"), n("ss")));
 }
 
 /** The key of the manifest that describes a backup object. */

@@ -23,6 +23,7 @@ import { pgName, type PostgresConnection } from "../lib/postgres";
 import { createDatabase, databaseState, dropDatabase, dumpToFile, restoreDump } from "../lib/postgres-backup";
 import { postgresUser, recoverToTime, waitForPromotion } from "../lib/postgres-pitr";
 import { archivedSegments, archivedSha256, type ArchivedSegment } from "./wal-archive";
+import { pointInTimeStart } from "./point-in-time";
 import { sqlServerDirectories, sqlServerSessions } from "./backup";
 import { sqlServerSide, stackTables, tableDigest, withPostgresSide, type ReconcileSide } from "./reconcile";
 import { restoreSqlServerBackup, type SqlServerRestoreTarget } from "./sqlserver-restore";
@@ -147,22 +148,7 @@ export async function restoreToTime(
   database: string,
   options: RestoreOptions = {},
 ): Promise<PointInTimeRestore> {
-  const completed = (m: BackupManifest) => Date.parse(m.takenAt) + m.seconds * 1000;
-  const bases: BackupManifest[] = [];
-  for (const b of await listBackups(source, "base")) {
-    const m = await readManifest(source.client, source.bucket, b.key).catch(() => undefined);
-    if (m?.stack === stack) bases.push(m);
-  }
-  const usable = bases.filter((m) => completed(m) <= at.getTime()).sort((a, b) => completed(a) - completed(b));
-  if (usable.length === 0) {
-    const oldest = bases.map(completed).sort((a, b) => a - b)[0];
-    throw new Error(
-      oldest === undefined
-        ? `--at: no base backup of ${stack} in s3://${source.bucket}: run \`cdc-pipeline backup --kind base\` first`
-        : `--at ${at.toISOString()} is before the oldest base backup (completed ${new Date(oldest).toISOString()})`,
-    );
-  }
-  const base = usable[usable.length - 1];
+  const base = await pointInTimeStart(source, "base", stack, at);
   const wal = (await archivedSegments(source.client, source.bucket, stack)).filter(
     (s) => s.segment >= (base.source?.startSegment ?? ""),
   );

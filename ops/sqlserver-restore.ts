@@ -6,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import {
   downloadVerified,
-  listBackups,
   listSqlServerLogs,
   readManifest,
   type BackupManifest,
@@ -20,6 +19,7 @@ import {
   type RestoreResult,
 } from "../lib/sqlserver-backup";
 import { sqlServerFile, type SqlServerDirectories, type SqlServerSession } from "./backup";
+import { completedAt, pointInTimeStart } from "./point-in-time";
 
 /** The SQL Server a backup is restored onto, and the directory it reads backups from. */
 export interface SqlServerRestoreTarget {
@@ -77,18 +77,17 @@ export async function restoreSqlServerBackup(
   }
 }
 
-const completed = (m: BackupManifest) => Date.parse(m.takenAt) + m.seconds * 1000;
 const lsn = (text: string | undefined) => BigInt(text ?? "0");
+const ofSqlServer = (m: BackupManifest) => m.source?.engine === "sqlserver";
 
-/** The manifests of a stack's SQL Server backups of one kind, oldest first. */
-async function sqlServerManifests(source: BackupSource, stack: string, kind: "database" | "log") {
-  const listed = kind === "log" ? await listSqlServerLogs(source, stack) : await listBackups(source, "database");
+/** The manifests of a stack's SQL Server log backups, oldest first. */
+async function sqlServerLogs(source: BackupSource, stack: string) {
   const manifests: BackupManifest[] = [];
-  for (const b of listed) {
+  for (const b of await listSqlServerLogs(source, stack)) {
     const m = await readManifest(source.client, source.bucket, b.key).catch(() => undefined);
-    if (m?.stack === stack && m.source?.engine === "sqlserver") manifests.push(m);
+    if (m?.stack === stack && ofSqlServer(m)) manifests.push(m);
   }
-  return manifests.sort((a, b) => completed(a) - completed(b));
+  return manifests.sort((a, b) => completedAt(a) - completedAt(b));
 }
 
 /**
@@ -103,25 +102,16 @@ export async function sqlServerPointInTime(
   stack: string,
   at: Date,
 ): Promise<SqlServerRestorePlan> {
-  const fulls = await sqlServerManifests(source, stack, "database");
-  const usable = fulls.filter((m) => completed(m) <= at.getTime());
-  if (usable.length === 0) {
-    throw new Error(
-      fulls.length === 0
-        ? `--at: no database backup of ${stack} in s3://${source.bucket}: run \`cdc-pipeline backup --kind database\` first`
-        : `--at ${at.toISOString()} is before the oldest database backup (completed ${new Date(completed(fulls[0])).toISOString()})`,
-    );
-  }
-  const full = usable[usable.length - 1];
-  const logs = (await sqlServerManifests(source, stack, "log")).filter(
-    (m) => completed(m) > completed(full) && lsn(m.source?.position) > lsn(full.source?.position),
+  const full = await pointInTimeStart(source, "database", stack, at, ofSqlServer);
+  const logs = (await sqlServerLogs(source, stack)).filter(
+    (m) => completedAt(m) > completedAt(full) && lsn(m.source?.position) > lsn(full.source?.position),
   );
-  const end = logs.findIndex((m) => completed(m) >= at.getTime());
+  const end = logs.findIndex((m) => completedAt(m) >= at.getTime());
   if (end === -1) {
     const newest = logs.at(-1);
     throw new Error(
       `--at ${at.toISOString()} is after the newest log backup of ${stack} (` +
-        (newest ? `completed ${new Date(completed(newest)).toISOString()})` : "none since the database backup)"),
+        (newest ? `completed ${new Date(completedAt(newest)).toISOString()})` : "none since the database backup)"),
     );
   }
   const chain: BackupManifest[] = [];

@@ -1,7 +1,14 @@
 // The key template: the keys the backup command writes, the pattern rpo/restore find them by, and the
 // templates refused before anything is written.
 import { describe, expect, it } from "vitest";
-import { backupKey, DEFAULT_KEY_TEMPLATE, keyTemplateSchema, kindKeys, manifestKey } from "../../lib/backup-keys";
+import {
+  backupKey,
+  DEFAULT_KEY_TEMPLATE,
+  keyTemplateSchema,
+  keyTime,
+  kindKeys,
+  manifestKey,
+} from "../../lib/backup-keys";
 
 const at = new Date("2026-12-01T14:05:09.042Z");
 
@@ -25,6 +32,22 @@ describe("backupKey and kindKeys", () => {
     expect(pattern.test(key)).toBe(true);
     expect(pattern.test("2026/12/01/database/dr-140509.dump")).toBe(false);
     expect(pattern.test("verify/2026/12/01/files/dr-140509.tar.gz.json")).toBe(false);
+  });
+});
+
+describe("keyTime", () => {
+  it("reads the time a key names: to the millisecond by <time>, else to the second", () => {
+    const key = backupKey(DEFAULT_KEY_TEMPLATE, { kind: "base", stack: "dev", at, ext: "tar" });
+    expect(keyTime(DEFAULT_KEY_TEMPLATE, "base", key)).toEqual(at);
+    const template = "<yyyy>/<mm>/<dd>/<kind>/<stack>-<hh><mi><ss>.<ext>";
+    const bySecond = backupKey(template, { kind: "database", stack: "dr", at, ext: "bak" });
+    expect(keyTime(template, "database", bySecond)).toEqual(new Date("2026-12-01T14:05:09.000Z"));
+  });
+
+  it("reads no time from a key of another kind, or a manifest", () => {
+    const key = backupKey(DEFAULT_KEY_TEMPLATE, { kind: "database", stack: "dev", at, ext: "dump" });
+    expect(keyTime(DEFAULT_KEY_TEMPLATE, "base", key)).toBeUndefined();
+    expect(keyTime(DEFAULT_KEY_TEMPLATE, "database", manifestKey(key))).toBeUndefined();
   });
 });
 
