@@ -164,10 +164,16 @@ export async function readManifest(client: S3Client, bucket: string, key: string
   return parsed.data;
 }
 
-/** Downloads an object to `file` as it is (the caller checks it). */
-export async function downloadObject(client: S3Client, bucket: string, key: string, file: string): Promise<void> {
+/** Downloads an object to `file` as it is (the caller checks it); returns the object's metadata, from the same GET. */
+export async function downloadObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+  file: string,
+): Promise<Record<string, string>> {
   const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   await pipeline(res.Body as Readable, createWriteStream(file, { mode: 0o600 }));
+  return res.Metadata ?? {};
 }
 
 /**

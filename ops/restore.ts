@@ -22,7 +22,7 @@ import { completion } from "../lib/child-process";
 import { pgName, type PostgresConnection } from "../lib/postgres";
 import { createDatabase, databaseState, dropDatabase, dumpToFile, restoreDump } from "../lib/postgres-backup";
 import { postgresUser, recoverToTime, waitForPromotion } from "../lib/postgres-pitr";
-import { archivedSegments, archivedSha256, type ArchivedSegment } from "./wal-archive";
+import { archivedSegments, shippedSha256, type ArchivedSegment } from "./wal-archive";
 import { pointInTimeStart } from "./point-in-time";
 import { sqlServerDirectories, sqlServerSessions } from "./backup";
 import { sqlServerSide, stackTables, tableDigest, withPostgresSide, type ReconcileSide } from "./reconcile";
@@ -187,9 +187,8 @@ async function replayToTime(
     // A complete segment wins over the partial one of the same name, which it supersedes.
     if (s.partial && wal.some((o) => o.segment === s.segment && !o.partial)) continue;
     const target = path.join(walDir, s.segment);
-    await downloadObject(source.client, source.bucket, s.key, target);
-    const expected = await archivedSha256(source.client, source.bucket, s.key);
-    if (expected !== createHash("sha256").update(readFileSync(target)).digest("hex")) {
+    const metadata = await downloadObject(source.client, source.bucket, s.key, target);
+    if (shippedSha256(metadata) !== createHash("sha256").update(readFileSync(target)).digest("hex")) {
       throw new BackupIntegrityError(`s3://${source.bucket}/${s.key} does not match the sha256 it was shipped with`);
     }
   }

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { HeadObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { paginateListObjectsV2, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { logPrefix } from "../lib/backup-keys";
 import type { BackupBucket } from "../lib/backup-objects";
 import { spooledSegments, startWalReceiver } from "../lib/postgres-pitr";
@@ -74,10 +74,8 @@ export async function archivedSegments(client: S3Client, bucket: string, stack: 
   return found.sort((a, b) => a.segment.localeCompare(b.segment) || Number(a.partial) - Number(b.partial));
 }
 
-/** The sha256 an archived WAL object was shipped with. */
-export async function archivedSha256(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
-  return (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).Metadata?.sha256;
-}
+/** The sha256 an archived WAL object was shipped with, from its metadata (downloadObject returns it). */
+export const shippedSha256 = (metadata: Record<string, string>): string | undefined => metadata.sha256;
 
 export interface ArchiveOptions {
   readonly everySeconds: number;
