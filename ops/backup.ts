@@ -473,17 +473,17 @@ export async function runBackups(
 
 /**
  * Pushes a backup's last success, size and duration to a Pushgateway, grouped by kind and stack, so that each
- * kind's job replaces only its own series.
+ * kind's job replaces only its own series. The samples carry no labels: the Pushgateway gives every sample of
+ * a group the group's labels (job, kind and stack).
  */
 export async function pushBackupMetrics(pushgateway: string, m: BackupManifest): Promise<void> {
-  const labels = `kind="${m.kind}",stack="${m.stack}"`;
   const body = [
     "# TYPE cdc_backup_last_success_timestamp_seconds gauge",
-    `cdc_backup_last_success_timestamp_seconds{${labels}} ${Date.parse(m.takenAt) / 1000 + m.seconds}`,
+    `cdc_backup_last_success_timestamp_seconds ${Date.parse(m.takenAt) / 1000 + m.seconds}`,
     "# TYPE cdc_backup_size_bytes gauge",
-    `cdc_backup_size_bytes{${labels}} ${m.size}`,
+    `cdc_backup_size_bytes ${m.size}`,
     "# TYPE cdc_backup_duration_seconds gauge",
-    `cdc_backup_duration_seconds{${labels}} ${m.seconds}`,
+    `cdc_backup_duration_seconds ${m.seconds}`,
     "",
   ].join("\n");
   const group = `/metrics/job/cdc_backup/kind/${encodeURIComponent(m.kind)}/stack/${encodeURIComponent(m.stack)}`;
