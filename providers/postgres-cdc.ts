@@ -62,8 +62,10 @@ async function applyReplicationSetup(inputs: PostgresCdcInputs): Promise<Postgre
 }
 
 const CONNECTION_KEYS = ["host", "port", "database"] as const;
-/** Changed in place: the logins (stored as secrets and compared, so a new password reaches the state) and the slot. */
-// Passwords compare as such, not through a hash: read and delete need them, so the state keeps them (encrypted).
+/**
+ * Changed in place: the logins and the slot. The passwords are stored as secrets and compared as such, not
+ * through a hash (read and delete need them, so the state keeps them, encrypted): a new one reaches the state.
+ */
 const IN_PLACE_KEYS = ["user", "password", "slot", "replicationUser", "replicationPassword"] as const;
 
 /** The implementation, loaded by the serialized shim below from the installed project. */
