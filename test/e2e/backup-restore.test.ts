@@ -219,7 +219,15 @@ describe("bad input", () => {
   it("an unknown kind names --kind and what is allowed", () => {
     const run = ops("backup", "--stack", "local", "--kind", "logs");
     expect(run.status).toBe(2);
-    expect(run.stderr).toMatch(/--kind.*'logs' is invalid.*database, files, config, base, target, all/s);
+    expect(run.stderr).toMatch(/--kind.*'logs' is invalid.*database, files, config, base, log, target, all/s);
+  });
+
+  it("the log kind of a PostgreSQL source is its WAL archive: refused, naming backups.schedule.log", () => {
+    const run = ops("backup", "--stack", "local", "--kind", "log");
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(
+      "a PostgreSQL source's WAL is archived all along by `backup schedule` (backups.schedule.log)",
+    );
   });
 
   it("a bucket that cannot be read is an error, and writes nothing", () => {
