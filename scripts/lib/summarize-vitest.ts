@@ -15,6 +15,8 @@ interface VitestFileResult {
   /** The test file's absolute path. */
   name: string;
   status: string;
+  /** Each test of the file and how it ended. */
+  assertionResults?: { status: string }[];
   /** Epoch milliseconds; missing for a file that never ran. */
   startTime?: number;
   endTime?: number;
@@ -23,7 +25,6 @@ interface VitestFileResult {
 interface VitestJsonReport {
   numPassedTests: number;
   numFailedTests: number;
-  numFailedTestSuites: number;
   numPendingTests: number;
   numTodoTests: number;
   testResults?: VitestFileResult[];
@@ -67,13 +68,18 @@ for (const file of junitReports) {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+// Files that failed with no test failing: one that did not load, or a beforeAll/afterAll that threw. (Vitest's
+// numFailedTestSuites counts every describe block around a failed test too, so it is no count of these.)
+let brokenFiles = 0;
 const suites: { file: string; seconds: number; status: string }[] = [];
 for (const file of reports) {
   const report = JSON.parse(readFileSync(file, "utf8")) as VitestJsonReport;
   passed += report.numPassedTests;
-  failed += report.numFailedTests + report.numFailedTestSuites;
+  failed += report.numFailedTests;
   skipped += report.numPendingTests + report.numTodoTests;
   for (const result of report.testResults ?? []) {
+    const failedTests = (result.assertionResults ?? []).filter((t) => t.status === "failed").length;
+    if (result.status === "failed" && failedTests === 0) brokenFiles++;
     const { startTime, endTime } = result;
     const relative = path.relative(process.cwd(), result.name);
     suites.push({
@@ -112,6 +118,7 @@ if (phasesFile !== undefined) {
     lines.push(`  ${formatSeconds(total).padStart(width)}  total`);
   }
 }
-lines.push(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+const broken = brokenFiles > 0 ? `, ${brokenFiles} file(s) failed outside any test` : "";
+lines.push(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped${broken}`);
 console.log(lines.join("\n"));
-process.exit(failed > 0 || passed === 0 ? 1 : 0);
+process.exit(failed > 0 || brokenFiles > 0 || passed === 0 ? 1 : 0);
