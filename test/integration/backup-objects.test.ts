@@ -75,22 +75,24 @@ describe("uploadStream", () => {
   });
 });
 
+/** A database backup's manifest for an uploaded object. */
+const manifestOf = (key: string, object: { sha256: string; size: number }): BackupManifest => ({
+  format: 1,
+  kind: "database",
+  stack: "local",
+  takenAt: new Date().toISOString(),
+  key,
+  ...object,
+  seconds: 0,
+});
+
 describe("with a KMS key (backups.kmsKeyId)", () => {
   it("writes a multipart object and its manifest with SSE-KMS under that key, and reads them back", async () => {
     const kmsKeyId = "arn:aws:kms:us-east-1:123456789012:key/0b3c9e5e-4c2f-4e8a-9d2a-1f6b7e3c5d10";
     const key = "database/encrypted.dump";
     const body = chunks(6);
     const object = await uploadStream({ client, bucket, kmsKeyId }, key, body.stream, { partSize: 5 * MiB });
-    const manifest: BackupManifest = {
-      format: 1,
-      kind: "database",
-      stack: "local",
-      takenAt: new Date().toISOString(),
-      key,
-      ...object,
-      encryption: { kmsKeyId },
-      seconds: 0,
-    };
+    const manifest: BackupManifest = { ...manifestOf(key, object), encryption: { kmsKeyId } };
     await putManifest({ client, bucket, kmsKeyId }, manifest);
     for (const written of [key, manifestKey(key)]) {
       const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: written }));
@@ -111,16 +113,6 @@ describe("with a KMS key (backups.kmsKeyId)", () => {
 });
 
 describe("downloadVerified", () => {
-  const manifestOf = (key: string, object: { sha256: string; size: number }): BackupManifest => ({
-    format: 1,
-    kind: "database",
-    stack: "local",
-    takenAt: new Date().toISOString(),
-    key,
-    ...object,
-    seconds: 0,
-  });
-
   it("writes the bytes of an object that matches its manifest", async () => {
     const body = chunks(2);
     const key = "database/good.dump";
