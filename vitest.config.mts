@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Three projects, run in this order by scripts/test.sh: unit tests need nothing; integration tests talk
-// to the harness's services; end-to-end tests run the real Pulumi CLI in the project directory.
+// Four projects, run in this order by scripts/test.sh: unit tests need nothing; integration tests talk
+// to the harness's services; end-to-end tests run the real Pulumi CLI in the project directory; the
+// two-site tests run two sites of their own in network namespaces (scripts/sites.sh).
 export default defineConfig({
   test: {
     projects: [
@@ -16,6 +17,16 @@ export default defineConfig({
           testTimeout: 600_000,
           hookTimeout: 600_000,
           // Each file drives the CLI against the same project directory: one at a time.
+          fileParallelism: false,
+        },
+      },
+      // The two-site tests (root: network namespaces): each file starts and stops scripts/sites.sh itself.
+      {
+        test: {
+          name: "sites",
+          include: ["test/sites/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
           fileParallelism: false,
         },
       },

@@ -14,7 +14,9 @@
 #                                            Debezium, moto, actionlint, Pushgateway)
 # SERVICE is one of: pg-source pg-target kafka connect s3 s3-replication pushgateway (default: all, in that
 # order; s3-replication, which copies each backup bucket to its replica on moto, needs s3 and npm ci's
-# node_modules).
+# node_modules); with CDC_CONNECT_WORKERS=N, also connect-2 ... connect-N, workers of the same cluster.
+# scripts/sites.sh runs the same services in network namespaces of their own (CDC_HARNESS_ADDR,
+# CDC_HARNESS_NETNS, CDC_RUN_DIR and the CDC_*_PORT variables of lib/harness.sh).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/common.sh
@@ -115,18 +117,19 @@ cmd_status() {
 cmd_env() {
   cat <<ENV
 export PATH="$NODE_HOME/bin:$PULUMI_ROOT/bin:\$PATH"
-export CDC_PG_HOST=127.0.0.1
+export CDC_PG_HOST=$HARNESS_ADDR
 export CDC_PG_USER=postgres
 export CDC_PG_PASSWORD_FILE="$PG_PASSWORD_FILE"
 export CDC_PG_SOURCE_PORT=$PG_SOURCE_PORT
 export CDC_PG_SOURCE_DATABASE=cdc_source
 export CDC_PG_TARGET_PORT=$PG_TARGET_PORT
 export CDC_PG_TARGET_DATABASE=cdc_target
-export CDC_KAFKA_BOOTSTRAP=127.0.0.1:$KAFKA_PORT
-export CDC_CONNECT_URL=http://127.0.0.1:$CONNECT_PORT
-export CDC_S3_ENDPOINT=http://127.0.0.1:$S3_PORT
+export CDC_KAFKA_BOOTSTRAP=$HARNESS_ADDR:$KAFKA_PORT
+export CDC_CONNECT_URL=http://$HARNESS_ADDR:$CONNECT_PORT
+export CDC_CONNECT_URLS="$(for svc in $CONNECT_SERVICES; do printf 'http://%s:%s ' "$HARNESS_ADDR" "$(connect_port "$svc")"; done | sed 's/ $//')"
+export CDC_S3_ENDPOINT=http://$HARNESS_ADDR:$S3_PORT
 export CDC_S3_REPLICATION_INTERVAL=$S3_REPLICATION_INTERVAL
-export CDC_PUSHGATEWAY_URL=http://127.0.0.1:$PUSHGATEWAY_PORT
+export CDC_PUSHGATEWAY_URL=http://$HARNESS_ADDR:$PUSHGATEWAY_PORT
 # moto takes any credentials; the project's CLI finds these through the SDK's default credential chain.
 export AWS_ACCESS_KEY_ID=harness
 export AWS_SECRET_ACCESS_KEY=harness

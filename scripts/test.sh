@@ -78,3 +78,7 @@ eval "$(bash scripts/services.sh env)"
 phase "integration and end-to-end tests"
 say "==> integration and end-to-end tests"
 vitest_run services --project integration --project e2e
+
+phase "two-site tests"
+say "==> two-site tests"
+vitest_run sites --project sites

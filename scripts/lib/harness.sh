@@ -3,6 +3,20 @@
 
 # Runtime data lives outside the repository and outside /root, which the postgres user cannot enter.
 RUN_DIR="${CDC_RUN_DIR:-/tmp/cdc-pipeline-harness}"
+# Where every service listens and is checked: loopback, or a site's own address (scripts/sites.sh).
+HARNESS_ADDR="${CDC_HARNESS_ADDR:-127.0.0.1}"
+# The network namespace the services' processes run in (a site of scripts/sites.sh); none: the machine's.
+HARNESS_NETNS="${CDC_HARNESS_NETNS:-}"
+NS_EXEC=()
+[ -n "$HARNESS_NETNS" ] && NS_EXEC=(ip netns exec "$HARNESS_NETNS")
+# Kafka Connect workers of the one cluster (group), on consecutive ports from CONNECT_PORT: connect,
+# connect-2, ... A departed worker's tasks wait CONNECT_REBALANCE_DELAY_MS for it to come back before they
+# are reassigned (scheduled.rebalance.max.delay.ms; Kafka's default is 5 minutes).
+CONNECT_WORKERS="${CDC_CONNECT_WORKERS:-1}"
+CONNECT_REBALANCE_DELAY_MS="${CDC_CONNECT_REBALANCE_DELAY_MS:-0}"
+# JVM heaps: a site of scripts/sites.sh runs a broker and two workers beside the other site's.
+KAFKA_HEAP="${CDC_KAFKA_HEAP:-768m}"
+CONNECT_HEAP="${CDC_CONNECT_HEAP:-1g}"
 PG_SOURCE_PORT="${CDC_PG_SOURCE_PORT:-55432}"
 PG_TARGET_PORT="${CDC_PG_TARGET_PORT:-55433}"
 KAFKA_PORT="${CDC_KAFKA_PORT:-59092}"
@@ -12,6 +26,7 @@ S3_PORT="${CDC_S3_PORT:-55000}"
 PUSHGATEWAY_PORT="${CDC_PUSHGATEWAY_PORT:-59091}"
 # The backup buckets of the local stacks (primary and DR site), each with the replica S3 replication fills.
 S3_BACKUP_BUCKETS="cdc-local-backups cdc-local-backups-replica cdc-local-dr-backups cdc-local-dr-backups-replica"
+S3_BACKUP_BUCKETS="${CDC_S3_BACKUP_BUCKETS:-$S3_BACKUP_BUCKETS}"
 # What the stand-in for S3 replication copies (SOURCE:DESTINATION,...), and how often, in seconds.
 S3_REPLICATION_PAIRS=cdc-local-backups:cdc-local-backups-replica,cdc-local-dr-backups:cdc-local-dr-backups-replica
 S3_REPLICATION_PAIRS="${CDC_S3_REPLICATION_PAIRS:-$S3_REPLICATION_PAIRS}"
@@ -20,11 +35,12 @@ S3_REPLICATION_INTERVAL="${CDC_S3_REPLICATION_INTERVAL:-2}"
 HARNESS_PG_PASSWORD="harness-only-pg-pw"
 PG_PASSWORD_FILE="$RUN_DIR/pg-password"
 # Started in this order and stopped in reverse: the stand-in for S3 replication needs the S3 server.
-SERVICES="pg-source pg-target kafka connect s3 s3-replication pushgateway"
+CONNECT_SERVICES="connect$(for ((i = 2; i <= CONNECT_WORKERS; i++)); do printf ' connect-%s' "$i"; done)"
+SERVICES="pg-source pg-target kafka $CONNECT_SERVICES s3 s3-replication pushgateway"
 # This file's directory, which holds the stand-in for S3 replication; the repository is two levels up.
 HARNESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_open() { (exec 3<>"/dev/tcp/$HARNESS_ADDR/$1") 2>/dev/null; }
 http_ok() { curl -fs -o /dev/null --max-time 3 "$1"; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -48,7 +64,7 @@ pg_port() { if [ "$1" = pg-source ]; then echo "$PG_SOURCE_PORT"; else echo "$PG
 pg_database() { if [ "$1" = pg-source ]; then echo cdc_source; else echo cdc_target; fi; }
 
 pg_healthy() {
-  "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$(pg_port "$1")" -d "$(pg_database "$1")" -U postgres
+  "$PG_BIN/pg_isready" -q -h $HARNESS_ADDR -p "$(pg_port "$1")" -d "$(pg_database "$1")" -U postgres
 }
 
 pg_start() {
@@ -67,14 +83,24 @@ pg_start() {
   # Rewritten at every start, so a changed setting reaches existing clusters too. Logical decoding on
   # the CDC source only: the target is an ordinary database, and tests check that CDC refuses it.
   {
-    echo "listen_addresses = '127.0.0.1'"
+    echo "listen_addresses = '$HARNESS_ADDR'"
     echo "port = $port"
     echo "unix_socket_directories = '$dir'"
     if [ "$svc" = pg-source ]; then echo "wal_level = logical"; else echo "wal_level = replica"; fi
     echo "max_replication_slots = 20"
     echo "max_wal_senders = 10"
   } | as_pg tee "$dir/data/harness.conf" >/dev/null
-  as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start
+  # Off loopback (a site of scripts/sites.sh), clients come from the machine's end of the site's link.
+  if [ "$HARNESS_ADDR" != 127.0.0.1 ] && ! grep -q "^host all all samenet" "$dir/data/pg_hba.conf"; then
+    printf 'host all all samenet scram-sha-256\nhost replication all samenet scram-sha-256\n' |
+      as_pg tee -a "$dir/data/pg_hba.conf" >/dev/null
+  fi
+  # In the harness's namespace: the postmaster listens there.
+  if [ "$(id -u)" = 0 ]; then
+    "${NS_EXEC[@]}" runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start
+  else
+    "${NS_EXEC[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start
+  fi
 }
 
 # pg_prepare SERVICE: the cluster's databases and demo tables, created when missing (at every `up`, so a
@@ -170,7 +196,7 @@ spawn() {
   local svc=$1
   shift
   mkdir -p "$RUN_DIR/$svc"
-  nohup setsid "$@" >>"$RUN_DIR/$svc/$svc.log" 2>&1 </dev/null &
+  nohup setsid "${NS_EXEC[@]}" "$@" >>"$RUN_DIR/$svc/$svc.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$svc/pid"
 }
 
@@ -182,9 +208,9 @@ kafka_start() {
   cat >"$dir/server.properties" <<CONF
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.quorum.voters=1@$HARNESS_ADDR:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$HARNESS_ADDR:$KAFKA_PORT,CONTROLLER://$HARNESS_ADDR:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HARNESS_ADDR:$KAFKA_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
@@ -203,22 +229,29 @@ CONF
       -t "$("${JAVA_ARGS[@]}" kafka.tools.StorageTool random-uuid)"
   fi
   : >"$dir/kafka.log"
-  java_args 768m
+  java_args "$KAFKA_HEAP"
   spawn kafka "${JAVA_ARGS[@]}" kafka.Kafka "$dir/server.properties"
   await_healthy kafka 90
 }
 
+# connect_worker SERVICE: the worker's number (connect is 1, connect-2 is 2) and so its port.
+connect_worker() { if [ "$1" = connect ]; then echo 1; else echo "${1#connect-}"; fi; }
+connect_port() { echo $((CONNECT_PORT + $(connect_worker "$1") - 1)); }
+
 # Healthy once the plugins are loaded and the worker has joined its group (GET /connectors answers).
 connect_healthy() {
-  curl -fsS --max-time 3 "http://127.0.0.1:$CONNECT_PORT/connector-plugins" 2>/dev/null | grep -q JdbcSinkConnector &&
-    http_ok "http://127.0.0.1:$CONNECT_PORT/connectors"
+  local port
+  port=$(connect_port "$1")
+  curl -fsS --max-time 3 "http://$HARNESS_ADDR:$port/connector-plugins" 2>/dev/null | grep -q JdbcSinkConnector &&
+    http_ok "http://$HARNESS_ADDR:$port/connectors"
 }
 
 connect_start() {
-  local dir="$RUN_DIR/connect"
+  local svc=$1 dir="$RUN_DIR/$1" port
+  port=$(connect_port "$svc")
   mkdir -p "$dir"
   cat >"$dir/connect.properties" <<CONF
-bootstrap.servers=127.0.0.1:$KAFKA_PORT
+bootstrap.servers=$HARNESS_ADDR:$KAFKA_PORT
 group.id=cdc-harness-connect
 key.converter=org.apache.kafka.connect.json.JsonConverter
 value.converter=org.apache.kafka.connect.json.JsonConverter
@@ -231,24 +264,24 @@ status.storage.replication.factor=1
 offset.storage.partitions=5
 status.storage.partitions=1
 offset.flush.interval.ms=1000
-listeners=http://127.0.0.1:$CONNECT_PORT
-rest.advertised.host.name=127.0.0.1
-rest.advertised.port=$CONNECT_PORT
+listeners=http://$HARNESS_ADDR:$port
+rest.advertised.host.name=$HARNESS_ADDR
+rest.advertised.port=$port
 plugin.path=$CONNECT_PLUGINS
-# A single worker: no delay waiting for departed workers before reassigning their tasks.
-scheduled.rebalance.max.delay.ms=0
+# How long a departed worker's tasks wait for it before they are reassigned (one worker: no wait).
+scheduled.rebalance.max.delay.ms=$CONNECT_REBALANCE_DELAY_MS
 CONF
-  : >"$dir/connect.log"
-  java_args 1g
-  spawn connect "${JAVA_ARGS[@]}" org.apache.kafka.connect.cli.ConnectDistributed "$dir/connect.properties"
-  await_healthy connect 180
+  : >"$dir/$svc.log"
+  java_args "$CONNECT_HEAP"
+  spawn "$svc" "${JAVA_ARGS[@]}" org.apache.kafka.connect.cli.ConnectDistributed "$dir/connect.properties"
+  await_healthy "$svc" 180
 }
 
 # Not /moto-api/data.json: moto 5.2.5 answers it 500 while the store holds a multipart object.
-s3_healthy() { http_ok "http://127.0.0.1:$S3_PORT/moto-api/config"; }
+s3_healthy() { http_ok "http://$HARNESS_ADDR:$S3_PORT/moto-api/config"; }
 
 s3_start() {
-  spawn s3 "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$S3_PORT"
+  spawn s3 "$MOTO_VENV/bin/moto_server" -H $HARNESS_ADDR -p "$S3_PORT"
   await_healthy s3 60
 }
 
@@ -257,7 +290,7 @@ s3_start() {
 s3_prepare() {
   local bucket url ns=http://s3.amazonaws.com/doc/2006-03-01/
   for bucket in $S3_BACKUP_BUCKETS; do
-    url="http://127.0.0.1:$S3_PORT/$bucket"
+    url="http://$HARNESS_ADDR:$S3_PORT/$bucket"
     # moto takes unsigned requests. HEAD first, so that a second `up` does not depend on how a store answers
     # the creation of a bucket one owns already (200 in us-east-1, 409 BucketAlreadyOwnedByYou elsewhere).
     curl -fs -o /dev/null --max-time 10 -I "$url" || curl -fsS -o /dev/null --max-time 10 -X PUT "$url"
@@ -273,7 +306,7 @@ s3_prepare() {
   local pair
   for pair in ${S3_REPLICATION_PAIRS//,/ }; do
     curl -fsS -o /dev/null --max-time 10 -X PUT -H "Content-Type: application/xml" \
-      "http://127.0.0.1:$S3_PORT/${pair%%:*}?replication" --data-binary \
+      "http://$HARNESS_ADDR:$S3_PORT/${pair%%:*}?replication" --data-binary \
       "<ReplicationConfiguration xmlns=\"$ns\"><Role>arn:aws:iam::123456789012:role/harness-replication-stand-in</Role><Rule><ID>to-dr</ID><Status>Enabled</Status><Priority>1</Priority><Filter><Prefix></Prefix></Filter><DeleteMarkerReplication><Status>Enabled</Status></DeleteMarkerReplication><Destination><Bucket>arn:aws:s3:::${pair#*:}</Bucket><ReplicationTime><Status>Enabled</Status><Time><Minutes>15</Minutes></Time></ReplicationTime><Metrics><Status>Enabled</Status><EventThreshold><Minutes>15</Minutes></EventThreshold></Metrics></Destination></Rule></ReplicationConfiguration>"
   done
 }
@@ -292,17 +325,17 @@ s3_replication_start() {
   fi
   mkdir -p "$RUN_DIR/s3-replication"
   : >"$RUN_DIR/s3-replication/s3-replication.log"
-  spawn s3-replication env CDC_S3_ENDPOINT="http://127.0.0.1:$S3_PORT" \
+  spawn s3-replication env CDC_S3_ENDPOINT="http://$HARNESS_ADDR:$S3_PORT" \
     CDC_S3_REPLICATION_PAIRS="$S3_REPLICATION_PAIRS" CDC_S3_REPLICATION_INTERVAL="$S3_REPLICATION_INTERVAL" \
     "$NODE_HOME/bin/node" "$HARNESS_LIB/s3-replication-standin.cjs"
   await_healthy s3-replication 30
 }
 
-pushgateway_healthy() { http_ok "http://127.0.0.1:$PUSHGATEWAY_PORT/-/ready"; }
+pushgateway_healthy() { http_ok "http://$HARNESS_ADDR:$PUSHGATEWAY_PORT/-/ready"; }
 
 # Metrics are kept in memory only, as by the containers' pushgateway (no --persistence.file).
 pushgateway_start() {
-  spawn pushgateway "$PUSHGATEWAY" "--web.listen-address=127.0.0.1:$PUSHGATEWAY_PORT"
+  spawn pushgateway "$PUSHGATEWAY" "--web.listen-address=$HARNESS_ADDR:$PUSHGATEWAY_PORT"
   await_healthy pushgateway 30
 }
 
@@ -311,7 +344,7 @@ svc_healthy() {
   case $1 in
   pg-*) pg_healthy "$1" ;;
   kafka) kafka_healthy ;;
-  connect) connect_healthy ;;
+  connect*) connect_healthy "$1" ;;
   s3) s3_healthy ;;
   s3-replication) s3_replication_healthy ;;
   pushgateway) pushgateway_healthy ;;
@@ -329,7 +362,7 @@ svc_start() {
   case $1 in
   pg-*) pg_start "$1" ;;
   kafka) kafka_start ;;
-  connect) connect_start ;;
+  connect*) connect_start "$1" ;;
   s3) s3_start ;;
   s3-replication) s3_replication_start ;;
   pushgateway) pushgateway_start ;;
@@ -360,15 +393,15 @@ svc_log() {
 
 svc_endpoint() {
   case $1 in
-  pg-source) echo "postgres://postgres@127.0.0.1:$PG_SOURCE_PORT/cdc_source (wal_level=logical)" ;;
-  pg-target) echo "postgres://postgres@127.0.0.1:$PG_TARGET_PORT/cdc_target (wal_level=replica)" ;;
-  kafka) echo "127.0.0.1:$KAFKA_PORT (KRaft, controller 127.0.0.1:$KAFKA_CONTROLLER_PORT)" ;;
-  connect) echo "http://127.0.0.1:$CONNECT_PORT (plugins: $CONNECT_PLUGINS)" ;;
-  s3) echo "http://127.0.0.1:$S3_PORT (moto)" ;;
+  pg-source) echo "postgres://postgres@$HARNESS_ADDR:$PG_SOURCE_PORT/cdc_source (wal_level=logical)" ;;
+  pg-target) echo "postgres://postgres@$HARNESS_ADDR:$PG_TARGET_PORT/cdc_target (wal_level=replica)" ;;
+  kafka) echo "$HARNESS_ADDR:$KAFKA_PORT (KRaft, controller $HARNESS_ADDR:$KAFKA_CONTROLLER_PORT)" ;;
+  connect*) echo "http://$HARNESS_ADDR:$(connect_port "$1") (plugins: $CONNECT_PLUGINS)" ;;
+  s3) echo "http://$HARNESS_ADDR:$S3_PORT (moto)" ;;
   s3-replication)
     local pairs=${S3_REPLICATION_PAIRS//:/ -> }
     echo "${pairs//,/, } every $S3_REPLICATION_INTERVAL s (stand-in for S3 replication)"
     ;;
-  pushgateway) echo "http://127.0.0.1:$PUSHGATEWAY_PORT (Prometheus Pushgateway $PUSHGATEWAY_VERSION)" ;;
+  pushgateway) echo "http://$HARNESS_ADDR:$PUSHGATEWAY_PORT (Prometheus Pushgateway $PUSHGATEWAY_VERSION)" ;;
   esac
 }

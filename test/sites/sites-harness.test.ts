@@ -1,0 +1,115 @@
+// scripts/sites.sh: two sites, each in a network namespace of its own with its own address, reached from the
+// machine and not from each other; the shared S3 server reached from both; a site cut off drops packets (a
+// client times out, nothing answers "refused") and goes on inside; `up` clears what a killed run left;
+// `down` leaves the machine's network as it found it. Each site runs only its PostgreSQL clusters here (the
+// brokers and workers are the other files' business): what is tested is the network.
+import { spawn, spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withClient } from "../../lib/postgres";
+import { networkState, site, sites, sitesEnv } from "./sites";
+
+const SERVICES = "pg-source pg-target";
+const before = networkState();
+let leftoverGone: Promise<unknown>;
+
+beforeAll(() => {
+  // What a killed run leaves: the primary's namespace with a process in it, and the sites' route.
+  expect(spawnSync("ip", ["netns", "add", "cdc-site-primary"]).status).toBe(0);
+  const leftover = spawn("ip", ["netns", "exec", "cdc-site-primary", "sleep", "600"], { stdio: "ignore" });
+  leftoverGone = new Promise((resolve) => leftover.once("exit", resolve));
+  spawnSync("ip", ["route", "add", "unreachable", "10.77.0.0/16"]);
+  const up = sites(["up"], SERVICES);
+  expect(up.status, up.stderr).toBe(0);
+}, 600_000);
+
+afterAll(() => {
+  const down = sites(["down"]);
+  expect(down.status, down.stderr).toBe(0);
+  // Nothing the sites made is left, and nothing else was touched.
+  expect(networkState()).toEqual(before);
+}, 300_000);
+
+/** Seconds a command takes, and its exit status. */
+function timed(cmd: string, args: string[]): { status: number | null; seconds: number } {
+  const start = performance.now();
+  const run = spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000 });
+  return { status: run.status, seconds: (performance.now() - start) / 1000 };
+}
+
+const curlIn = (netns: string, url: string) =>
+  timed("ip", ["netns", "exec", netns, "curl", "-s", "-o", "/dev/null", "--max-time", "2", url]);
+const PG_ISREADY = path.join(process.env.CDC_PG_BIN ?? "/usr/lib/postgresql/15/bin", "pg_isready");
+/** pg_isready of a site's source, from the machine or from inside a namespace. */
+const pgReady = (host: string, netns?: string) =>
+  timed(netns ? "ip" : PG_ISREADY, [
+    ...(netns ? ["netns", "exec", netns, PG_ISREADY] : []),
+    "-h",
+    host,
+    "-p",
+    "5432",
+    "-t",
+    "3",
+  ]);
+
+describe("two sites on the machine", () => {
+  it("cleared a killed run's namespace and its process before starting", async () => {
+    const timeout = new Promise((resolve) => setTimeout(() => resolve("still running"), 5000));
+    expect(await Promise.race([leftoverGone, timeout])).not.toBe("still running");
+    expect(
+      networkState()
+        .netns.filter((n) => n.startsWith("cdc-site-"))
+        .sort(),
+    ).toEqual(["cdc-site-dr", "cdc-site-primary"]);
+  });
+
+  it("serves each site's PostgreSQL at the site's own address, to clients of the machine", async () => {
+    for (const name of ["primary", "dr"] as const) {
+      const s = site(name);
+      const [row] = await withClient(
+        { ...s.source, password: s.pgPassword },
+        async (c) => (await c.query<{ addr: string }>("SELECT host(inet_server_addr()) AS addr")).rows,
+      );
+      expect(row.addr).toBe(s.host);
+    }
+  });
+
+  it("lets a site reach the shared S3 server, never the other site", () => {
+    const s3 = `${sitesEnv().CDC_SITES_S3_ENDPOINT}/moto-api/config`;
+    const primary = site("primary");
+    const dr = site("dr");
+    expect(curlIn(dr.netns, s3).status).toBe(0);
+    expect(curlIn(primary.netns, s3).status).toBe(0);
+    // curl's 28: timed out. Nothing forwards between the sites.
+    expect(curlIn(dr.netns, `http://${primary.host}:5432/`).status).toBe(28);
+  });
+
+  it("cuts a site off: its clients time out (packets dropped, not refused) while it goes on inside; heals it", () => {
+    const primary = site("primary");
+    expect(pgReady(primary.host).status).toBe(0);
+    expect(sites(["cut", "primary"]).status).toBe(0);
+    // pg_isready's 2: no response (a refused connection is 2 too, but at once: this one waits out -t 3).
+    const cut = pgReady(primary.host);
+    expect(cut.status).toBe(2);
+    expect(cut.seconds).toBeGreaterThan(2.5);
+    const status = sites(["status"], SERVICES);
+    expect(status.status).toBe(1);
+    expect(status.stderr).toContain("CUT OFF");
+    expect(pgReady(primary.host, primary.netns).status).toBe(0);
+    expect(pgReady(site("dr").host).status).toBe(0);
+    expect(sites(["heal", "primary"]).status).toBe(0);
+    expect(pgReady(primary.host).status).toBe(0);
+  });
+
+  it("up again leaves healthy sites as they are", () => {
+    const again = sites(["up"], SERVICES);
+    expect(again.status).toBe(0);
+    expect(again.stderr).toContain("sites already up");
+  });
+
+  it("refuses an unknown site", () => {
+    const run = sites(["cut", "tertiary"]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain("unknown site 'tertiary': expected one of primary dr");
+  });
+});
