@@ -6,7 +6,7 @@
 # The Pulumi state backend (a directory) and the CLI stay on the machine.
 #
 #   scripts/sites.sh up              create the namespaces and start everything (first removing what a
-#                                    killed run left); idempotent: a healthy setup is left as it is
+#                                    killed run left); idempotent: starts only what is not running
 #   scripts/sites.sh down            stop everything and remove the namespaces, links and routes it made
 #   scripts/sites.sh status          one line per service of each site; exit 0 only when all are healthy
 #   scripts/sites.sh env             the endpoints as shell variables: eval "$(scripts/sites.sh env)"
@@ -65,7 +65,7 @@ remove_all() {
   local site ns pid
   for site in $SITES; do
     ns=$(site_ns "$site")
-    if ip netns list | grep -qx "$ns\( (id: [0-9]*)\)\?"; then
+    if [[ $'\n'$(ip netns list)$'\n' == *$'\n'"$ns"[$' \n']* ]]; then
       harness "$site" down >/dev/null 2>&1 || true
       for pid in $(ip netns pids "$ns"); do kill -KILL "$pid" 2>/dev/null || true; done
       ip netns delete "$ns"
@@ -93,30 +93,42 @@ make_site() {
   ip netns exec "$ns" ip route add "$NET.0.0/16" via "$(host_addr "$site")"
 }
 
-all_healthy() {
-  local site
-  harness shared status s3 s3-replication >/dev/null 2>&1 || return 1
-  for site in $SITES; do harness "$site" status $SITE_SERVICES >/dev/null 2>&1 || return 1; done
+# Whether the namespaces, links, addresses and route are all there, as make_site and cmd_up make them.
+# Whether the namespaces, links, addresses and route are all there, as make_site and cmd_up make them. (The
+# outputs are captured first: `ip ... | grep -q` fails under pipefail when grep stops reading early.)
+network_made() {
+  local site out
+  out=$(ip route show)
+  [[ $out == *"unreachable $NET.0.0/16"* ]] || return 1
+  out=$(ip -o addr show dev lo)
+  [[ $out == *" $SHARED_ADDR/32 "* ]] || return 1
+  for site in $SITES; do
+    out=$(ip -o addr show dev "$(site_link "$site")" 2>/dev/null) || return 1
+    [[ $out == *" $(host_addr "$site")/24 "* ]] || return 1
+    out=$(ip netns exec "$(site_ns "$site")" ip -o addr show dev eth0 2>/dev/null) || return 1
+    [[ $out == *" $(site_addr "$site")/24 "* ]] || return 1
+  done
 }
 
 cmd_up() {
   local started=$SECONDS site
   [ "$(id -u)" = 0 ] || { say "scripts/sites.sh needs root (ip netns, nft)"; exit 2; }
-  if all_healthy; then
-    say "sites already up"
-    cmd_status
-    return
-  fi
-  remove_all
   run_step "install nftables (Debian)" "$LOG_DIR/install-nftables.log" install_nftables
-  # Packets for the sites' range go to a site's veth, or nowhere: never to a default route.
-  ip route add unreachable "$NET.0.0/16"
-  # On the machine's loopback (no dummy links in every kernel): reached by each site through its veth.
-  ip addr add "$SHARED_ADDR/32" dev lo
-  for site in $SITES; do make_site "$site"; done
+  if network_made; then
+    say "==> the sites' network is there"
+  else
+    # Anything short of the whole network is what a killed run left: removed, processes and all, and made anew.
+    remove_all
+    # Packets for the sites' range go to a site's veth, or nowhere: never to a default route.
+    ip route add unreachable "$NET.0.0/16"
+    # On the machine's loopback (no dummy links in every kernel): reached by each site through its veth.
+    ip addr add "$SHARED_ADDR/32" dev lo
+    for site in $SITES; do make_site "$site"; done
+  fi
+  # Each starts what is not running (a killed worker, say) and leaves what is healthy alone. The machine does
+  # not forward between the sites (ip_forward is left as it is): each site reaches the machine's addresses
+  # only, the shared S3 server among them; the CLI on the machine reaches both sites.
   harness shared up s3 s3-replication
-  # The machine does not forward between the sites (ip_forward is left as it is, off here): each site reaches
-  # the machine's addresses only, the shared S3 server among them; the CLI on the machine reaches both sites.
   for site in $SITES; do harness "$site" up $SITE_SERVICES; done
   say "sites up in $((SECONDS - started)) s"
 }

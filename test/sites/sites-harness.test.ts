@@ -3,7 +3,8 @@
 // client times out, nothing answers "refused") and goes on inside; `up` clears what a killed run left;
 // `down` leaves the machine's network as it found it. Each site runs only its PostgreSQL clusters here (the
 // brokers and workers are the other files' business): what is tested is the network.
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withClient } from "../../lib/postgres";
@@ -39,7 +40,11 @@ function timed(cmd: string, args: string[]): { status: number | null; seconds: n
 
 const curlIn = (netns: string, url: string) =>
   timed("ip", ["netns", "exec", netns, "curl", "-s", "-o", "/dev/null", "--max-time", "2", url]);
-const PG_ISREADY = path.join(process.env.CDC_PG_BIN ?? "/usr/lib/postgresql/15/bin", "pg_isready");
+const PG_BIN = process.env.CDC_PG_BIN ?? "/usr/lib/postgresql/15/bin";
+const PG_ISREADY = path.join(PG_BIN, "pg_isready");
+const PG_CTL = path.join(PG_BIN, "pg_ctl");
+/** The clusters belong to the postgres user when the harness runs as root. */
+const postgresUid = () => Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
 /** pg_isready of a site's source, from the machine or from inside a namespace. */
 const pgReady = (host: string, netns?: string) =>
   timed(netns ? "ip" : PG_ISREADY, [
@@ -101,10 +106,18 @@ describe("two sites on the machine", () => {
     expect(pgReady(primary.host).status).toBe(0);
   });
 
-  it("up again leaves healthy sites as they are", () => {
+  it("up again keeps the network and the running services, and starts a stopped one", () => {
+    const primary = site("primary");
+    const pidFile = path.join(sitesEnv().CDC_SITES_DIR, "primary/pg-target/data/postmaster.pid");
+    const pid = readFileSync(pidFile, "utf8").split("\n")[0];
+    spawnSync(PG_CTL, ["-D", path.dirname(pidFile), "-m", "immediate", "stop"], { uid: postgresUid() });
     const again = sites(["up"], SERVICES);
-    expect(again.status).toBe(0);
-    expect(again.stderr).toContain("sites already up");
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr).toContain("the sites' network is there");
+    expect(again.stderr).toContain("==> pg-source already running");
+    expect(again.stderr).toContain("==> start pg-target");
+    expect(readFileSync(pidFile, "utf8").split("\n")[0]).not.toBe(pid);
+    expect(pgReady(primary.host).status).toBe(0);
   });
 
   it("refuses an unknown site", () => {
