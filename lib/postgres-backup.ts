@@ -12,11 +12,15 @@ import { completion, consumeOutput } from "./child-process";
 export const pgProgram = (name: string): string =>
   process.env.CDC_PG_BIN ? path.join(process.env.CDC_PG_BIN, name) : name;
 
-/** The password reaches the tools in their environment, never on their command line (ps shows that). */
+/**
+ * The password reaches the tools in their environment, never on their command line (ps shows that). A server
+ * that does not answer (a site cut off) fails the connection within seconds, as the pg client's does.
+ */
 export const toolEnv = (conn: PostgresConnection) => ({
   ...process.env,
   PGPASSWORD: conn.password,
   PGAPPNAME: "cdc-pipeline",
+  PGCONNECT_TIMEOUT: "10",
 });
 export const serverArgs = (conn: PostgresConnection) => ["-h", conn.host, "-p", String(conn.port), "-U", conn.user];
 const connectionArgs = (conn: PostgresConnection, database: string) => [...serverArgs(conn), "-d", database];

@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { checkDrift, DRIFT_EXIT, formatDrift } from "./drift";
-import { backUpAndRestore, describeSwitch, restoreFromReplica, switchSite } from "./drill";
+import { describeSwitch, failBack, runDrill, type FailBackReport, type SwitchReport } from "./drill";
+import { describeFence, fenceSite } from "./fence";
 import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileReport } from "./reconcile";
 import { formatReconcile, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
 import { checkRpo, formatRpo, RPO_EXIT, type RpoCheckOptions } from "./rpo";
@@ -180,60 +181,108 @@ program
     },
   );
 
-program
-  .command("drill")
-  .description(
-    "A failover drill: restore at the DR site the primary's newest database backup in its replica bucket, " +
-      "`pulumi up` the DR stack, wait for every row of that backup, reconcile, print the RTO, the RPO (rows and " +
-      "seconds written after the backup) and the rows lost beyond it; then fail back through a fresh backup of " +
-      "the DR site. Exit 0 no row lost and both sites reconciled, 1 otherwise, 2 error.",
-  )
-  .requiredOption("--primary <stack>", "the primary site's stack")
-  .requiredOption("--dr <stack>", "the DR site's stack")
+/** A switch's line of the drill's and failback's report. */
+const switchLine = (label: string, r: SwitchReport, reconciled: ReconcileReport) =>
+  `${label}  ${describeSwitch(r)}; ${r.to} reconciled: ${reconciled.status}`;
+
+/** A command on both sites' stacks (drill, failback): --primary, --dr, --settle, --json, --verbose, --cwd. */
+const switchCommand = (name: string, description: string) =>
+  program
+    .command(name)
+    .description(description)
+    .requiredOption("--primary <stack>", "the primary site's stack")
+    .requiredOption("--dr <stack>", "the DR site's stack")
+    .option("--settle <seconds>", "how long reconcile waits for rows in flight", seconds("--settle"), 30)
+    .option("--json", "print the report as JSON")
+    .option("--verbose", "also print the Pulumi CLI's output")
+    .addOption(cwdOption());
+
+/** The options every switch command has. */
+interface SwitchCommandOptions {
+  primary: string;
+  dr: string;
+  settle: number;
+  json?: boolean;
+  verbose?: boolean;
+  cwd: string;
+}
+
+/** Opens both stacks, and the progress and CLI output of a switch (on stderr: stdout is the report). */
+async function switchSites(options: SwitchCommandOptions) {
+  return {
+    primary: await openStack(project(options.cwd), options.primary),
+    dr: await openStack(project(options.cwd), options.dr),
+    log: (line: string) => console.error(line),
+    onOutput: options.verbose ? (text: string) => process.stderr.write(text) : undefined,
+    settleMs: options.settle * 1000,
+  };
+}
+
+/** The failback's lines of a report: both fences, the switch, and the reconcile when it did not match. */
+function printFailBack(back: FailBackReport): void {
+  console.log(`fence     ${describeFence(back.fence)}`);
+  console.log(`fence     ${describeFence(back.fenceDr)}`);
+  console.log(switchLine("failback", back.switched, back.reconciled));
+  if (back.reconciled.status !== "match") console.log(formatReconcile(back.reconciled, "table"));
+}
+
+switchCommand(
+  "drill",
+  "A failover drill: optionally cut the primary site off (--cut-primary), restore at the DR site the primary's " +
+    "newest database backup in its replica bucket, `pulumi up` the DR stack, wait for every row of that backup, " +
+    "check the target against the backup's manifest, reconcile, print the RTO, the RPO (rows and seconds written " +
+    "after the backup) and the rows lost beyond it; then bring the primary back (--heal-primary), fence it " +
+    "(connectors stopped, source read-only) and fail back through a fresh backup of the DR site. " +
+    "Exit 0 no row lost and both sites reconciled, 1 otherwise, 2 error.",
+)
+  .option("--cut-primary <command>", "a shell command that cuts the primary site off before the failover")
+  .option("--heal-primary <command>", "a shell command that brings the primary site back before the failback")
   .option("--no-failback", "stay on the DR site")
-  .option("--settle <seconds>", "how long reconcile waits for rows in flight", seconds("--settle"), 30)
-  .option("--json", "print the report as JSON")
-  .option("--verbose", "also print the Pulumi CLI's output")
-  .addOption(cwdOption())
+  .option("--force", "drill even though the DR site already serves writes")
   .action(
-    async (options: {
-      primary: string;
-      dr: string;
-      failback: boolean;
-      settle: number;
-      json?: boolean;
-      verbose?: boolean;
-      cwd: string;
-    }) => {
-      const primary = await openStack(project(options.cwd), options.primary);
-      const dr = await openStack(project(options.cwd), options.dr);
-      const switchOptions = {
-        log: (line: string) => console.error(line),
-        onOutput: options.verbose ? (text: string) => process.stderr.write(text) : undefined,
-      };
-      const settle = { settleMs: options.settle * 1000 };
-      const failover = await switchSite(primary, dr, { ...switchOptions, restore: restoreFromReplica });
-      const drReconciled = await reconcileSite(dr, settle);
-      const back = options.failback
-        ? await switchSite(dr, primary, { ...switchOptions, restore: backUpAndRestore })
-        : undefined;
-      const primaryReconciled = back ? await reconcileSite(primary, settle) : undefined;
-      const reports: ReconcileReport[] = [drReconciled, ...(primaryReconciled ? [primaryReconciled] : [])];
-      const ok = failover.rowsLost === 0 && (back?.rowsLost ?? 0) === 0 && reports.every((r) => r.status === "match");
+    async (
+      options: SwitchCommandOptions & { cutPrimary?: string; healPrimary?: string; failback: boolean; force?: boolean },
+    ) => {
+      const { primary, dr, ...switchOptions } = await switchSites(options);
+      const report = await runDrill(primary, dr, { ...options, ...switchOptions });
       if (options.json) {
-        console.log(JSON.stringify({ failover, drReconciled, failback: back, primaryReconciled, ok }, null, 2));
+        console.log(JSON.stringify(report, null, 2));
       } else {
-        console.log(`failover  ${describeSwitch(failover)}; ${dr.stack.name} reconciled: ${drReconciled.status}`);
-        if (back && primaryReconciled) {
-          console.log(
-            `failback  ${describeSwitch(back)}; ${primary.stack.name} reconciled: ${primaryReconciled.status}`,
-          );
-        }
-        for (const report of reports.filter((r) => r.status !== "match")) console.log(formatReconcile(report, "table"));
+        console.log(switchLine("failover", report.failover, report.drReconciled));
+        if (report.drReconciled.status !== "match") console.log(formatReconcile(report.drReconciled, "table"));
+        if (report.failback) printFailBack(report.failback);
       }
-      process.exitCode = ok ? 0 : 1;
+      process.exitCode = report.ok ? 0 : 1;
     },
   );
+
+program
+  .command("fence")
+  .description(
+    "Fence an old primary that came back after a failover, before anything else: stop its connectors and make " +
+      "its source database read-only (its sessions ended). Idempotent. A failback's restore lifts it.",
+  )
+  .requiredOption("-s, --stack <name>", "the old primary's stack")
+  .option("--json", "print the report as JSON")
+  .addOption(cwdOption())
+  .action(async (options: { stack: string; json?: boolean; cwd: string }) => {
+    const report = await fenceSite(await openStack(project(options.cwd), options.stack));
+    console.log(options.json ? JSON.stringify(report, null, 2) : describeFence(report));
+  });
+
+switchCommand(
+  "failback",
+  "Fail back to the primary site once it is back: fence it, fence the DR site (so its backup holds its last " +
+    "write), back the DR site up, restore that backup at the primary, `pulumi up` the primary stack (its target " +
+    "rebuilt), check it against the backup's manifest and reconcile. Exit 0 no row lost and reconciled, 1 " +
+    "otherwise, 2 error.",
+).action(async (options: SwitchCommandOptions) => {
+  const { primary, dr, ...switchOptions } = await switchSites(options);
+  const back = await failBack(primary, dr, switchOptions);
+  if (options.json) console.log(JSON.stringify(back, null, 2));
+  else printFailBack(back);
+  process.exitCode = back.ok ? 0 : 1;
+});
 
 backupOptions(
   reportCommand(

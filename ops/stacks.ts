@@ -139,3 +139,40 @@ export function backupSource(site: StackSite, location: BucketLocation): BackupS
     keyTemplate: site.settings.backups.keyTemplate,
   };
 }
+
+/** A host a stack reaches, and the setting that names it. */
+export interface StackAddress {
+  /** The setting, as config.ts names it: source.host, kafkaConnect.url, backups.endpoint, ... */
+  readonly setting: string;
+  /** A part of the site (databases, Connect, Kafka, the Docker host), or storage that may live outside it (S3). */
+  readonly kind: "site" | "storage";
+  readonly host: string;
+  /** host:port, or the URL, for messages. */
+  readonly address: string;
+}
+
+/**
+ * Every host a stack's program and commands reach: the databases, Connect, Kafka, the Docker host, and the S3
+ * endpoints it names (AWS's own are regional: the drill checks regions instead).
+ */
+export function stackAddresses(settings: StackSettings): StackAddress[] {
+  const url = (setting: string, value: string | undefined, kind: StackAddress["kind"] = "site"): StackAddress[] => {
+    if (!value) return [];
+    const host = new URL(value).hostname.replace(/^\[(.*)\]$/, "$1");
+    return host ? [{ setting, kind, host, address: value }] : [];
+  };
+  const hostPort = (setting: string, value: string): StackAddress => {
+    const host = value.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+    return { setting, kind: "site", host, address: value };
+  };
+  const { source, target, kafkaConnect, docker, backups, components } = settings;
+  return [
+    hostPort("source.host", `${source.host}:${source.port}`),
+    hostPort("target.host", `${target.host}:${target.port}`),
+    ...url("kafkaConnect.url", kafkaConnect.url),
+    ...kafkaConnect.bootstrapServers.split(",").map((s) => hostPort("kafkaConnect.bootstrapServers", s.trim())),
+    ...(components.containers && docker && !docker.host.startsWith("unix://") ? url("docker.host", docker.host) : []),
+    ...url("backups.endpoint", backups.endpoint, "storage"),
+    ...url("backups.replicaEndpoint", backups.replicaEndpoint, "storage"),
+  ];
+}

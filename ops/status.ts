@@ -183,7 +183,10 @@ export function formatStatus(report: StatusReport): string {
       table.push([
         c.name,
         c.status?.state ?? "MISSING",
-        c.status?.tasks.map((t) => `${t.id} ${t.state}`).join(", ") || "-",
+        // A task on another worker than its connector's (Connect spreads them) says where it runs.
+        c.status?.tasks
+          .map((t) => `${t.id} ${t.state}${t.workerId !== c.status?.workerId ? ` on ${t.workerId}` : ""}`)
+          .join(", ") || "-",
         c.status?.workerId ?? "-",
       ]);
     }

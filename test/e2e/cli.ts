@@ -1,6 +1,6 @@
 // Runs the project's scripts (and through scripts/pulumi.sh the real Pulumi CLI) as a user would, against
 // a private file backend so that the user's own stacks are left alone.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -27,6 +27,24 @@ export class PrivateBackend {
     });
     this.transcript.push(result.stdout, result.stderr);
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** scripts/<script> as `script` runs it, without blocking this process (a test works on while it runs). */
+  scriptAsync(script: string, ...args: string[]): Promise<RunResult> {
+    const child = spawn("bash", [path.join(PROJECT_DIR, "scripts", script), ...args], {
+      env: { ...process.env, PULUMI_BACKEND_URL: `file://${this.dir}` },
+      timeout: 600_000,
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise((resolve) =>
+      child.on("close", (status) => {
+        this.transcript.push(stdout, stderr);
+        resolve({ status, stdout, stderr });
+      }),
+    );
   }
 
   pulumi(...args: string[]): RunResult {

@@ -12,13 +12,10 @@ import type { StatusReport } from "../../ops/status";
 import { cluster, eventually, query } from "../connectors";
 import { backupBucket, harnessS3, putBackup, templateKey } from "../fixtures/backup-bucket";
 import { severityOf } from "../../ops/reconcile";
-import { openStack } from "../../ops/stacks";
-import { backUpToReplica } from "../fixtures/backups";
 import { CLOSED_PORT, harness, PROJECT_DIR } from "../harness";
 import { PrivateBackend } from "./cli";
 
 const backend = new PrivateBackend();
-const project = { workDir: PROJECT_DIR, envVars: backend.env() };
 const s3 = harnessS3();
 const ops = (...args: string[]) => backend.script("harness-env.sh", "npm", "run", "-s", "ops", "--", ...args);
 /** Runs `work` with the harness's password as CDC_TARGET_PASSWORD (the commands inherit this environment). */
@@ -237,17 +234,23 @@ describe("cdc-pipeline rpo", () => {
 });
 
 describe("cdc-pipeline drill", () => {
-  it("fails over to local-dr from the replica bucket and back, printing both RTOs and RPOs, no row lost (exit 0)", async () => {
-    await backUpToReplica(await openStack(project, "local"));
+  // The two-site drill itself runs in test/sites; here, what it refuses before changing anything.
+  it("refuses a DR stack on the primary's hosts, naming each setting and address, and changes nothing (exit 2)", () => {
+    const before = readFileSync(path.join(PROJECT_DIR, "Pulumi.local-dr.yaml"), "utf8");
     const run = ops("drill", "--primary", "local", "--dr", "local-dr");
-    expect(run.status, run.stdout + run.stderr).toBe(0);
-    console.log(run.stdout);
-    expect(run.stdout).toMatch(
-      /^failover {2}local -> local-dr: RTO [\d.]+ s \(.*\), RPO \d+ rows \/ [\d.]+ s before the switch \(database\/.*\), rows lost 0 of \d+; local-dr reconciled: match$/m,
+    expect(run.status, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toContain("stack local-dr would reach the primary site, which a failover cannot count on:");
+    expect(run.stderr).toContain(
+      `source.host ${harness.source.host}:${harness.source.port} is on the primary site (local's source.host ${harness.source.host}:${harness.source.port})`,
     );
-    expect(run.stdout).toMatch(
-      /^failback {2}local-dr -> local: RTO [\d.]+ s \(.*\), rows lost 0 of \d+; local reconciled: match$/m,
-    );
+    expect(run.stderr).toMatch(/kafkaConnect\.url http:\/\/[\d.]+:\d+ is on the primary site/);
+    expect(readFileSync(path.join(PROJECT_DIR, "Pulumi.local-dr.yaml"), "utf8")).toBe(before);
+  });
+
+  it("refuses --cut-primary without --heal-primary unless it stays on the DR site (exit 2)", () => {
+    const run = ops("drill", "--primary", "local", "--dr", "local-dr", "--cut-primary", "true");
+    expect(run.status, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toContain("--cut-primary needs --heal-primary to fail back (or pass --no-failback)");
   });
 
   it("never printed a password", () => {

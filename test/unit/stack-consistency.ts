@@ -9,7 +9,7 @@ import { parseStackSettings, PROJECT, SECRET_KEYS, StackConfigError } from "../.
 import { BACKUP_JOB_FILE } from "../../components/pipeline-containers";
 import { dockerPublicHost } from "../../lib/container-services";
 import { pipelineNames } from "../../lib/pipeline-names";
-import { sourceConnection, type StackSite } from "../../ops/stacks";
+import { sourceConnection, stackAddresses, type StackSite } from "../../ops/stacks";
 import { bucketProblems, plaintextPasswordKeys } from "../../policy/rules";
 import { allRegistered, policyResources, recordResources, type Registered } from "./mocks";
 
@@ -316,4 +316,20 @@ export function checkConsistency(s: StackUnderTest): void {
   expect
     .soft(connectorProps.flatMap(plaintextPasswordKeys), `${s.stack}: passwords in a connector's config`)
     .toEqual([]);
+}
+
+/**
+ * The addresses of a committed DR stack that are one of its primary's site hosts (databases, Connect, Kafka,
+ * the Docker host): each would fail a failover with the primary gone. The drill refuses them the same way.
+ */
+export function drAddressesOnPrimarySite(primaryStack: string, drStack: string): string[] {
+  const settings = (stack: string) => parseStackSettings(committedSettings(stack), stack, new Set(SECRET_KEYS));
+  const primaryHosts = new Set(
+    stackAddresses(settings(primaryStack))
+      .filter((a) => a.kind === "site")
+      .map((a) => a.host),
+  );
+  return stackAddresses(settings(drStack))
+    .filter((a) => primaryHosts.has(a.host))
+    .map((a) => `${a.setting} ${a.address}`);
 }

@@ -7,6 +7,7 @@ import {
   checkConsistency,
   committedConfig,
   deployUnderMocks,
+  drAddressesOnPrimarySite,
   PROJECT_DIR,
   type StackUnderTest,
 } from "./stack-consistency";
@@ -32,6 +33,10 @@ describe("Pulumi.dr.yaml as committed", () => {
     expect(project).toBe("cdc-pipeline");
     expect(existsSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`))).toBe(true);
     expect(dr.outputs.restoreFromBucket).toBe("cdc-dev-replica-0a1b2c");
+  });
+
+  it("reaches none of the primary site's hosts (what `cdc-pipeline drill` checks first)", () => {
+    expect(drAddressesOnPrimarySite("dev", "dr")).toEqual([]);
   });
 
   it("rebuilds the target from a snapshot of the restored source, into emptied tables", () => {

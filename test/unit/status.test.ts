@@ -117,6 +117,10 @@ describe("formatStatus", () => {
     });
     expect(text.split("\n")[0]).toBe("stack dev: unreadable");
     expect(text).toMatch(/│ dev-source\s+│ RUNNING\s+│ 0 RUNNING\s+│ w:8083/);
+    const spread = { ...running, tasks: [{ ...running.tasks[0], workerId: "w2:8083" }] };
+    expect(
+      formatStatus({ ...healthy, status: "ok", connectors: { value: [{ name: "dev-sink", status: spread }] } }),
+    ).toMatch(/│ dev-sink\s+│ RUNNING\s+│ 0 RUNNING on w2:8083\s+│ w:8083/);
     expect(text).toContain("source CDC (postgres): ok\n  publication p: dbo.t\n  slot s: active");
     expect(text).toContain("target rows cannot be read: connect ECONNREFUSED 127.0.0.1:9");
     expect(text).toContain(
