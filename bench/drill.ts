@@ -70,10 +70,13 @@ async function writeUntilCut(site: StackSite, first: number): Promise<number> {
   }
 }
 
-/** pg_restore of the backup from a local file into a scratch database of the site's source server. */
-async function restoreFloor(site: StackSite, manifest: BackupManifest): Promise<number> {
-  const { replica } = await stackBuckets(site);
-  const source = backupSource(site, replica!);
+/**
+ * pg_restore of the primary's backup from a local file into a scratch database of `site`'s source server (the
+ * site serving now: with no failback the primary is still cut off).
+ */
+async function restoreFloor(primary: StackSite, site: StackSite, manifest: BackupManifest): Promise<number> {
+  const { replica } = await stackBuckets(primary);
+  const source = backupSource(primary, replica!);
   const dir = mkdtempSync(path.join(tmpdir(), "cdc-bench-drill-"));
   const server = sourceConnection(site);
   const scratch = "cdc_bench_drill_floor";
@@ -144,8 +147,9 @@ async function main(): Promise<void> {
         catchUpTimeoutMs: 1_800_000,
       });
       const late = await writing;
-      const floorRestore = await restoreFloor(primary, backup);
-      const floorUp = await noOpUp(primary);
+      const serving = FAILBACK ? primary : dr;
+      const floorRestore = await restoreFloor(primary, serving, backup);
+      const floorUp = await noOpUp(serving);
       const { failover, failback } = report;
       console.log(
         `${rows.toLocaleString("en-US")} rows (dump ${(backup.size / 1e6).toFixed(1)} MB), ${late} rows written during the drill:`,
