@@ -31,11 +31,19 @@ export const postgresConnectionSchema = z.object({
 /** How to reach a PostgreSQL database. The password is a secret wherever it is stored. */
 export type PostgresConnection = z.infer<typeof postgresConnectionSchema>;
 
-/** Connection settings for pg, with a bounded connect timeout so an unreachable host fails fast. */
-export function clientConfig(conn: PostgresConnection): ClientConfig {
+/** Connection settings for pg, with a bounded connect timeout (10 s unless given) so an unreachable host fails fast. */
+export function clientConfig(conn: PostgresConnection, connectTimeoutMs = 10_000): ClientConfig {
   const { host, port, database, user, password } = conn;
   // The application name shows the pipeline's own sessions in pg_stat_activity and the server's log.
-  return { host, port, database, user, password, connectionTimeoutMillis: 10_000, application_name: "cdc-pipeline" };
+  return {
+    host,
+    port,
+    database,
+    user,
+    password,
+    connectionTimeoutMillis: connectTimeoutMs,
+    application_name: "cdc-pipeline",
+  };
 }
 
 /** The connection as resource arguments (each may come from another resource's output). */
@@ -61,8 +69,12 @@ export function describeConnection(conn: PostgresConnection): string {
  * Runs `work` with a connected client and closes it. Errors name the server, never the password (a driver
  * error can quote the connection settings).
  */
-export async function withClient<T>(conn: PostgresConnection, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client(clientConfig(conn));
+export async function withClient<T>(
+  conn: PostgresConnection,
+  work: (client: Client) => Promise<T>,
+  connectTimeoutMs?: number,
+): Promise<T> {
+  const client = new Client(clientConfig(conn, connectTimeoutMs));
   try {
     await client.connect();
     return await work(client);

@@ -257,6 +257,12 @@ function runStep(option: string, command: string, log: (line: string) => void): 
   }
 }
 
+/**
+ * How long the PostgreSQL and HTTP probes of `answering` wait: a site cut off drops packets, so each runs to
+ * its timeout. (The mssql driver's connect timeout is its own, 15 s: lib/sqlserver.ts.)
+ */
+const PROBE_TIMEOUT_MS = 3_000;
+
 /** The primary's parts that still answer within a few seconds: its source (a query) and its Connect REST API. */
 async function answering(site: StackSite): Promise<string[]> {
   const { source, kafkaConnect } = site.settings;
@@ -265,10 +271,10 @@ async function answering(site: StackSite): Promise<string[]> {
       `source.host ${source.host}:${source.port}`,
       () =>
         source.engine === "postgres"
-          ? withClient(sourceConnection(site), (c) => c.query("SELECT 1"))
+          ? withClient(sourceConnection(site), (c) => c.query("SELECT 1"), PROBE_TIMEOUT_MS)
           : withSqlServer(sourceConnection(site), (c) => c.query("SELECT 1"), 5_000),
     ],
-    [`kafkaConnect.url ${kafkaConnect.url}`, () => connectHttp({ url: kafkaConnect.url }, 3_000).get("/")],
+    [`kafkaConnect.url ${kafkaConnect.url}`, () => connectHttp({ url: kafkaConnect.url }, PROBE_TIMEOUT_MS).get("/")],
   ];
   const answered = await Promise.all(
     probes.map(([what, probe]) =>
