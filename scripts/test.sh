@@ -25,12 +25,17 @@ phase() {
   phase_name=$1 phase_start=$EPOCHREALTIME
 }
 
+# Stops the one-site harness if this run started it (and CDC_KEEP_SERVICES is not 1); fails if it could not.
+stop_harness() {
+  [ "$started_harness" = 1 ] && [ "${CDC_KEEP_SERVICES:-0}" != 1 ] || return 0
+  phase "harness down"
+  started_harness=0
+  bash scripts/services.sh down
+}
+
 finish() {
   local rc=$?
-  if [ "$started_harness" = 1 ] && [ "${CDC_KEEP_SERVICES:-0}" != 1 ]; then
-    phase "harness down"
-    bash scripts/services.sh down || rc=1
-  fi
+  stop_harness || rc=1
   phase ""
   # Each run's JSON report (counts) and JUnit report (each file's whole duration, hooks included).
   local reports
@@ -79,6 +84,8 @@ phase "integration and end-to-end tests"
 say "==> integration and end-to-end tests"
 vitest_run services --project integration --project e2e
 
+# The two sites run services of their own (scripts/sites.sh): the one-site harness leaves them the machine.
+stop_harness
 phase "two-site tests"
 say "==> two-site tests"
 vitest_run sites --project sites

@@ -18,7 +18,10 @@ const env = harnessEnv();
 export const harness = {
   env,
   connectUrl: env.CDC_CONNECT_URL,
-  pgPassword: readFileSync(env.CDC_PG_PASSWORD_FILE, "utf8").trim(),
+  // Read when used: the two-site tests import this module after the one-site harness has stopped.
+  get pgPassword(): string {
+    return readFileSync(env.CDC_PG_PASSWORD_FILE, "utf8").trim();
+  },
   source: {
     host: env.CDC_PG_HOST,
     port: Number(env.CDC_PG_SOURCE_PORT),
