@@ -33,6 +33,9 @@ PAIRS="cdc-site-primary-backups:cdc-site-primary-backups-replica,cdc-site-dr-bac
 SITE_SERVICES="${CDC_SITES_SERVICES:-pg-source pg-target kafka connect connect-2}"
 # How long a departed worker's tasks wait before they are reassigned, and the JVM heaps of a site.
 REBALANCE_DELAY_MS="${CDC_SITES_REBALANCE_DELAY_MS:-5000}"
+# The CDC_SITES_DIR whose sites these are. The namespaces and addresses are the machine's, so sites left by a run
+# with another directory (one killed before its `down`, its services still running) are removed whole by `up`.
+OWNER_FILE=/run/cdc-pipeline-sites.owner
 
 site_index() { case $1 in primary) echo 1 ;; dr) echo 2 ;; *) say "unknown site '$1': expected one of $SITES" && exit 2 ;; esac; }
 site_ns() { echo "cdc-site-$1"; }
@@ -42,16 +45,16 @@ host_addr() { echo "$NET.$(site_index "$1").1"; }
 site_link() { echo "cdc-$1-h"; }
 
 # harness SITE|shared CMD...: lib/harness.sh's services.sh for one site (or the shared services), with the
-# site's address, namespace, run directory and standard ports.
+# site's address, namespace, run directory (under $dir, by default $SITES_DIR) and standard ports.
 harness() {
-  local where=$1
+  local where=$1 dir=${dir:-$SITES_DIR}
   shift
   if [ "$where" = shared ]; then
-    CDC_RUN_DIR="$SITES_DIR/shared" CDC_HARNESS_ADDR="$SHARED_ADDR" CDC_HARNESS_NETNS="" \
+    CDC_RUN_DIR="$dir/shared" CDC_HARNESS_ADDR="$SHARED_ADDR" CDC_HARNESS_NETNS="" \
       CDC_S3_PORT=9000 CDC_S3_BACKUP_BUCKETS="$BUCKETS" CDC_S3_REPLICATION_PAIRS="$PAIRS" \
       bash "$here/services.sh" "$@"
   else
-    CDC_RUN_DIR="$SITES_DIR/$where" CDC_LOG_DIR="$LOG_DIR/site-$where" \
+    CDC_RUN_DIR="$dir/$where" CDC_LOG_DIR="$LOG_DIR/site-$where" \
       CDC_HARNESS_ADDR="$(site_addr "$where")" CDC_HARNESS_NETNS="$(site_ns "$where")" \
       CDC_PG_SOURCE_PORT=5432 CDC_PG_TARGET_PORT=5433 CDC_KAFKA_PORT=9092 CDC_KAFKA_CONTROLLER_PORT=9093 \
       CDC_CONNECT_PORT=8083 CDC_CONNECT_WORKERS=2 CDC_CONNECT_REBALANCE_DELAY_MS="$REBALANCE_DELAY_MS" \
@@ -60,10 +63,12 @@ harness() {
   fi
 }
 
-# Removes everything a run may have made, whatever state it was left in: each site's processes (by namespace,
-# so a process whose pid file is gone goes too), the namespaces, links, route and nftables tables.
+# Removes everything a run may have made, whatever state it was left in and whichever directory it ran in: each
+# site's processes (by namespace, so a process whose pid file is gone goes too), the namespaces, links, route
+# and nftables tables, and the shared services (by pid file, then by what still holds the shared address).
 remove_all() {
-  local site ns pid
+  local site ns pid owner
+  owner=$(cat "$OWNER_FILE" 2>/dev/null || true)
   for site in $SITES; do
     ns=$(site_ns "$site")
     if [[ $'\n'$(ip netns list)$'\n' == *$'\n'"$ns"[$' \n']* ]]; then
@@ -74,8 +79,20 @@ remove_all() {
     ip link delete "$(site_link "$site")" 2>/dev/null || true
   done
   harness shared down >/dev/null 2>&1 || true
+  [ -n "$owner" ] && [ "$owner" != "$SITES_DIR" ] && { dir=$owner harness shared down >/dev/null 2>&1 || true; }
+  # A socket keeps its address after the address is gone: a killed run's S3 server would hold it for the next.
+  for pid in $(ss -Hltnp "src $SHARED_ADDR" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  # And its stand-in for S3 replication, which would go on copying between the next run's buckets.
+  for pid in $(pgrep -f s3-replication-standin.cjs || true); do
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "CDC_S3_ENDPOINT=http://$SHARED_ADDR:9000"; then
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
   ip addr delete "$SHARED_ADDR/32" dev lo 2>/dev/null || true
   ip route delete unreachable "$NET.0.0/16" 2>/dev/null || true
+  rm -f "$OWNER_FILE"
 }
 
 make_site() {
@@ -94,7 +111,6 @@ make_site() {
   ip netns exec "$ns" ip route add "$NET.0.0/16" via "$(host_addr "$site")"
 }
 
-# Whether the namespaces, links, addresses and route are all there, as make_site and cmd_up make them.
 # Whether the namespaces, links, addresses and route are all there, as make_site and cmd_up make them. (The
 # outputs are captured first: `ip ... | grep -q` fails under pipefail when grep stops reading early.)
 network_made() {
@@ -115,16 +131,18 @@ cmd_up() {
   local started=$SECONDS site
   [ "$(id -u)" = 0 ] || { say "scripts/sites.sh needs root (ip netns, nft)"; exit 2; }
   run_step "install nftables (Debian)" "$LOG_DIR/install-nftables.log" install_nftables
-  if network_made; then
+  if network_made && [ "$(cat "$OWNER_FILE" 2>/dev/null)" = "$SITES_DIR" ]; then
     say "==> the sites' network is there"
   else
-    # Anything short of the whole network is what a killed run left: removed, processes and all, and made anew.
+    # Anything short of the whole network, or another directory's sites, is what a killed run left: removed,
+    # processes and all, and made anew.
     remove_all
     # Packets for the sites' range go to a site's veth, or nowhere: never to a default route.
     ip route add unreachable "$NET.0.0/16"
     # On the machine's loopback (no dummy links in every kernel): reached by each site through its veth.
     ip addr add "$SHARED_ADDR/32" dev lo
     for site in $SITES; do make_site "$site"; done
+    echo "$SITES_DIR" >"$OWNER_FILE"
   fi
   # Each starts what is not running (a killed worker, say) and leaves what is healthy alone. The machine does
   # not forward between the sites (ip_forward is left as it is): each site reaches the machine's addresses

@@ -37,13 +37,15 @@ export PATH="$NODE_HOME/bin:$PULUMI_ROOT/bin:$PATH"
 say() { printf '%s\n' "$*" >&2; }
 
 # run_step NAME LOG CMD...: runs CMD with its output appended to LOG; on failure names the step,
-# the command and the log, prints the log's tail and exits non-zero.
+# the command and the log, prints the tail of what this step wrote there (not an earlier run's) and exits
+# non-zero.
 # The step runs in a subshell with errexit on: under `if` or `||` bash would ignore errexit inside it and
 # report a half-done step as a success.
 run_step() {
-  local name=$1 log=$2 rc errexit
+  local name=$1 log=$2 rc errexit written
   shift 2
   say "==> $name"
+  written=$(stat -c %s "$log" 2>/dev/null || echo 0)
   case $- in *e*) errexit=1 ;; *) errexit=0 ;; esac
   set +e
   (
@@ -56,7 +58,7 @@ run_step() {
     say "FAILED: step '$name'"
     say "  command: $*"
     say "  log:     $log"
-    tail -n 15 "$log" | sed 's/^/  | /' >&2
+    tail -c "+$((written + 1))" "$log" | tail -n 15 | sed 's/^/  | /' >&2
     exit 1
   fi
 }

@@ -180,15 +180,21 @@ logger.reflections.level = ERROR
 CONF
 }
 
-# await_healthy SERVICE SECONDS: waits for the health check, giving up early when the process died.
+# await_healthy SERVICE SECONDS: waits for the health check, giving up early when the process died; on failure
+# the end of the service's own log, which says why, goes into the start step's log.
 await_healthy() {
-  local svc=$1 deadline=$((SECONDS + $2))
+  local svc=$1 deadline=$((SECONDS + $2)) failure=""
   until svc_healthy "$svc"; do
     if ! pid_alive "$RUN_DIR/$svc/pid"; then
-      echo "$svc exited during start-up" >&2
+      failure="$svc exited during start-up"
+    elif [ "$SECONDS" -ge "$deadline" ]; then
+      failure="$svc not healthy after $2 s"
+    fi
+    if [ -n "$failure" ]; then
+      { tail -n 10 "$(svc_log "$svc")" 2>/dev/null || true; } | sed "s/^/$svc.log: /" >&2
+      echo "$failure" >&2
       return 1
     fi
-    [ "$SECONDS" -lt "$deadline" ] || { echo "$svc not healthy after $2 s" >&2; return 1; }
     sleep 0.5
   done
 }

@@ -54,7 +54,7 @@ const versioning = async (client: S3Client, bucket: string) =>
   (await client.send(new GetBucketVersioningCommand({ Bucket: bucket }))).Status;
 
 describe("scripts/services.sh", () => {
-  it("a failed start names the step, the command and the log; status stays truthful; down cleans up", async () => {
+  it("a failed start names the step, the command, the log and the service's reason; status stays truthful; down cleans up", async () => {
     // A port already taken by something that is not an S3 server.
     const squatter = await listen();
     const port = (squatter.address() as { port: number }).port;
@@ -65,6 +65,10 @@ describe("scripts/services.sh", () => {
       expect(up.out).toContain("command: svc_start s3");
       expect(up.out).toMatch(/log: +\S+\/start-s3\.log/);
       expect(up.out).toContain("s3 exited during start-up");
+      // Why, from the service's own log; and of this start only, not of an earlier one in the same step log.
+      expect(up.out).toMatch(/s3\.log: .*in use/i);
+      const again = services(port, "up", "s3");
+      expect(again.out.split("s3 exited during start-up").length - 1).toBe(1);
 
       const status = services(port, "status", "s3");
       expect(status.status).not.toBe(0);

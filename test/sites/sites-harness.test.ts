@@ -4,22 +4,33 @@
 // `down` leaves the machine's network as it found it. Each site runs only its PostgreSQL clusters here (the
 // brokers and workers are the other files' business): what is tested is the network.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withClient } from "../../lib/postgres";
 import { networkState, site, sites, sitesEnv } from "./sites";
 
 const SERVICES = "pg-source pg-target";
+const SHARED_ADDR = "10.77.0.1";
 const before = networkState();
 let leftoverGone: Promise<unknown>;
+let s3LeftoverGone: Promise<unknown>;
+const otherRunDir = mkdtempSync(path.join(tmpdir(), "cdc-sites-other-"));
+chmodSync(otherRunDir, 0o755);
 
-beforeAll(() => {
-  // What a killed run leaves: the primary's namespace with a process in it, and the sites' route.
+beforeAll(async () => {
+  // What a killed run leaves: the primary's namespace with a process in it, the sites' route, and its S3
+  // server, which holds the shared address (a socket keeps it after the address is gone).
   expect(spawnSync("ip", ["netns", "add", "cdc-site-primary"]).status).toBe(0);
   const leftover = spawn("ip", ["netns", "exec", "cdc-site-primary", "sleep", "600"], { stdio: "ignore" });
   leftoverGone = new Promise((resolve) => leftover.once("exit", resolve));
   spawnSync("ip", ["route", "add", "unreachable", "10.77.0.0/16"]);
+  spawnSync("ip", ["addr", "add", `${SHARED_ADDR}/32`, "dev", "lo"]);
+  const s3Leftover = spawn("python3", ["-m", "http.server", "--bind", SHARED_ADDR, "9000"], { stdio: "ignore" });
+  s3LeftoverGone = new Promise((resolve) => s3Leftover.once("exit", resolve));
+  await until(() => spawnSync("ss", ["-Hltn", `src ${SHARED_ADDR}:9000`], { encoding: "utf8" }).stdout !== "");
+  spawnSync("ip", ["addr", "delete", `${SHARED_ADDR}/32`, "dev", "lo"]);
   const up = sites(["up"], SERVICES);
   expect(up.status, up.stderr).toBe(0);
 }, 600_000);
@@ -27,9 +38,29 @@ beforeAll(() => {
 afterAll(() => {
   const down = sites(["down"]);
   expect(down.status, down.stderr).toBe(0);
+  rmSync(otherRunDir, { recursive: true, force: true });
   // Nothing the sites made is left, and nothing else was touched.
   expect(networkState()).toEqual(before);
 }, 300_000);
+
+/** Polls `check` every 100 ms for up to 10 s. */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(check()).toBe(true);
+}
+
+/** Whether a process runs (a zombie, killed and not yet reaped, does not). */
+function running(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1][0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** The postmaster's pid of a site's cluster in a run directory. */
+const postmaster = (dir: string, name: string, cluster: string) =>
+  Number(readFileSync(path.join(dir, name, cluster, "data/postmaster.pid"), "utf8").split("\n")[0]);
 
 /** Seconds a command takes, and its exit status. */
 function timed(cmd: string, args: string[]): { status: number | null; seconds: number } {
@@ -58,9 +89,10 @@ const pgReady = (host: string, netns?: string) =>
   ]);
 
 describe("two sites on the machine", () => {
-  it("cleared a killed run's namespace and its process before starting", async () => {
+  it("cleared a killed run's namespace, its process and its S3 server before starting", async () => {
     const timeout = new Promise((resolve) => setTimeout(() => resolve("still running"), 5000));
     expect(await Promise.race([leftoverGone, timeout])).not.toBe("still running");
+    expect(await Promise.race([s3LeftoverGone, timeout])).not.toBe("still running");
     expect(
       networkState()
         .netns.filter((n) => n.startsWith("cdc-site-"))
@@ -118,6 +150,23 @@ describe("two sites on the machine", () => {
     expect(again.stderr).toContain("==> start pg-target");
     expect(readFileSync(pidFile, "utf8").split("\n")[0]).not.toBe(pid);
     expect(pgReady(primary.host).status).toBe(0);
+  });
+
+  it("up from another run's directory removes these sites whole, processes and all, and starts its own", async () => {
+    const thisRunDir = sitesEnv().CDC_SITES_DIR;
+    const pids = (["primary", "dr"] as const).map((name) => postmaster(thisRunDir, name, "pg-source"));
+    const s3Pid = Number(readFileSync(path.join(thisRunDir, "shared/s3/pid"), "utf8"));
+    const up = sites(["up"], SERVICES, { CDC_SITES_DIR: otherRunDir });
+    expect(up.status, up.stderr).toBe(0);
+    expect(up.stderr).not.toContain("the sites' network is there");
+    expect([...pids, s3Pid].filter(running)).toEqual([]);
+    const primary = site("primary");
+    const password = readFileSync(path.join(otherRunDir, "primary/pg-password"), "utf8").trim();
+    const [row] = await withClient(
+      { ...primary.source, password },
+      async (c) => (await c.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir")).rows,
+    );
+    expect(row.dir).toBe(path.join(otherRunDir, "primary/pg-source/data"));
   });
 
   it("refuses an unknown site", () => {

@@ -11,11 +11,15 @@ export type SiteName = "primary" | "dr";
 
 /**
  * Runs scripts/sites.sh; its exit status and output (bounded: a start takes a minute or two). `services`: what
- * each site runs (CDC_SITES_SERVICES), by default all.
+ * each site runs (CDC_SITES_SERVICES), by default all; `env`: variables to set besides (CDC_SITES_DIR, say).
  */
-export function sites(args: string[], services?: string): { status: number | null; stdout: string; stderr: string } {
-  const env = services ? { ...process.env, CDC_SITES_SERVICES: services } : process.env;
-  const run = spawnSync("bash", [SCRIPT, ...args], { encoding: "utf8", timeout: 600_000, env });
+export function sites(
+  args: string[],
+  services?: string,
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
+  const vars = { ...process.env, ...(services ? { CDC_SITES_SERVICES: services } : {}), ...env };
+  const run = spawnSync("bash", [SCRIPT, ...args], { encoding: "utf8", timeout: 600_000, env: vars });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
