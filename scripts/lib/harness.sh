@@ -40,7 +40,9 @@ SERVICES="pg-source pg-target kafka $CONNECT_SERVICES s3 s3-replication pushgate
 # This file's directory, which holds the stand-in for S3 replication; the repository is two levels up.
 HARNESS_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-port_open() { (exec 3<>"/dev/tcp/$HARNESS_ADDR/$1") 2>/dev/null; }
+# Bounded like every probe here: an unanswered SYN would otherwise block for the kernel's two minutes, past the
+# deadline of the start that probes.
+port_open() { timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$HARNESS_ADDR" "$1" 2>/dev/null; }
 http_ok() { curl -fs -o /dev/null --max-time 3 "$1"; }
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
@@ -208,7 +210,7 @@ spawn() {
   echo $! >"$RUN_DIR/$svc/pid"
 }
 
-kafka_healthy() { port_open "$KAFKA_PORT" && grep -q "Kafka Server started" "$RUN_DIR/kafka/kafka.log"; }
+kafka_healthy() { grep -q "Kafka Server started" "$RUN_DIR/kafka/kafka.log" 2>/dev/null && port_open "$KAFKA_PORT"; }
 
 kafka_start() {
   local dir="$RUN_DIR/kafka"
