@@ -10,6 +10,7 @@ import {
 } from "./lib/container-services";
 import { DEFAULT_KEY_TEMPLATE, keyTemplateSchema } from "./lib/backup-keys";
 import { pathText, valueAt } from "./lib/input-check";
+import { DERIVED_KEYS } from "./lib/debezium-configs";
 import { pgTypeName } from "./lib/target-schema";
 
 export const PROJECT = "cdc-pipeline";
@@ -81,6 +82,23 @@ const pipelineSchema = z.strictObject({
   replicationFactor: z.number().int().min(1).max(5).optional(),
   rebuild: z.string().min(1).optional(),
 });
+
+const CONNECTOR_STATES = ["running", "paused", "stopped"] as const;
+/** The operator's knobs of one connector (stack config `connectors.source`, `connectors.sink`). */
+const connectorKnobsSchema = z.strictObject({
+  /** Held by `pulumi up`: a declared pause is no drift, a pause by hand is. Default: running. */
+  state: z.enum(CONNECTOR_STATES).default("running"),
+  /** tasks.max. Default: 1. */
+  tasksMax: z.number().int().min(1).max(64).default(1),
+  /** Extra connector settings over the project's defaults; the plugin's /config/validate checks them at preview. */
+  settings: z
+    .record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()], "must be a string, number or boolean"))
+    .default({}),
+  /** Config keys something else manages, left out of diffs and the drift check. Default: none. */
+  ignoreKeys: z.array(z.string().min(1)).default([]),
+});
+export type ConnectorKnobsSettings = z.infer<typeof connectorKnobsSchema>;
+const noKnobs = (): ConnectorKnobsSettings => ({ state: "running", tasksMax: 1, settings: {}, ignoreKeys: [] });
 
 const componentsSchema = z.strictObject({
   containers: z.boolean().default(false),
@@ -205,9 +223,37 @@ const stackSchema = z
     aws: awsSchema.optional(),
     backups: backupsSchema.default({ keyTemplate: DEFAULT_KEY_TEMPLATE, files: [], schedule: {}, logRpoMinutes: 15 }),
     failover: failoverSchema.optional(),
+    connectors: z
+      .strictObject({ source: connectorKnobsSchema.default(noKnobs), sink: connectorKnobsSchema.default(noKnobs) })
+      .default(() => ({ source: noKnobs(), sink: noKnobs() })),
   })
   .superRefine((cfg, ctx) => {
     const problem = (path: PropertyKey[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    if (cfg.connectors.source.tasksMax !== 1) {
+      problem(
+        ["connectors", "source", "tasksMax"],
+        "must be 1: Debezium's source connector reads one database in one task (scale the sink instead)",
+      );
+    }
+    // A setting the project derives from the rest of the stack: the stack key that sets it instead.
+    const kinds = { source: cfg.source.engine, sink: "sink" } as const;
+    for (const connector of ["source", "sink"] as const) {
+      const derived: Readonly<Record<string, string>> = DERIVED_KEYS[kinds[connector]];
+      for (const key of Object.keys(cfg.connectors[connector].settings)) {
+        const from = Object.hasOwn(derived, key) ? derived[key] : undefined;
+        if (from !== undefined) {
+          problem(
+            ["connectors", connector, "settings", key],
+            `is derived from ${from}: set that instead, and remove it`,
+          );
+        } else if (/password/i.test(key)) {
+          problem(
+            ["connectors", connector, "settings", key],
+            "looks like a secret, which stack settings would hold in plaintext: remove it",
+          );
+        }
+      }
+    }
     if (cfg.components.containers && !cfg.docker) problem(["docker"], "is required when components.containers is true");
     if (cfg.components.backups && !cfg.aws) problem(["aws"], "is required when components.backups is true");
     // A bucket is the stack's own (components.backups) or an existing one the stack names: never both.
@@ -371,6 +417,7 @@ const EXAMPLES: Record<string, string> = {
   aws: `'{"primaryRegion":"us-east-1","drRegion":"us-west-2"}'`,
   backups: `'{"bucket":"acme-cdc-backups","replicaBucket":"acme-cdc-backups-dr"}'`,
   failover: `'{"primaryStack":"acme/cdc-pipeline/dev"}'`,
+  connectors: `'{"sink":{"state":"paused","tasksMax":2,"settings":{"batch.size":500}}}'`,
 };
 
 export class StackConfigError extends Error {
@@ -443,6 +490,7 @@ export function loadStackConfig(): StackConfig {
     "aws",
     "backups",
     "failover",
+    "connectors",
   ]) {
     try {
       const value = config.getObject<unknown>(key);

@@ -94,6 +94,7 @@ const pipeline = new CdcPipeline(
     connectorLogin: config.source.connectorUser
       ? { user: config.source.connectorUser, password: secrets.connectorPassword! }
       : undefined,
+    connectors: config.connectors,
   },
   { dependsOn: [preflight] },
 );

@@ -3,7 +3,13 @@
 // source connector and the JDBC sink connector.
 import * as pulumi from "@pulumi/pulumi";
 import type { ConnectConnection } from "../lib/connect-rest";
-import { jdbcSinkConfig, postgresSourceConfig, sqlServerSourceConfig } from "../lib/debezium-configs";
+import type { DesiredState } from "../lib/connector-api";
+import {
+  jdbcSinkConfig,
+  postgresSourceConfig,
+  sqlServerSourceConfig,
+  type ConnectorKnobs,
+} from "../lib/debezium-configs";
 import { pipelineNames } from "../lib/pipeline-names";
 import { KafkaConnector } from "../providers/kafka-connector";
 import { PostgresCdc } from "../providers/postgres-cdc";
@@ -58,6 +64,14 @@ export type ConnectConnectionInput = {
   readonly [K in keyof ConnectConnection]: pulumi.Input<ConnectConnection[K]>;
 };
 
+/** The operator's knobs of one connector (stack config `connectors.source`, `connectors.sink`). */
+export interface ConnectorOptions extends ConnectorKnobs {
+  /** Desired state, held by `pulumi up`: running, paused or stopped. Default: running. */
+  readonly state?: pulumi.Input<DesiredState>;
+  /** Config keys something else manages, left out of diffs and the drift check. Default: none. */
+  readonly ignoreKeys?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
 export interface CdcPipelineArgs {
   /** The Kafka Connect cluster the connectors run on. */
   readonly connect: pulumi.Input<ConnectConnectionInput>;
@@ -98,6 +112,8 @@ export interface CdcPipelineArgs {
    * SELECT and the gating roles). Default: none; the connector connects as the source's user.
    */
   readonly connectorLogin?: { readonly user: pulumi.Input<string>; readonly password: pulumi.Input<string> };
+  /** Each connector's state, tasks, extra settings and ignored keys. Default: running, one task, the project's settings. */
+  readonly connectors?: { readonly source?: ConnectorOptions; readonly sink?: ConnectorOptions };
 }
 
 export class CdcPipeline extends pulumi.ComponentResource {
@@ -116,7 +132,10 @@ export class CdcPipeline extends pulumi.ComponentResource {
     const tableNames = args.tables.map((t) => `${t.schema}.${t.name}`);
     const names = pipelineNames(topicPrefix, { engine: args.sourceEngine, database: source.database });
     const { slot, publication } = names;
+    // In the schema of a captured table: one the source's user can surely create a table in.
+    const heartbeatTable = { schema: args.tables[0].schema, name: names.heartbeatTable };
     const cluster = pulumi.output(args.connect);
+    const { source: sourceKnobs = {}, sink: sinkKnobs = {} } = args.connectors ?? {};
 
     if (args.sourceEngine === "postgres") {
       this.cdc = new PostgresCdc(
@@ -132,6 +151,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
           tables: args.tables.map(({ schema, name }) => ({ schema, name })),
           replicationUser: args.connectorLogin?.user,
           replicationPassword: args.connectorLogin?.password,
+          heartbeatTable,
         },
         { parent: this },
       );
@@ -191,38 +211,48 @@ export class CdcPipeline extends pulumi.ComponentResource {
       .apply(([at, user, kafkaBootstrap]) => {
         const common = { host: at.host, port: at.port, database: source.database, user };
         return args.sourceEngine === "postgres"
-          ? postgresSourceConfig({
-              ...common,
-              topicPrefix,
-              tables: tableNames,
-              publication,
-              slot,
-              snapshotMode: args.snapshotMode,
-            })
-          : sqlServerSourceConfig({
-              ...common,
-              topicPrefix,
-              tables: tableNames,
-              kafkaBootstrap,
-              schemaHistoryTopic: names.schemaHistoryTopic,
-              snapshotMode: args.snapshotMode,
-              encrypt: source.encrypt,
-              trustServerCertificate: source.trustServerCertificate,
-            });
+          ? postgresSourceConfig(
+              {
+                ...common,
+                topicPrefix,
+                tables: tableNames,
+                publication,
+                slot,
+                heartbeatTable,
+                snapshotMode: args.snapshotMode,
+              },
+              sourceKnobs,
+            )
+          : sqlServerSourceConfig(
+              {
+                ...common,
+                topicPrefix,
+                tables: tableNames,
+                kafkaBootstrap,
+                schemaHistoryTopic: names.schemaHistoryTopic,
+                snapshotMode: args.snapshotMode,
+                encrypt: source.encrypt,
+                trustServerCertificate: source.trustServerCertificate,
+              },
+              sourceKnobs,
+            );
       });
     const sinkConfig = pulumi
       .all([pulumi.output(fromWorkers.target), target.database, target.user])
       .apply(([at, database, user]) =>
-        jdbcSinkConfig({
-          host: at.host,
-          port: at.port,
-          database,
-          user,
-          schema: target.schema,
-          topics: tableNames.map(names.changeTopic),
-          deadLetterTopic: names.deadLetterTopic,
-          deadLetterReplicationFactor: args.replicationFactor,
-        }),
+        jdbcSinkConfig(
+          {
+            host: at.host,
+            port: at.port,
+            database,
+            user,
+            schema: target.schema,
+            topics: tableNames.map(names.changeTopic),
+            deadLetterTopic: names.deadLetterTopic,
+            deadLetterReplicationFactor: args.replicationFactor,
+          },
+          sinkKnobs,
+        ),
       );
     // The connectors start only once CDC is on and the target tables exist; the source's snapshot only
     // once a rebuild has emptied the target.
@@ -233,6 +263,8 @@ export class CdcPipeline extends pulumi.ComponentResource {
         name: names.sourceConnector,
         config: sourceConfig,
         sensitiveConfig: { "database.password": reader.password },
+        state: sourceKnobs.state,
+        ignoreKeys: sourceKnobs.ignoreKeys,
         // Deleting the pipeline removes the slot or change tables its offsets point into: a connector
         // created again must start over with a snapshot, not resume from a position that is gone.
         offsetsPolicy: "reset",
@@ -247,6 +279,8 @@ export class CdcPipeline extends pulumi.ComponentResource {
         name: names.sinkConnector,
         config: sinkConfig,
         sensitiveConfig: { "connection.password": target.password },
+        state: sinkKnobs.state,
+        ignoreKeys: sinkKnobs.ignoreKeys,
       },
       { parent: this, dependsOn: [this.targetSchema] },
     );

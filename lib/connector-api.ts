@@ -207,8 +207,10 @@ export async function validateConfig(
 export function reached(status: ConnectorStatus, desired: DesiredState): boolean {
   const want = desired.toUpperCase() as RuntimeState;
   if (status.state !== want) return false;
-  // A stopped connector has no tasks; a running or paused one is ready once it has tasks, all in that state.
+  // A stopped connector has no tasks; a running one is ready once it has tasks, all running. A paused one may
+  // have none: Connect creates no task for a connector created paused, or paused from STOPPED.
   if (desired === "stopped") return status.tasks.length === 0;
+  if (desired === "paused") return status.tasks.every((t) => t.state === want);
   return status.tasks.length > 0 && status.tasks.every((t) => t.state === want);
 }
 

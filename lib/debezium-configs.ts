@@ -1,5 +1,85 @@
-// Connector configs the project builds, from typed settings: one place that knows Debezium's 2.x+ keys.
-import type { ConnectorConfig } from "./connector-config";
+// Connector configs the project builds, from typed settings: one place that knows Debezium's 2.x+ keys. Each
+// config is layered: the project's defaults, then the operator's extra settings (stack config
+// `connectors.<connector>.settings`), then the keys the project derives from the rest of the stack, which no
+// extra setting may replace (config.ts refuses them, naming the stack key that sets each).
+import type { ConfigValue, ConnectorConfig } from "./connector-config";
+import { heartbeatQuery, type PgTable } from "./logical-replication";
+
+/** The operator's knobs of one connector that go into its config. */
+export interface ConnectorKnobs {
+  /** tasks.max. Default: 1. */
+  readonly tasksMax?: number;
+  /** Extra settings over the project's defaults (SMTs, converters, batch sizes, heartbeat, signalling). */
+  readonly settings?: Readonly<Record<string, ConfigValue>>;
+}
+
+/** The kinds of connector the project builds. */
+export type ConnectorKind = "sqlserver" | "postgres" | "sink";
+
+/**
+ * The keys the project derives for each kind of connector, each with the stack setting it comes from: an extra
+ * setting for one of them is refused, since the rest of the pipeline (CDC, the topics, the target) relies on it.
+ */
+export const DERIVED_KEYS = {
+  sqlserver: {
+    "connector.class": "source.engine",
+    "database.hostname": "source.host",
+    "database.port": "source.port",
+    "database.user": "source.user (or source.connectorUser)",
+    "database.password": "the secret sourcePassword (or connectorPassword)",
+    "database.names": "source.database",
+    "database.encrypt": "source.encrypt",
+    "database.trustServerCertificate": "source.trustServerCertificate",
+    "topic.prefix": "pipeline.topicPrefix",
+    "table.include.list": "tables",
+    "snapshot.mode": "pipeline.snapshotMode",
+    "schema.history.internal.kafka.bootstrap.servers": "kafkaConnect.bootstrapServers",
+    "schema.history.internal.kafka.topic": "pipeline.topicPrefix",
+    "tasks.max": "connectors.source.tasksMax",
+  },
+  postgres: {
+    "connector.class": "source.engine",
+    "database.hostname": "source.host",
+    "database.port": "source.port",
+    "database.user": "source.user (or source.connectorUser)",
+    "database.password": "the secret sourcePassword (or connectorPassword)",
+    "database.dbname": "source.database",
+    "topic.prefix": "pipeline.topicPrefix",
+    "plugin.name": "source.engine (pgoutput, the publication PostgresCdc makes)",
+    "publication.name": "pipeline.topicPrefix",
+    "publication.autocreate.mode": "source.engine (PostgresCdc makes the publication)",
+    "slot.name": "pipeline.topicPrefix",
+    "heartbeat.action.query": "pipeline.topicPrefix (the heartbeat table PostgresCdc makes)",
+    "table.include.list": "tables",
+    "snapshot.mode": "pipeline.snapshotMode",
+    "tasks.max": "connectors.source.tasksMax",
+  },
+  sink: {
+    "connector.class": "the JDBC sink",
+    "connection.url": "target.host, target.port and target.database",
+    "connection.username": "target.user",
+    "connection.password": "the secret targetPassword",
+    topics: "tables",
+    "primary.key.mode": "tables[].primaryKey",
+    "collection.name.format": "target.schema",
+    "errors.deadletterqueue.topic.name": "pipeline.topicPrefix",
+    "errors.deadletterqueue.topic.replication.factor": "pipeline.replicationFactor",
+    "tasks.max": "connectors.sink.tasksMax",
+  },
+} as const satisfies Record<ConnectorKind, Record<string, string>>;
+
+/** A connector's derived keys, all of them, as DERIVED_KEYS lists them (the sensitive one aside). */
+type Derived<K extends ConnectorKind> = Record<Exclude<keyof (typeof DERIVED_KEYS)[K], `${string}password`>, string>;
+
+/** The layers of a config, as the header says; the values sent as strings. */
+function layered<K extends ConnectorKind>(
+  defaults: ConnectorConfig,
+  knobs: ConnectorKnobs,
+  derived: Derived<K>,
+): ConnectorConfig {
+  const settings = Object.fromEntries(Object.entries(knobs.settings ?? {}).map(([k, v]) => [k, String(v)]));
+  return { ...defaults, ...settings, ...derived };
+}
 
 /** What every source connector needs: where the database is, what to capture, how to name topics. */
 interface SourceSettings {
@@ -30,8 +110,8 @@ export interface SqlServerSourceSettings extends SourceSettings {
  * The Debezium SQL Server source config (without database.password, which goes in sensitiveConfig). The
  * schema history topic must never be deleted by retention: the connector cannot restart without it.
  */
-export function sqlServerSourceConfig(s: SqlServerSourceSettings): ConnectorConfig {
-  return {
+export function sqlServerSourceConfig(s: SqlServerSourceSettings, knobs: ConnectorKnobs = {}): ConnectorConfig {
+  return layered<"sqlserver">({}, knobs, {
     "connector.class": "io.debezium.connector.sqlserver.SqlServerConnector",
     "database.hostname": s.host,
     "database.port": String(s.port),
@@ -44,19 +124,28 @@ export function sqlServerSourceConfig(s: SqlServerSourceSettings): ConnectorConf
     "snapshot.mode": s.snapshotMode ?? "initial",
     "schema.history.internal.kafka.bootstrap.servers": s.kafkaBootstrap,
     "schema.history.internal.kafka.topic": s.schemaHistoryTopic,
-    "tasks.max": "1",
-  };
+    "tasks.max": String(knobs.tasksMax ?? 1),
+  });
 }
 
 export interface PostgresSourceSettings extends SourceSettings {
   /** Publication and slot, made by PostgresCdc (the connector creates neither). */
   publication: string;
   slot: string;
+  /** The table each heartbeat writes (PostgresCdc makes it and publishes it). */
+  heartbeatTable: PgTable;
 }
 
+/**
+ * The PostgreSQL source's defaults: a heartbeat every 10 s. Each one writes the heartbeat table, whose change
+ * the connector receives even while the captured tables are idle, and so confirms the WAL it has read to its
+ * slot: the server does not keep that WAL for it.
+ */
+export const POSTGRES_SOURCE_DEFAULTS: ConnectorConfig = { "heartbeat.interval.ms": "10000" };
+
 /** The Debezium PostgreSQL source config (without database.password). */
-export function postgresSourceConfig(s: PostgresSourceSettings): ConnectorConfig {
-  return {
+export function postgresSourceConfig(s: PostgresSourceSettings, knobs: ConnectorKnobs = {}): ConnectorConfig {
+  return layered<"postgres">(POSTGRES_SOURCE_DEFAULTS, knobs, {
     "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
     "database.hostname": s.host,
     "database.port": String(s.port),
@@ -67,10 +156,11 @@ export function postgresSourceConfig(s: PostgresSourceSettings): ConnectorConfig
     "publication.name": s.publication,
     "publication.autocreate.mode": "disabled",
     "slot.name": s.slot,
+    "heartbeat.action.query": heartbeatQuery(s.heartbeatTable),
     "table.include.list": s.tables.join(","),
     "snapshot.mode": s.snapshotMode ?? "initial",
-    "tasks.max": "1",
-  };
+    "tasks.max": String(knobs.tasksMax ?? 1),
+  });
 }
 
 export interface JdbcSinkSettings {
@@ -89,24 +179,28 @@ export interface JdbcSinkSettings {
 }
 
 /**
- * The Debezium JDBC sink config (without connection.password): upserts by the record key, deletes
- * applied (without it deletes never reach the target), failing records sent to a dead-letter topic.
+ * The JDBC sink's defaults: upserts by the record key, deletes applied (without it deletes never reach the
+ * target), new columns added, failing records sent to the dead-letter topic with their context.
  */
-export function jdbcSinkConfig(s: JdbcSinkSettings): ConnectorConfig {
-  return {
+export const SINK_DEFAULTS: ConnectorConfig = {
+  "insert.mode": "upsert",
+  "delete.enabled": "true",
+  "schema.evolution": "basic",
+  "errors.tolerance": "all",
+  "errors.deadletterqueue.context.headers.enable": "true",
+};
+
+/** The Debezium JDBC sink config (without connection.password). */
+export function jdbcSinkConfig(s: JdbcSinkSettings, knobs: ConnectorKnobs = {}): ConnectorConfig {
+  return layered<"sink">(SINK_DEFAULTS, knobs, {
     "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
     "connection.url": `jdbc:postgresql://${s.host}:${s.port}/${s.database}`,
     "connection.username": s.user,
     topics: s.topics.join(","),
-    "insert.mode": "upsert",
     "primary.key.mode": "record_key",
-    "delete.enabled": "true",
-    "schema.evolution": "basic",
     "collection.name.format": `${s.schema}.\${source.table}`,
-    "errors.tolerance": "all",
     "errors.deadletterqueue.topic.name": s.deadLetterTopic,
     "errors.deadletterqueue.topic.replication.factor": String(s.deadLetterReplicationFactor ?? -1),
-    "errors.deadletterqueue.context.headers.enable": "true",
-    "tasks.max": "1",
-  };
+    "tasks.max": String(knobs.tasksMax ?? 1),
+  });
 }

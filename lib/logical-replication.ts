@@ -1,7 +1,7 @@
 // Logical replication on a PostgreSQL source, as the Debezium PostgreSQL connector reads it: a publication
 // for the captured tables, REPLICA IDENTITY FULL where a table has no primary key (else Debezium misses
-// the old values of updates and deletes), optionally a pgoutput slot and a replication role. PostgresCdc
-// applies and reads it; `status` reads it too.
+// the old values of updates and deletes), optionally a pgoutput slot, a replication role and a heartbeat
+// table. PostgresCdc applies and reads it; `status` reads it too.
 import type { Client } from "pg";
 import { ident, literal, qualified, scramVerifier } from "./postgres";
 
@@ -24,7 +24,25 @@ export interface ReplicationSetup {
   readonly replicationUser: string;
   /** Its password. */
   readonly replicationPassword: string;
+  /**
+   * A table, in the publication but not captured, that the connector's heartbeat.action.query writes: while the
+   * captured tables are idle the connector still receives a change now and then, so it confirms the WAL it has
+   * read to its slot and the server can recycle it (pgoutput sends nothing for other tables' transactions).
+   * None when absent.
+   */
+  readonly heartbeatTable?: PgTable;
 }
+
+/** The statement the connector runs at each heartbeat (heartbeat.action.query): one row, rewritten. */
+export function heartbeatQuery(table: PgTable): string {
+  return `INSERT INTO ${qualified(table.schema, table.name)} (id, beat) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET beat = EXCLUDED.beat`;
+}
+
+/** The tables the publication holds: the captured ones and the heartbeat table. */
+const publishedOf = (setup: Pick<ReplicationSetup, "tables" | "heartbeatTable">): PgTable[] => [
+  ...setup.tables,
+  ...(setup.heartbeatTable ? [setup.heartbeatTable] : []),
+];
 
 /** What the database holds, as read back. */
 export interface PostgresCdcFacts {
@@ -97,7 +115,15 @@ export async function applyCdc(client: Pick<Client, "query">, setup: Replication
     const table = setup.tables.find((t) => tableKey(t) === key)!;
     await client.query(`ALTER TABLE ${qualified(table.schema, table.name)} REPLICA IDENTITY FULL`);
   }
-  const list = setup.tables.map((t) => qualified(t.schema, t.name)).join(", ");
+  if (setup.heartbeatTable) {
+    const { schema, name } = setup.heartbeatTable;
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${qualified(schema, name)} (id integer PRIMARY KEY, beat timestamptz NOT NULL)`,
+    );
+  }
+  const list = publishedOf(setup)
+    .map((t) => qualified(t.schema, t.name))
+    .join(", ");
   const verb = facts.publicationExists
     ? `ALTER PUBLICATION ${ident(setup.publication)} SET TABLE`
     : `CREATE PUBLICATION ${ident(setup.publication)} FOR TABLE`;
@@ -116,6 +142,10 @@ export async function applyCdc(client: Pick<Client, "query">, setup: Replication
       await client.query(`GRANT USAGE ON SCHEMA ${ident(schema)} TO ${role}`);
     }
     await client.query(`GRANT SELECT ON ${list} TO ${role}`);
+    if (setup.heartbeatTable) {
+      const { schema, name } = setup.heartbeatTable;
+      await client.query(`GRANT INSERT, UPDATE ON ${qualified(schema, name)} TO ${role}`);
+    }
   }
 }
 
@@ -143,19 +173,25 @@ export async function dropReplicationRole(client: Pick<Client, "query">, role: s
   await client.query(`DROP ROLE ${ident(role)}`);
 }
 
-/** Removes what the setup made: publication, slot, replication user. Anything already gone is fine. */
+/** Drops the heartbeat table if it exists (the pipeline's own: it holds one row of no one else's). */
+export async function dropHeartbeatTable(client: Pick<Client, "query">, table: PgTable): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${qualified(table.schema, table.name)}`);
+}
+
+/** Removes what the setup made: publication, slot, replication user, heartbeat table. Anything already gone is fine. */
 export async function dropCdc(
   client: Pick<Client, "query">,
-  setup: Pick<ReplicationSetup, "publication" | "slot" | "replicationUser">,
+  setup: Pick<ReplicationSetup, "publication" | "slot" | "replicationUser" | "heartbeatTable">,
 ): Promise<void> {
   await client.query(`DROP PUBLICATION IF EXISTS ${ident(setup.publication)}`);
+  if (setup.heartbeatTable) await dropHeartbeatTable(client, setup.heartbeatTable);
   if (setup.slot) await dropReplicationSlot(client, setup.slot);
   if (setup.replicationUser) await dropReplicationRole(client, setup.replicationUser);
 }
 
 /** The ways the recorded (or live) facts differ from the setup, one line each. */
 export function cdcDrift(facts: PostgresCdcFacts, setup: ReplicationSetup): string[] {
-  const want = setup.tables.map(tableKey).sort();
+  const want = publishedOf(setup).map(tableKey).sort();
   const drift: string[] = [];
   if (!facts.publicationExists) drift.push(`publication '${setup.publication}' is missing`);
   else if (JSON.stringify(facts.publishedTables) !== JSON.stringify(want)) {

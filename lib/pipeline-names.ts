@@ -19,6 +19,8 @@ export interface PipelineNames {
   readonly publication: string;
   /** The PostgreSQL source's logical replication slot (slot names allow only a-z, 0-9 and _). */
   readonly slot: string;
+  /** The PostgreSQL source's heartbeat table, in the schema of the first captured table. */
+  readonly heartbeatTable: string;
   /** Records the sink could not write. */
   readonly deadLetterTopic: string;
   /** The SQL Server connector's schema history (must never be deleted by retention). */
@@ -41,11 +43,13 @@ const sanitizedTopicName = (name: string): string => name.replace(/[^A-Za-z0-9._
  */
 export function pipelineNames(topicPrefix: string, source: NamedSource): PipelineNames {
   const databasePart = source.engine === "sqlserver" ? `${source.database}.` : "";
+  const base = topicPrefix.toLowerCase().replace(/[^a-z0-9_]/g, "_");
   return {
     sourceConnector: `${topicPrefix}-source`,
     sinkConnector: `${topicPrefix}-sink`,
     publication: `${topicPrefix}_publication`,
-    slot: `${topicPrefix.toLowerCase().replace(/[^a-z0-9_]/g, "_")}_slot`,
+    slot: `${base}_slot`,
+    heartbeatTable: `${base}_cdc_heartbeat`,
     deadLetterTopic: `${topicPrefix}.dead-letter`,
     schemaHistoryTopic: `${topicPrefix}.schema-history`,
     changeTopic: (table) => sanitizedTopicName(`${topicPrefix}.${databasePart}${table}`),

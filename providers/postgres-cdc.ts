@@ -1,6 +1,7 @@
 // PostgresCdc: a PostgreSQL database made ready for the Debezium PostgreSQL connector: wal_level checked,
 // a publication for the listed tables, REPLICA IDENTITY FULL where a table has no primary key, optionally
-// a logical replication slot (pgoutput) and a replication user with the grants Debezium needs. Refresh
+// a logical replication slot (pgoutput), a replication user with the grants Debezium needs and a heartbeat
+// table. Refresh
 // reads all of it back, so a table dropped from the publication or a dropped slot is drift.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -10,6 +11,7 @@ import {
   applyCdc,
   cdcDrift,
   dropCdc,
+  dropHeartbeatTable,
   dropReplicationRole,
   dropReplicationSlot,
   readCdcFacts,
@@ -40,6 +42,8 @@ const inputsSchema = postgresConnectionSchema
       .default(""),
     /** Its password (secret). */
     replicationPassword: z.string("must be a string (set it as a secret)").default(""),
+    /** A table the connector's heartbeat.action.query writes, published with the captured ones. Default: none. */
+    heartbeatTable: z.object({ schema: pgName, name: pgName }).optional(),
   })
   .superRefine((inputs, ctx) => {
     // A user still unknown at preview may turn out to be none: judged once known.
@@ -67,6 +71,7 @@ const CONNECTION_KEYS = ["host", "port", "database"] as const;
  * through a hash (read and delete need them, so the state keeps them, encrypted): a new one reaches the state.
  */
 const IN_PLACE_KEYS = ["user", "password", "slot", "replicationUser", "replicationPassword"] as const;
+const sameTable = (a?: PgTable, b?: PgTable) => a?.schema === b?.schema && a?.name === b?.name;
 
 /** The implementation, loaded by the serialized shim below from the installed project. */
 export const postgresCdcProvider = versionedProvider<PostgresCdcInputs, PostgresCdcState>(
@@ -80,7 +85,10 @@ export const postgresCdcProvider = versionedProvider<PostgresCdcInputs, Postgres
       const replaces: string[] = CONNECTION_KEYS.filter((key) => olds[key] !== news[key]);
       if (olds.publication !== news.publication) replaces.push("publication");
       const changes =
-        replaces.length > 0 || cdcDrift(olds, news).length > 0 || IN_PLACE_KEYS.some((k) => olds[k] !== news[k]);
+        replaces.length > 0 ||
+        cdcDrift(olds, news).length > 0 ||
+        IN_PLACE_KEYS.some((k) => olds[k] !== news[k]) ||
+        !sameTable(olds.heartbeatTable, news.heartbeatTable);
       return { changes, replaces, deleteBeforeReplace: true };
     },
     async create(inputs: PostgresCdcInputs) {
@@ -99,6 +107,9 @@ export const postgresCdcProvider = versionedProvider<PostgresCdcInputs, Postgres
         if (olds.slot && olds.slot !== news.slot) await dropReplicationSlot(client, olds.slot);
         if (olds.replicationUser && olds.replicationUser !== news.replicationUser) {
           await dropReplicationRole(client, olds.replicationUser);
+        }
+        if (olds.heartbeatTable && !sameTable(olds.heartbeatTable, news.heartbeatTable)) {
+          await dropHeartbeatTable(client, olds.heartbeatTable);
         }
       });
       return { outs: await applyReplicationSetup(news) };
@@ -120,6 +131,8 @@ export interface PostgresCdcArgs extends PostgresConnectionArgs {
   readonly replicationUser?: pulumi.Input<string>;
   /** Its password (secret); required with replicationUser. */
   readonly replicationPassword?: pulumi.Input<string>;
+  /** A table the connector's heartbeat.action.query writes, published with the captured ones. Default: none. */
+  readonly heartbeatTable?: pulumi.Input<PgTable>;
 }
 
 const postgresCdcShim = installedProvider("PostgresCdc");

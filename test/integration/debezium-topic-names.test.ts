@@ -27,7 +27,7 @@ function sourceConfig(engine: NamedSource["engine"], prefix: string, database: s
         kafkaBootstrap: "127.0.0.1:9",
         schemaHistoryTopic: `${prefix}.schema-history`,
       })
-    : postgresSourceConfig({ ...common, publication: "p", slot: "s" });
+    : postgresSourceConfig({ ...common, publication: "p", slot: "s", heartbeatTable: { schema: "s", name: "h" } });
 }
 
 function expectPluginNaming(engine: NamedSource["engine"], prefix: string, database: string, tables: Table[]) {

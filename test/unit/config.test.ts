@@ -271,3 +271,55 @@ describe("parseStackSettings", () => {
     }
   });
 });
+
+describe("parseStackSettings: connectors", () => {
+  it("defaults each connector to running, one task, no extra settings and no ignored keys", () => {
+    const settings = parseStackSettings(valid, "local", ALL_SECRETS);
+    const none = { state: "running", tasksMax: 1, settings: {}, ignoreKeys: [] };
+    expect(settings.connectors).toEqual({ source: none, sink: none });
+  });
+
+  it("takes a state, tasks, extra settings and ignored keys", () => {
+    const sink = { state: "paused", tasksMax: 4, settings: { "batch.size": 500 }, ignoreKeys: ["transforms"] };
+    const settings = parseStackSettings({ ...valid, connectors: { sink } }, "local", ALL_SECRETS);
+    expect(settings.connectors.sink).toEqual(sink);
+    expect(settings.connectors.source.state).toBe("running");
+  });
+
+  it("names a bad state, a task count below 1, and more than one source task", () => {
+    expect(
+      problemsOf({
+        ...valid,
+        connectors: { source: { state: "asleep", tasksMax: 2 }, sink: { tasksMax: 0, settings: { "a.b": null } } },
+      }),
+    ).toEqual([
+      expect.stringMatching(/^cdc-pipeline:connectors\.source\.state .*"running"\|"paused"\|"stopped"/),
+      expect.stringMatching(/^cdc-pipeline:connectors\.sink\.tasksMax .*>=1/),
+      expect.stringMatching(
+        /^cdc-pipeline:connectors\.sink\.settings(\.a\.b|\["a\.b"\]) must be a string, number or boolean/,
+      ),
+    ]);
+    expect(problemsOf({ ...valid, connectors: { source: { tasksMax: 2 } } })).toEqual([
+      expect.stringMatching(/^cdc-pipeline:connectors\.source\.tasksMax must be 1: Debezium's source connector/),
+    ]);
+  });
+
+  it("refuses an extra setting the project derives, naming the stack key that sets it, and a password", () => {
+    const problems = problemsOf({
+      ...valid,
+      connectors: {
+        source: { settings: { "snapshot.mode": "never", "slot.name": "mine" } },
+        sink: { settings: { "connection.password": "hunter2", "ssl.key.password": "x" } },
+      },
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/connectors\.source\.settings.*snapshot\.mode.* is derived from pipeline\.snapshotMode/),
+      expect.stringMatching(/connectors\.source\.settings.*slot\.name.* is derived from pipeline\.topicPrefix/),
+      expect.stringMatching(
+        /connectors\.sink\.settings.*connection\.password.* is derived from the secret targetPassword/,
+      ),
+      expect.stringMatching(/connectors\.sink\.settings.*ssl\.key\.password.* looks like a secret/),
+    ]);
+    expect(problems.join("\n")).not.toContain("hunter2");
+  });
+});

@@ -113,7 +113,7 @@ describe("Connect REST errors and retries", () => {
     expect(summarizeTrace(trace)).toBe("org.a.X: outer\n  Caused by: org.b.Y: root");
   });
 
-  it("counts a state as reached only with all tasks in it (stopped: none)", () => {
+  it("counts a state as reached only with all tasks in it (stopped: none; paused: maybe none)", () => {
     const task = (state: "RUNNING" | "PAUSED" | "FAILED") => ({ id: 0, state, workerId: "w" });
     const status = (state: "RUNNING" | "PAUSED" | "STOPPED", tasks: ReturnType<typeof task>[]) => ({
       state,
@@ -125,6 +125,9 @@ describe("Connect REST errors and retries", () => {
     expect(reached(status("RUNNING", []), "running")).toBe(false);
     expect(reached(status("RUNNING", [task("FAILED")]), "running")).toBe(false);
     expect(reached(status("PAUSED", [task("PAUSED")]), "paused")).toBe(true);
+    expect(reached(status("PAUSED", [task("RUNNING")]), "paused")).toBe(false);
+    // Connect creates no task for a connector created paused.
+    expect(reached(status("PAUSED", []), "paused")).toBe(true);
     expect(reached(status("STOPPED", []), "stopped")).toBe(true);
   });
 });

@@ -1,0 +1,57 @@
+// The connector configs' layers: the project's defaults, the operator's extra settings over them, and the keys
+// derived from the rest of the stack over both; DERIVED_KEYS lists exactly the derived keys of each builder.
+import { describe, expect, it } from "vitest";
+import {
+  DERIVED_KEYS,
+  jdbcSinkConfig,
+  POSTGRES_SOURCE_DEFAULTS,
+  postgresSourceConfig,
+  SINK_DEFAULTS,
+  sqlServerSourceConfig,
+} from "../../lib/debezium-configs";
+
+const db = { host: "db", port: 5432, database: "d", user: "u" };
+const source = { ...db, topicPrefix: "p", tables: ["s.t"] };
+const build = {
+  sqlserver: (knobs = {}) =>
+    sqlServerSourceConfig({ ...source, kafkaBootstrap: "k:9092", schemaHistoryTopic: "h" }, knobs),
+  postgres: (knobs = {}) =>
+    postgresSourceConfig(
+      { ...source, publication: "pub", slot: "slot", heartbeatTable: { schema: "s", name: "hb" } },
+      knobs,
+    ),
+  sink: (knobs = {}) => jdbcSinkConfig({ ...db, topics: ["a"], schema: "s", deadLetterTopic: "dlq" }, knobs),
+};
+const DEFAULTS = { sqlserver: {}, postgres: POSTGRES_SOURCE_DEFAULTS, sink: SINK_DEFAULTS };
+
+describe("connector configs", () => {
+  it("hold the defaults, and the derived keys DERIVED_KEYS names (the passwords go in sensitiveConfig)", () => {
+    for (const kind of ["sqlserver", "postgres", "sink"] as const) {
+      const config = build[kind]();
+      const derived = Object.keys(DERIVED_KEYS[kind]).filter((k) => !k.endsWith("password"));
+      expect(Object.keys(config).sort(), kind).toEqual([...Object.keys(DEFAULTS[kind]), ...derived].sort());
+      expect(config, kind).toMatchObject(DEFAULTS[kind]);
+    }
+    expect(build.postgres()["heartbeat.interval.ms"]).toBe("10000");
+    expect(build.postgres()["heartbeat.action.query"]).toBe(
+      'INSERT INTO "s"."hb" (id, beat) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET beat = EXCLUDED.beat',
+    );
+    expect(build.sink()["insert.mode"]).toBe("upsert");
+  });
+
+  it("lay extra settings over the defaults, as strings, and take tasks.max from the knobs", () => {
+    const sink = build.sink({ tasksMax: 3, settings: { "insert.mode": "insert", "batch.size": 500, "x.flag": true } });
+    expect(sink).toMatchObject({ "insert.mode": "insert", "batch.size": "500", "x.flag": "true", "tasks.max": "3" });
+    const pg = build.postgres({ settings: { "heartbeat.interval.ms": 2500 } });
+    expect(pg["heartbeat.interval.ms"]).toBe("2500");
+  });
+
+  it("keep every derived key over an extra setting of it", () => {
+    for (const kind of ["sqlserver", "postgres", "sink"] as const) {
+      const plain = build[kind]();
+      const settings = Object.fromEntries(Object.keys(DERIVED_KEYS[kind]).map((k) => [k, "overridden"]));
+      const config = build[kind]({ settings });
+      for (const key of Object.keys(plain)) expect(config[key], `${kind} ${key}`).toBe(plain[key]);
+    }
+  });
+});
