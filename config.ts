@@ -39,6 +39,8 @@ export const sourceSchema = databaseSchema.extend({
 
 export const targetSchema = databaseSchema.extend({
   schema: identifier.default("public"),
+  /** Let `pulumi up` drop target columns or narrow their types (data lost). Default: false: such a change is refused. */
+  allowDestructive: z.boolean().optional(),
 });
 
 // In a stack, host and port are given only for a server outside the stack (containers off); with containers
@@ -63,12 +65,23 @@ const columnSchema = z.strictObject({
   nullable: z.boolean().optional(),
 });
 
+/** A SQL Server source table's CDC options (sys.sp_cdc_enable_table); its captured columns are its declared ones. */
+const sqlServerTableSchema = z.strictObject({
+  /** The gating role a reader of the change data must hold. Default: none. */
+  gatingRole: identifier.optional(),
+  /** Create the net-changes function (needs the primary key). Default: false. */
+  netChanges: z.boolean().optional(),
+  /** The filegroup of the change table. Default: the database's default filegroup. */
+  filegroup: identifier.optional(),
+});
+
 export const tableSchema = z
   .strictObject({
     schema: identifier,
     name: identifier,
     columns: z.array(columnSchema).min(1),
     primaryKey: z.array(identifier).min(1),
+    sqlServer: sqlServerTableSchema.optional(),
   })
   .refine((t) => t.primaryKey.every((key) => t.columns.some((c) => c.name === key)), {
     path: ["primaryKey"],
@@ -78,8 +91,15 @@ export const tableSchema = z
 const pipelineSchema = z.strictObject({
   topicPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "letters, digits, '_', '.' or '-'"),
   snapshotMode: z.enum(["initial", "no_data", "when_needed", "always", "initial_only"]).default("initial"),
-  /** Of the dead-letter topic. Default: the containers' broker count, else the brokers' default.replication.factor. */
+  /**
+   * Of the topics the connectors create (the change topics, through Connect's topic.creation.*, and the
+   * dead-letter topic). Default: the containers' broker count, else the brokers' default.replication.factor.
+   */
   replicationFactor: z.number().int().min(1).max(5).optional(),
+  /** Partitions of each change topic the source creates. Default: the brokers' num.partitions. */
+  topicPartitions: z.number().int().min(1).max(1000).optional(),
+  /** retention.ms of each change topic the source creates; -1 keeps every change. Default: the brokers' log.retention. */
+  topicRetentionMs: z.number().int().min(-1).optional(),
   rebuild: z.string().min(1).optional(),
 });
 
@@ -298,6 +318,9 @@ const stackSchema = z
       );
     }
     if (cfg.source.engine === "postgres") {
+      cfg.tables.forEach((t, i) => {
+        if (t.sqlServer) problem(["tables", i, "sqlServer"], "applies only to a SQL Server source: remove it");
+      });
       for (const key of ["encrypt", "trustServerCertificate"] as const) {
         if (cfg.source[key] !== undefined) problem(["source", key], "applies only to a SQL Server source: remove it");
       }
@@ -348,8 +371,10 @@ export type StackSettings = Omit<ParsedStack, "source" | "target" | "kafkaConnec
   /** Connect's REST API and Kafka as the program reaches them. */
   readonly kafkaConnect: ParsedStack["kafkaConnect"] & { readonly url: string; readonly bootstrapServers: string };
   readonly pipeline: ParsedStack["pipeline"] & {
-    /** Of the dead-letter topic; -1 leaves it to the brokers' default.replication.factor. */
+    /** Of the change and dead-letter topics; -1 leaves it to the brokers' default.replication.factor. */
     readonly replicationFactor: number;
+    /** Of each change topic; -1 leaves it to the brokers' num.partitions. */
+    readonly topicPartitions: number;
   };
   /** Where the Connect workers reach the databases and Kafka: what the connectors are configured with. */
   readonly fromWorkers: { readonly source: Endpoint; readonly target: Endpoint; readonly kafkaBootstrap: string };
@@ -389,6 +414,7 @@ function settle(cfg: ParsedStack): StackSettings {
     pipeline: {
       ...cfg.pipeline,
       replicationFactor: cfg.pipeline.replicationFactor ?? (docker ? CONTAINER_BROKERS : -1),
+      topicPartitions: cfg.pipeline.topicPartitions ?? -1,
     },
     fromWorkers: docker
       ? { source: internal(c.sqlserver), target: internal(c.postgres), kafkaBootstrap: hostPort(internal(c.kafka)) }

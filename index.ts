@@ -85,11 +85,13 @@ const pipeline = new CdcPipeline(
     createSourceDatabase: containers !== undefined,
     sourceEngine: config.source.engine,
     source: { ...source, encrypt: config.source.encrypt, trustServerCertificate: config.source.trustServerCertificate },
-    target: { ...target, schema: config.target.schema },
+    target: { ...target, schema: config.target.schema, allowDestructive: config.target.allowDestructive },
     tables: config.tables,
     topicPrefix: config.pipeline.topicPrefix,
     snapshotMode: config.pipeline.snapshotMode,
     replicationFactor: config.pipeline.replicationFactor,
+    topicPartitions: config.pipeline.topicPartitions,
+    topicRetentionMs: config.pipeline.topicRetentionMs,
     rebuild: config.pipeline.rebuild,
     connectorLogin: config.source.connectorUser
       ? { user: config.source.connectorUser, password: secrets.connectorPassword! }

@@ -26,6 +26,15 @@ export interface PipelineTable {
   readonly columns: ColumnSpec[];
   /** Primary key columns (the sink upserts and deletes by them). */
   readonly primaryKey: string[];
+  /** A SQL Server source's CDC options for the table. Default: no gating role, no net changes, the default filegroup. */
+  readonly sqlServer?: {
+    /** The gating role a reader of the change data must hold. */
+    readonly gatingRole?: string;
+    /** Create the net-changes function. */
+    readonly netChanges?: boolean;
+    /** The change table's filegroup. */
+    readonly filegroup?: string;
+  };
 }
 
 /** A server's address as one client reaches it; host and port may be other resources' outputs. */
@@ -92,15 +101,24 @@ export interface CdcPipelineArgs {
   /** The source database as this program reaches it; for SQL Server also its TLS settings. */
   readonly source: SourceDatabaseArgs;
   /** The target PostgreSQL database and the schema the tables live in. */
-  readonly target: DatabaseArgs & { readonly schema: string };
+  readonly target: DatabaseArgs & {
+    /** The schema the tables live in. */
+    readonly schema: string;
+    /** Let `pulumi up` drop target columns or narrow their types (data lost). Default: false (refused). */
+    readonly allowDestructive?: boolean;
+  };
   /** The tables to capture. */
   readonly tables: PipelineTable[];
   /** Prefix of topics, connector names, publication and slot. */
   readonly topicPrefix: string;
   /** Debezium snapshot.mode: initial rebuilds the target from a snapshot first. Default: initial. */
   readonly snapshotMode?: string;
-  /** Replication factor of the dead-letter topic; -1: the brokers' default.replication.factor. Default: -1. */
+  /** Replication factor of the change and dead-letter topics; -1: the brokers' default.replication.factor. Default: -1. */
   readonly replicationFactor?: number;
+  /** Partitions of each change topic; -1: the brokers' num.partitions. Default: -1. */
+  readonly topicPartitions?: number;
+  /** retention.ms of each change topic. Default: the brokers' log retention. */
+  readonly topicRetentionMs?: number;
   /**
    * Set it, or change it, after the source was restored (failover, failback): the target tables are emptied
    * and the source connector's offsets reset, so a fresh snapshot rebuilds the target. Default: none.
@@ -169,10 +187,13 @@ export class CdcPipeline extends pulumi.ComponentResource {
           createDatabase: args.createSourceDatabase,
           // The declared columns are the captured ones: a column added to a table's declaration gets a new
           // capture instance, and the old one is retired once the source connector has switched to it.
-          tables: args.tables.map(({ schema, name, columns }) => ({
+          tables: args.tables.map(({ schema, name, columns, sqlServer }) => ({
             schema,
             name,
             capturedColumns: columns.map((c) => c.name),
+            role: sqlServer?.gatingRole,
+            supportsNetChanges: sqlServer?.netChanges,
+            filegroup: sqlServer?.filegroup,
           })),
           connector: { cluster, name: names.sourceConnector },
           connectorLogin: args.connectorLogin?.user,
@@ -193,6 +214,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
         password: target.password,
         schema: target.schema,
         tables: args.tables.map((t) => ({ name: t.name, columns: t.columns, primaryKey: t.primaryKey })),
+        allowDestructive: target.allowDestructive,
         rebuildToken: args.rebuild,
       },
       { parent: this },
@@ -206,6 +228,12 @@ export class CdcPipeline extends pulumi.ComponentResource {
       target: { host: target.host, port: target.port },
     };
     const reader = args.connectorLogin ?? source;
+    // Applied by Connect when it creates a topic: a topic that exists already keeps its settings.
+    const topicCreation = {
+      replicationFactor: args.replicationFactor,
+      partitions: args.topicPartitions,
+      retentionMs: args.topicRetentionMs,
+    };
     const sourceConfig = pulumi
       .all([pulumi.output(fromWorkers.source), reader.user, args.kafkaBootstrap])
       .apply(([at, user, kafkaBootstrap]) => {
@@ -220,6 +248,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
                 slot,
                 heartbeatTable,
                 snapshotMode: args.snapshotMode,
+                topicCreation,
               },
               sourceKnobs,
             )
@@ -231,6 +260,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
                 kafkaBootstrap,
                 schemaHistoryTopic: names.schemaHistoryTopic,
                 snapshotMode: args.snapshotMode,
+                topicCreation,
                 encrypt: source.encrypt,
                 trustServerCertificate: source.trustServerCertificate,
               },

@@ -65,6 +65,28 @@ export async function pluginValidationProblems(
 }
 
 /**
+ * At preview: why the worker cannot hold the declared state (a stopped connector needs Connect 3.5+), as a
+ * message naming what is allowed; none when it can, or when the worker cannot be reached (one this deployment
+ * creates): create checks then.
+ */
+export async function stateSupportProblem(
+  cluster: ConnectConnection,
+  state: DesiredState,
+  secrets: readonly string[],
+): Promise<string | undefined> {
+  if (state !== "stopped") return undefined;
+  let version: string;
+  try {
+    version = await workerVersion(connectHttp(cluster), secrets);
+  } catch (err) {
+    if (isConnectError(err) && err.status === undefined) return undefined;
+    throw err;
+  }
+  if (workerFeatures(version).stop) return undefined;
+  return `'stopped' needs Kafka Connect 3.5 or later and ${cluster.url} runs ${version}: use running or paused`;
+}
+
+/**
  * The connector whose offsets a declared one takes over: on a rename or a move to another cluster (a
  * replacement) with offsetsPolicy "keep", the one declared before, so that a Debezium source does not
  * snapshot again. Only its name and URL: the state keeps no second set of credentials, so the offsets are

@@ -16,6 +16,34 @@ export interface ConnectorKnobs {
 /** The kinds of connector the project builds. */
 export type ConnectorKind = "sqlserver" | "postgres" | "sink";
 
+/** How a source connector creates its change topics (Connect's topic.creation.*, the default group). */
+export interface TopicCreation {
+  /** Replication factor; -1: the brokers' default.replication.factor. Default: -1. */
+  readonly replicationFactor?: number;
+  /** Partitions; -1: the brokers' num.partitions. Default: -1. */
+  readonly partitions?: number;
+  /** retention.ms; -1 keeps every change. Default: the brokers' log retention. */
+  readonly retentionMs?: number;
+}
+
+const TOPIC_CREATION_KEYS = {
+  "topic.creation.default.replication.factor": "pipeline.replicationFactor",
+  "topic.creation.default.partitions": "pipeline.topicPartitions",
+  "topic.creation.default.retention.ms": "pipeline.topicRetentionMs",
+} as const;
+
+/** Derived keys a config holds only when their stack key is set. */
+type OptionalDerivedKey = "topic.creation.default.retention.ms";
+
+/** The topic.creation.* keys of a source (retention only when set: absent, the topics take the brokers'). */
+function topicCreationConfig(t: TopicCreation = {}) {
+  return {
+    "topic.creation.default.replication.factor": String(t.replicationFactor ?? -1),
+    "topic.creation.default.partitions": String(t.partitions ?? -1),
+    ...(t.retentionMs !== undefined ? { "topic.creation.default.retention.ms": String(t.retentionMs) } : {}),
+  };
+}
+
 /**
  * The keys the project derives for each kind of connector, each with the stack setting it comes from: an extra
  * setting for one of them is refused, since the rest of the pipeline (CDC, the topics, the target) relies on it.
@@ -35,6 +63,7 @@ export const DERIVED_KEYS = {
     "snapshot.mode": "pipeline.snapshotMode",
     "schema.history.internal.kafka.bootstrap.servers": "kafkaConnect.bootstrapServers",
     "schema.history.internal.kafka.topic": "pipeline.topicPrefix",
+    ...TOPIC_CREATION_KEYS,
     "tasks.max": "connectors.source.tasksMax",
   },
   postgres: {
@@ -52,6 +81,7 @@ export const DERIVED_KEYS = {
     "heartbeat.action.query": "pipeline.topicPrefix (the heartbeat table PostgresCdc makes)",
     "table.include.list": "tables",
     "snapshot.mode": "pipeline.snapshotMode",
+    ...TOPIC_CREATION_KEYS,
     "tasks.max": "connectors.source.tasksMax",
   },
   sink: {
@@ -68,8 +98,10 @@ export const DERIVED_KEYS = {
   },
 } as const satisfies Record<ConnectorKind, Record<string, string>>;
 
-/** A connector's derived keys, all of them, as DERIVED_KEYS lists them (the sensitive one aside). */
-type Derived<K extends ConnectorKind> = Record<Exclude<keyof (typeof DERIVED_KEYS)[K], `${string}password`>, string>;
+/** A connector's derived keys, as DERIVED_KEYS lists them (the sensitive one aside; the optional ones when set). */
+type DerivedKey<K extends ConnectorKind> = Exclude<keyof (typeof DERIVED_KEYS)[K], `${string}password`>;
+type Derived<K extends ConnectorKind> = Record<Exclude<DerivedKey<K>, OptionalDerivedKey>, string> &
+  Partial<Record<Extract<DerivedKey<K>, OptionalDerivedKey>, string>>;
 
 /** The layers of a config, as the header says; the values sent as strings. */
 function layered<K extends ConnectorKind>(
@@ -93,6 +125,8 @@ interface SourceSettings {
   tables: string[];
   /** initial (snapshot, then stream), no_data (stream only), when_needed... Default: initial. */
   snapshotMode?: string;
+  /** How the change topics are created. Default: as the brokers' defaults say. */
+  topicCreation?: TopicCreation;
 }
 
 export interface SqlServerSourceSettings extends SourceSettings {
@@ -124,6 +158,7 @@ export function sqlServerSourceConfig(s: SqlServerSourceSettings, knobs: Connect
     "snapshot.mode": s.snapshotMode ?? "initial",
     "schema.history.internal.kafka.bootstrap.servers": s.kafkaBootstrap,
     "schema.history.internal.kafka.topic": s.schemaHistoryTopic,
+    ...topicCreationConfig(s.topicCreation),
     "tasks.max": String(knobs.tasksMax ?? 1),
   });
 }
@@ -159,6 +194,7 @@ export function postgresSourceConfig(s: PostgresSourceSettings, knobs: Connector
     "heartbeat.action.query": heartbeatQuery(s.heartbeatTable),
     "table.include.list": s.tables.join(","),
     "snapshot.mode": s.snapshotMode ?? "initial",
+    ...topicCreationConfig(s.topicCreation),
     "tasks.max": String(knobs.tasksMax ?? 1),
   });
 }

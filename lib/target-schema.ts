@@ -241,7 +241,7 @@ export const planIsEmpty = (plan: SchemaPlan): boolean => plan.additive.length =
 /** The refusal of a plan's destructive changes, or undefined when there are none or they are allowed. */
 export function destructiveRefusal(plan: SchemaPlan, allowDestructive: boolean): string | undefined {
   if (allowDestructive || plan.destructive.length === 0) return undefined;
-  return `destructive changes refused (set allowDestructive: true to apply them): ${plan.destructive.map((d) => d.what).join("; ")}`;
+  return `destructive changes refused (set allowDestructive: true, in stack config cdc-pipeline:target.allowDestructive, to apply them): ${plan.destructive.map((d) => d.what).join("; ")}`;
 }
 
 /** Applies a plan in one transaction: all of it or nothing. */

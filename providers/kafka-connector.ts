@@ -13,6 +13,7 @@ import {
   pluginValidationProblems,
   redeployConnector,
   removeConnector,
+  stateSupportProblem,
   type OffsetsSource,
 } from "../lib/connector-lifecycle";
 import {
@@ -125,14 +126,13 @@ export const kafkaConnectorProvider = versionedProvider<KafkaConnectorInputs, Ka
       if (failures.length > 0 || pending) return { inputs, failures };
       const from = offsetsSource(olds, inputs);
       const checked: KafkaConnectorInputs = from ? { ...inputs, offsetsFrom: from } : inputs;
-      if (!checked.validate) return { inputs: checked, failures: [] };
-      const problems = await pluginValidationProblems(
-        checked.cluster,
-        checked.name,
-        merged(checked),
-        connectorSecrets(checked),
-      );
-      return { inputs: checked, failures: problems.map((reason) => ({ property: "config", reason })) };
+      const secrets = connectorSecrets(checked);
+      const stateProblem = await stateSupportProblem(checked.cluster, checked.state, secrets);
+      const stateFailures = stateProblem ? [{ property: "state", reason: stateProblem }] : [];
+      if (!checked.validate) return { inputs: checked, failures: stateFailures };
+      const problems = await pluginValidationProblems(checked.cluster, checked.name, merged(checked), secrets);
+      const configFailures = problems.map((reason) => ({ property: "config", reason }));
+      return { inputs: checked, failures: [...stateFailures, ...configFailures] };
     },
 
     async diff(_id, olds: KafkaConnectorState, news: KafkaConnectorInputs) {

@@ -24,7 +24,8 @@ import { PrivateBackend } from "./cli";
 
 const backend = new PrivateBackend();
 const s3 = harnessS3();
-const ops = (...args: string[]) => backend.script("harness-env.sh", "npm", "run", "-s", "ops", "--", ...args);
+const OPS = ["harness-env.sh", "npm", "run", "-s", "ops", "--"] as const;
+const ops = (...args: string[]) => backend.script(...OPS, ...args);
 const configFile = path.join(PROJECT_DIR, "Pulumi.local.yaml");
 const saved = readFileSync(configFile, "utf8");
 const server = { ...harness.source, password: harness.pgPassword };
@@ -82,16 +83,22 @@ describe("a database backup taken while a writer is busy", () => {
   let manifest: BackupManifest;
 
   beforeAll(async () => {
-    // A writer inserting customers for as long as the backup runs.
-    let writing = true;
+    // A writer inserting customers for as long as the backup runs (which runs beside it, not blocking this
+    // process), after a first row: the table is not empty, whatever the files before this one left in it.
     let next = 700_000 + Math.floor(Math.random() * 100_000);
+    const insert = () => query("source", "INSERT INTO inventory.customers VALUES ($1, 'W', NULL)", [next++]);
+    await insert();
+    const first = next;
+    let writing = true;
+    const backup = backend.scriptAsync(...OPS, "backup", "--stack", "local", "--kind", "database", "--json");
     const writer = (async () => {
-      while (writing) await query("source", "INSERT INTO inventory.customers VALUES ($1, 'W', NULL)", [next++]);
+      while (writing) await insert();
     })();
-    const run = ops("backup", "--stack", "local", "--kind", "database", "--json");
+    const run = await backup;
     writing = false;
     await writer;
     expect(run.status, run.stdout + run.stderr).toBe(0);
+    expect(next - first, "rows the writer inserted while the backup ran").toBeGreaterThan(1);
     [manifest] = JSON.parse(run.stdout) as BackupManifest[];
   });
 

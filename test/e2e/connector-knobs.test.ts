@@ -1,8 +1,11 @@
-// The connectors' knobs in stack config (cdc-pipeline:connectors), with the real CLI on the local stack: set with
-// `pulumi config set --path` in Pulumi.local.yaml as an operator would, seen on the worker after `pulumi up`; a
-// declared pause is no drift and survives another `up`, a pause by hand still is drift; an extra setting the
-// plugin rejects fails the preview, naming the key. The committed stack file is put back at the end.
+// The connectors' knobs in stack config (cdc-pipeline:connectors, and the change topics' pipeline.topic*), with
+// the real CLI on the local stack: set with `pulumi config set --path` in Pulumi.local.yaml as an operator
+// would, seen on the worker and the broker after `pulumi up`; a declared pause is no drift and survives another
+// `up`, a pause by hand still is drift; an extra setting the plugin rejects fails the preview, naming the key.
+// A topic prefix of its own, so that the change topics are new (an existing topic keeps its settings). The
+// committed stack file is put back at the end.
 import axios from "axios";
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,8 +26,30 @@ const status = async (name: string) =>
   (await rest.get<{ connector: { state: string }; tasks: { state: string }[] }>(`/connectors/${name}/status`)).data;
 const config = async (name: string) => (await rest.get<Record<string, string>>(`/connectors/${name}/config`)).data;
 
+const PREFIX = `knobs${Date.now() % 100000}`;
+
+/** A topic's partition count and retention.ms, as Kafka's own TopicCommand describes them. */
+function describeTopic(topic: string): { partitions: number; retentionMs: string | undefined } {
+  const run = spawnSync(
+    "java",
+    [
+      ...["-cp", path.join(harness.env.CDC_KAFKA_LIBS, "*"), "org.apache.kafka.tools.TopicCommand"],
+      ...["--bootstrap-server", harness.env.CDC_KAFKA_BOOTSTRAP, "--describe", "--topic", topic],
+    ],
+    { encoding: "utf8", timeout: 60_000 },
+  );
+  expect(run.status, run.stderr).toBe(0);
+  return {
+    partitions: Number(/PartitionCount: (\d+)/.exec(run.stdout)?.[1]),
+    retentionMs: /retention\.ms=(\d+)/.exec(run.stdout)?.[1],
+  };
+}
+
 beforeAll(() => {
   backend.ok("stack", "select", "local", "--create");
+  set("pipeline.topicPrefix", PREFIX);
+  set("pipeline.topicPartitions", "2");
+  set("pipeline.topicRetentionMs", "86400000");
   set("connectors.sink.state", "paused");
   set("connectors.sink.tasksMax", "2");
   set('connectors.sink.settings["batch.size"]', "500");
@@ -42,11 +67,21 @@ afterAll(() => {
 describe("connector knobs from the local stack's file", () => {
   it("reach the worker: the sink paused with two tasks and its batch size, the source's heartbeat", async () => {
     expect(readFileSync(stackFile, "utf8")).toContain("batch.size");
-    const sink = await config("local-sink");
+    const sink = await config(`${PREFIX}-sink`);
     expect(sink).toMatchObject({ "tasks.max": "2", "batch.size": "500", "insert.mode": "upsert" });
-    expect((await status("local-sink")).connector.state).toBe("PAUSED");
-    expect((await config("local-source"))["heartbeat.interval.ms"]).toBe("3000");
-    expect((await status("local-source")).connector.state).toBe("RUNNING");
+    expect((await status(`${PREFIX}-sink`)).connector.state).toBe("PAUSED");
+    expect((await config(`${PREFIX}-source`))["heartbeat.interval.ms"]).toBe("3000");
+    expect((await status(`${PREFIX}-source`)).connector.state).toBe("RUNNING");
+  });
+
+  it("create the change topics with the declared partitions and retention", async () => {
+    const topic = `${PREFIX}.inventory.customers`;
+    const described = await eventually(
+      async () => describeTopic(topic),
+      (d) => d.partitions > 0,
+      30_000,
+    );
+    expect(described).toEqual({ partitions: 2, retentionMs: "86400000" });
   });
 
   it("keep the source's slot confirming WAL while the captured tables are idle: each heartbeat writes its table", async () => {
@@ -58,8 +93,8 @@ describe("connector knobs from the local stack's file", () => {
       (
         await query<{ passed: boolean }>(
           "source",
-          "SELECT confirmed_flush_lsn >= $1::pg_lsn AS passed FROM pg_replication_slots WHERE slot_name = 'local_slot'",
-          [written],
+          "SELECT confirmed_flush_lsn >= $1::pg_lsn AS passed FROM pg_replication_slots WHERE slot_name = $2",
+          [written, `${PREFIX}_slot`],
         )
       )[0]?.passed;
     // The source's heartbeat is every 3 s here (set above); offsets are flushed every second.
@@ -68,22 +103,22 @@ describe("connector knobs from the local stack's file", () => {
   });
 
   it("hold a declared pause through another `up` and the drift check; a key declared ignored is no drift", async () => {
-    const live = await config("local-source");
-    await rest.put("/connectors/local-source/config", { ...live, "poll.interval.ms": "700" });
+    const live = await config(`${PREFIX}-source`);
+    await rest.put(`/connectors/${PREFIX}-source/config`, { ...live, "poll.interval.ms": "700" });
     const again = up();
     expect(again.status, again.stdout + again.stderr).toBe(0);
-    expect((await status("local-sink")).connector.state).toBe("PAUSED");
+    expect((await status(`${PREFIX}-sink`)).connector.state).toBe("PAUSED");
     const clean = drift();
     expect(clean.status, clean.stdout + clean.stderr).toBe(0);
-    expect((await config("local-source"))["poll.interval.ms"]).toBe("700");
+    expect((await config(`${PREFIX}-source`))["poll.interval.ms"]).toBe("700");
   });
 
   it("still report a pause by hand as drift", async () => {
-    await rest.put("/connectors/local-source/pause");
+    await rest.put(`/connectors/${PREFIX}-source/pause`);
     const found = drift();
     expect(found.status, found.stdout + found.stderr).toBe(1);
     expect(found.stdout).toMatch(/state: live "paused", declared "running"/);
-    await rest.put("/connectors/local-source/resume");
+    await rest.put(`/connectors/${PREFIX}-source/resume`);
   });
 
   it("fail the preview on a setting the plugin rejects, naming the key, and change nothing", async () => {
@@ -91,6 +126,6 @@ describe("connector knobs from the local stack's file", () => {
     const preview = backend.pulumi("preview", "--stack", "local");
     expect(preview.status).not.toBe(0);
     expect(preview.stdout + preview.stderr).toMatch(/batch\.size/);
-    expect((await config("local-sink"))["batch.size"]).toBe("500");
+    expect((await config(`${PREFIX}-sink`))["batch.size"]).toBe("500");
   });
 });

@@ -3,7 +3,9 @@
 //   `read` on `preview --refresh` without any change to its inputs;
 // - a state written by the providers before the shim (test/fixtures/state-v1-local.json: `pulumi stack
 //   export` of the local stack deployed from de520ab) is upgraded by the first `up` without a single write
-//   to Kafka Connect or the databases, and destroys cleanly.
+//   to Kafka Connect or the databases, and destroys cleanly. What the program declares has grown since: the
+//   fixture's recorded source config and CDC setup were given the keys added later (the heartbeat and its
+//   table, topic.creation.*), so that only the state's format differs from what is deployed.
 import axios from "axios";
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";

@@ -84,6 +84,54 @@ describe("CdcPipeline", () => {
     expect(r.get("mssql-schema")?.inputs.schema).toBe("warehouse");
   });
 
+  it("gives each part its knobs: the tables' SQL Server options, the connectors' state, tasks, settings and ignored keys, the topics' creation, allowDestructive", async () => {
+    const before = registered.length;
+    const p = new CdcPipeline("knobs", {
+      connect: { url: "http://connect:8083" },
+      kafkaBootstrap: "kafka:9092",
+      sourceEngine: "sqlserver",
+      source: db,
+      target: { ...db, port: 5432, schema: "warehouse", allowDestructive: true },
+      tables: [{ ...tables[0], sqlServer: { gatingRole: "cdc_readers", netChanges: true, filegroup: "CDC_FG" } }],
+      topicPrefix: "knobs",
+      replicationFactor: 3,
+      topicPartitions: 6,
+      topicRetentionMs: 86_400_000,
+      connectors: {
+        source: { settings: { "poll.interval.ms": 250 }, ignoreKeys: ["transforms"] },
+        sink: { state: "paused", tasksMax: 4, settings: { "batch.size": 500 } },
+      },
+    });
+    await Promise.all([p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector].map((r) => valueOf(r.urn)));
+    const r = new Map(registered.slice(before).map((x) => [x.name, x]));
+    expect(r.get("knobs-cdc")?.inputs.tables).toEqual([
+      {
+        schema: "dbo",
+        name: "customers",
+        capturedColumns: ["id"],
+        role: "cdc_readers",
+        supportsNetChanges: true,
+        filegroup: "CDC_FG",
+      },
+    ]);
+    expect(r.get("knobs-schema")?.inputs.allowDestructive).toBe(true);
+    expect(r.get("knobs-source")?.inputs.state).toBeUndefined();
+    expect(r.get("knobs-source")?.inputs.ignoreKeys).toEqual(["transforms"]);
+    expect(r.get("knobs-source")?.inputs.config).toMatchObject({
+      "poll.interval.ms": "250",
+      "tasks.max": "1",
+      "topic.creation.default.replication.factor": "3",
+      "topic.creation.default.partitions": "6",
+      "topic.creation.default.retention.ms": "86400000",
+    });
+    expect(r.get("knobs-sink")?.inputs.state).toBe("paused");
+    expect(r.get("knobs-sink")?.inputs.config).toMatchObject({
+      "tasks.max": "4",
+      "batch.size": "500",
+      "errors.deadletterqueue.topic.replication.factor": "3",
+    });
+  });
+
   it("orders the work: connectors after CDC and the target tables, the source also after a rebuild empties them", async () => {
     const r = await build("ordered", "postgres");
     expect(r.get("ordered-source")?.dependsOn).toEqual(expect.arrayContaining(["ordered-cdc", "ordered-schema"]));

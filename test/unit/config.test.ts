@@ -323,3 +323,37 @@ describe("parseStackSettings: connectors", () => {
     expect(problems.join("\n")).not.toContain("hunter2");
   });
 });
+
+describe("parseStackSettings: tables' SQL Server options, allowDestructive, the change topics", () => {
+  it("takes a SQL Server table's gating role, net changes and filegroup, and the target's allowDestructive", () => {
+    const table = { ...valid.tables[0], sqlServer: { gatingRole: "cdc_readers", netChanges: true, filegroup: "CDC" } };
+    const settings = parseStackSettings(
+      { ...containerStack, tables: [table], target: { ...containerStack.target, allowDestructive: true } },
+      "dev",
+      ALL_SECRETS,
+    );
+    expect(settings.tables[0].sqlServer).toEqual(table.sqlServer);
+    expect(settings.target.allowDestructive).toBe(true);
+    expect(settings.pipeline.topicPartitions).toBe(-1);
+  });
+
+  it("refuses SQL Server options on a PostgreSQL source's table, and bad topic settings", () => {
+    expect(
+      problemsOf({
+        ...valid,
+        tables: [{ ...valid.tables[0], sqlServer: { netChanges: true } }],
+        pipeline: { topicPrefix: "local", topicPartitions: 0, topicRetentionMs: -2 },
+      }),
+    ).toEqual([
+      expect.stringMatching(/^cdc-pipeline:pipeline\.topicPartitions .*>=1/),
+      expect.stringMatching(/^cdc-pipeline:pipeline\.topicRetentionMs .*>=-1/),
+      expect.stringMatching(/^cdc-pipeline:tables\[0\]\.sqlServer applies only to a SQL Server source: remove it/),
+    ]);
+  });
+
+  it("refuses topic.creation settings among a connector's extra settings, naming the pipeline key", () => {
+    expect(
+      problemsOf({ ...valid, connectors: { source: { settings: { "topic.creation.default.partitions": 3 } } } }),
+    ).toEqual([expect.stringMatching(/is derived from pipeline\.topicPartitions/)]);
+  });
+});

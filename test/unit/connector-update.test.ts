@@ -275,3 +275,43 @@ describe("KafkaConnector update after the cluster's credential was rotated", () 
     expect(outs).toMatchObject({ cluster: { token: "token-2" }, config: { "batch.size": "7" } });
   });
 });
+
+describe("KafkaConnector check of the declared state", () => {
+  /** A worker that answers only GET / with its version (a stand-in for an old Connect, which cannot run here). */
+  async function workerOfVersion(version: string): Promise<{ url: string; close: () => Promise<unknown> }> {
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === "/" ? 200 : 404, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(req.url === "/" ? { version, commit: "x", kafka_cluster_id: "c" } : {}));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { url, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+
+  it("refuses at preview a stopped state that the worker's Connect version cannot hold, naming what is allowed", async () => {
+    const old = await workerOfVersion("3.4.1");
+    try {
+      const checked = await provider.check(inputs(), { ...inputs({ state: "stopped" }), cluster: { url: old.url } });
+      expect(checked.failures).toEqual([
+        {
+          property: "state",
+          reason: `'stopped' needs Kafka Connect 3.5 or later and ${old.url} runs 3.4.1: use running or paused`,
+        },
+      ]);
+      const paused = await provider.check(inputs(), { ...inputs({ state: "paused" }), cluster: { url: old.url } });
+      expect(paused.failures).toEqual([]);
+    } finally {
+      await old.close();
+    }
+    const current = await workerOfVersion("4.3.1");
+    try {
+      const checked = await provider.check(inputs(), {
+        ...inputs({ state: "stopped" }),
+        cluster: { url: current.url },
+      });
+      expect(checked.failures).toEqual([]);
+    } finally {
+      await current.close();
+    }
+  });
+});

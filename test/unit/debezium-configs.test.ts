@@ -28,7 +28,10 @@ describe("connector configs", () => {
   it("hold the defaults, and the derived keys DERIVED_KEYS names (the passwords go in sensitiveConfig)", () => {
     for (const kind of ["sqlserver", "postgres", "sink"] as const) {
       const config = build[kind]();
-      const derived = Object.keys(DERIVED_KEYS[kind]).filter((k) => !k.endsWith("password"));
+      // Retention only when set: absent, the topics take the brokers'.
+      const derived = Object.keys(DERIVED_KEYS[kind]).filter(
+        (k) => !k.endsWith("password") && k !== "topic.creation.default.retention.ms",
+      );
       expect(Object.keys(config).sort(), kind).toEqual([...Object.keys(DEFAULTS[kind]), ...derived].sort());
       expect(config, kind).toMatchObject(DEFAULTS[kind]);
     }
@@ -37,6 +40,24 @@ describe("connector configs", () => {
       'INSERT INTO "s"."hb" (id, beat) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET beat = EXCLUDED.beat',
     );
     expect(build.sink()["insert.mode"]).toBe("upsert");
+  });
+
+  it("create the change topics as the stack says, or as the brokers' defaults say", () => {
+    const topicCreation = { replicationFactor: 3, partitions: 6, retentionMs: 604_800_000 };
+    const pg = postgresSourceConfig(
+      { ...source, publication: "pub", slot: "slot", heartbeatTable: { schema: "s", name: "hb" }, topicCreation },
+      {},
+    );
+    expect(pg).toMatchObject({
+      "topic.creation.default.replication.factor": "3",
+      "topic.creation.default.partitions": "6",
+      "topic.creation.default.retention.ms": "604800000",
+    });
+    expect(build.sqlserver()).toMatchObject({
+      "topic.creation.default.replication.factor": "-1",
+      "topic.creation.default.partitions": "-1",
+    });
+    expect(build.sqlserver()).not.toHaveProperty("topic.creation.default.retention.ms");
   });
 
   it("lay extra settings over the defaults, as strings, and take tasks.max from the knobs", () => {

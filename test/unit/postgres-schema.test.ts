@@ -92,7 +92,7 @@ describe("PostgresSchema planning", () => {
       "s.t: change the primary key from (id) to ()",
     ]);
     expect(destructiveRefusal(plan, false)).toMatch(
-      /^destructive changes refused \(set allowDestructive: true to apply them\): s\.t: change the type/,
+      /^destructive changes refused \(set allowDestructive: true, in stack config cdc-pipeline:target\.allowDestructive, to apply them\): s\.t: change the type/,
     );
     expect(destructiveRefusal(plan, true)).toBeUndefined();
   });

@@ -201,6 +201,9 @@ export function checkConsistency(s: StackUnderTest): void {
 
   // 3. Replication factors fit the brokers deployed (-1: the brokers' own default, which always fits).
   const dlq = Number(sink["errors.deadletterqueue.topic.replication.factor"]);
+  const changeTopics = Number(source["topic.creation.default.replication.factor"]);
+  // The change topics and the dead-letter topic are created alike.
+  expect.soft(changeTopics, `${s.stack}: change topics' and dead-letter topic's replication factors`).toBe(dlq);
   if (brokers !== undefined) {
     expect
       .soft(dlq === -1 || dlq <= brokers, `${s.stack}: dead-letter replication factor ${dlq}, ${brokers} broker(s)`)
