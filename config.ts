@@ -99,7 +99,11 @@ const pipelineSchema = z.strictObject({
   /** Partitions of each change topic the source creates. Default: the brokers' num.partitions. */
   topicPartitions: z.number().int().min(1).max(1000).optional(),
   /** retention.ms of each change topic the source creates; -1 keeps every change. Default: the brokers' log.retention. */
-  topicRetentionMs: z.number().int().min(-1).optional(),
+  topicRetentionMs: z
+    .number()
+    .int()
+    .refine((ms) => ms === -1 || ms >= 1, "must be -1 (keep every change) or at least 1 ms")
+    .optional(),
   rebuild: z.string().min(1).optional(),
 });
 
@@ -259,6 +263,14 @@ const stackSchema = z
     const kinds = { source: cfg.source.engine, sink: "sink" } as const;
     for (const connector of ["source", "sink"] as const) {
       const derived: Readonly<Record<string, string>> = DERIVED_KEYS[kinds[connector]];
+      cfg.connectors[connector].ignoreKeys.forEach((key, i) => {
+        if (Object.hasOwn(derived, key)) {
+          problem(
+            ["connectors", connector, "ignoreKeys", i],
+            `'${key}' is derived from ${derived[key]}: it cannot be ignored`,
+          );
+        }
+      });
       for (const key of Object.keys(cfg.connectors[connector].settings)) {
         const from = Object.hasOwn(derived, key) ? derived[key] : undefined;
         if (from !== undefined) {

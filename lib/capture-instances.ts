@@ -38,6 +38,24 @@ export interface CaptureInstance {
 export const sameColumns = (a: readonly string[], b: readonly string[]): boolean =>
   JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 
+/**
+ * How a table's declared gating role and net changes differ from what its capture instance was made with, one
+ * phrase each; none when they agree (absent is no role, and no net changes).
+ */
+export function captureOptionChanges(
+  t: Pick<CdcTable, "role" | "supportsNetChanges">,
+  ci: Pick<CaptureInstance, "role" | "supportsNetChanges">,
+): string[] {
+  const changes: string[] = [];
+  if ((t.role ?? null) !== ci.role) changes.push(`gating role ${ci.role ?? "none"}, declared ${t.role ?? "none"}`);
+  if ((t.supportsNetChanges ?? false) !== ci.supportsNetChanges) {
+    changes.push(
+      `net changes ${ci.supportsNetChanges ? "on" : "off"}, declared ${t.supportsNetChanges ? "on" : "off"}`,
+    );
+  }
+  return changes;
+}
+
 /** SQL Server's own default, schema_table, made a plain name (it becomes part of function names). */
 export const defaultInstance = (t: CdcTable): string =>
   t.captureInstance ?? `${t.schema}_${t.name}`.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 100);
@@ -94,6 +112,15 @@ export function nextCaptureInstance(
   const where = position === null ? "has no committed position yet" : `is at LSN ${position}`;
   const newestStart = `LSN ${newest.startLsn ?? "not set yet"}`;
   if (sameColumns(newest.columns, wanted)) {
+    // Fixed when an instance is made: refused rather than left undone (a connector login would be made a member
+    // of a gating role that does not exist). A change of the captured columns makes the successor with them.
+    const options = captureOptionChanges(t, newest);
+    if (options.length > 0) {
+      throw new Error(
+        `${t.schema}.${t.name}: capture instance ${newest.captureInstance} has ${options.join(" and ")}: a capture ` +
+          "instance keeps the options it was made with; change them together with the captured columns, or declare what it has",
+      );
+    }
     if (!kept) return {};
     return {
       warning:

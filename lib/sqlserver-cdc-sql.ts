@@ -4,6 +4,7 @@
 // QUOTENAME on the server.
 import { isDeepStrictEqual } from "node:util";
 import {
+  captureOptionChanges,
   defaultInstance,
   mayRetireOldest,
   nextCaptureInstance,
@@ -165,6 +166,7 @@ export function sqlServerCdcDrift(
         `${t.schema}.${t.name}: captures [${newest.columns.join(", ")}], declared [${t.capturedColumns.join(", ")}]`,
       );
     }
+    if (newest) drift.push(...captureOptionChanges(t, newest).map((change) => `${t.schema}.${t.name}: ${change}`));
   }
   const capture = facts.jobs.capture;
   if (!capture) drift.push("the capture job is missing");

@@ -23,7 +23,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/lib/common.sh"
 
 NET="${CDC_SITE_NET:-10.77}"
-SITES_DIR="${CDC_SITES_DIR:-/tmp/cdc-pipeline-sites}"
+# Absolute and without symlinks, so that the same directory is always recognised as the sites' owner.
+SITES_DIR=$(realpath -m "${CDC_SITES_DIR:-/tmp/cdc-pipeline-sites}")
 SITES="primary dr"
 SHARED_ADDR="$NET.0.1"
 # A site's buckets: the stacks' backup bucket and the replica the stand-in copies it to.
@@ -45,9 +46,9 @@ host_addr() { echo "$NET.$(site_index "$1").1"; }
 site_link() { echo "cdc-$1-h"; }
 
 # harness SITE|shared CMD...: lib/harness.sh's services.sh for one site (or the shared services), with the
-# site's address, namespace, run directory (under $dir, by default $SITES_DIR) and standard ports.
+# site's address, namespace, run directory (under $HARNESS_SITES_DIR, by default $SITES_DIR) and standard ports.
 harness() {
-  local where=$1 dir=${dir:-$SITES_DIR}
+  local where=$1 dir=${HARNESS_SITES_DIR:-$SITES_DIR}
   shift
   if [ "$where" = shared ]; then
     CDC_RUN_DIR="$dir/shared" CDC_HARNESS_ADDR="$SHARED_ADDR" CDC_HARNESS_NETNS="" \
@@ -79,14 +80,14 @@ remove_all() {
     ip link delete "$(site_link "$site")" 2>/dev/null || true
   done
   harness shared down >/dev/null 2>&1 || true
-  [ -n "$owner" ] && [ "$owner" != "$SITES_DIR" ] && { dir=$owner harness shared down >/dev/null 2>&1 || true; }
+  [ -n "$owner" ] && [ "$owner" != "$SITES_DIR" ] && { HARNESS_SITES_DIR=$owner harness shared down >/dev/null 2>&1 || true; }
   # A socket keeps its address after the address is gone: a killed run's S3 server would hold it for the next.
   for pid in $(ss -Hltnp "src $SHARED_ADDR" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
     kill -KILL "$pid" 2>/dev/null || true
   done
   # And its stand-in for S3 replication, which would go on copying between the next run's buckets.
   for pid in $(pgrep -f s3-replication-standin.cjs || true); do
-    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "CDC_S3_ENDPOINT=http://$SHARED_ADDR:9000"; then
+    if grep -qx "CDC_S3_ENDPOINT=http://$SHARED_ADDR:9000" < <(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null); then
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done

@@ -148,13 +148,15 @@ SQL
 }
 
 pg_stop() {
-  local dir
-  dir=$(pg_dir "$1")
-  [ -f "$dir/data/postmaster.pid" ] || return 0
-  as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop
+  pg_running "$1" || return 0
+  as_pg "$PG_BIN/pg_ctl" -D "$(pg_dir "$1")/data" -m fast -w -t 60 stop
 }
 
-pg_running() { [ -f "$(pg_dir "$1")/data/postmaster.pid" ]; }
+# By pg_ctl status, not by the pid file alone: a postmaster killed outright (a killed run's, or one that
+# scripts/sites.sh removed with its namespace) leaves its pid file behind, which the next start copes with.
+pg_running() {
+  [ -f "$(pg_dir "$1")/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$(pg_dir "$1")/data" status >/dev/null 2>&1
+}
 
 # java_args HEAP: sets JAVA_ARGS to a java command line with Kafka's classpath (an array, so the
 # classpath wildcard reaches java unexpanded).

@@ -169,6 +169,15 @@ describe("two sites on the machine", () => {
     expect(row.dir).toBe(path.join(otherRunDir, "primary/pg-source/data"));
   });
 
+  it("up back in this run's directory starts its clusters again, over the pid files the killed ones left", () => {
+    const thisRunDir = sitesEnv().CDC_SITES_DIR;
+    expect(readFileSync(path.join(thisRunDir, "primary/pg-source/data/postmaster.pid"), "utf8")).not.toBe("");
+    const up = sites(["up"], SERVICES);
+    expect(up.status, up.stderr).toBe(0);
+    expect(up.stderr).toContain("==> start pg-source");
+    expect(pgReady(site("primary").host).status).toBe(0);
+  });
+
   it("refuses an unknown site", () => {
     const run = sites(["cut", "tertiary"]);
     expect(run.status).toBe(2);

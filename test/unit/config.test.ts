@@ -346,8 +346,25 @@ describe("parseStackSettings: tables' SQL Server options, allowDestructive, the 
       }),
     ).toEqual([
       expect.stringMatching(/^cdc-pipeline:pipeline\.topicPartitions .*>=1/),
-      expect.stringMatching(/^cdc-pipeline:pipeline\.topicRetentionMs .*>=-1/),
+      expect.stringMatching(
+        /^cdc-pipeline:pipeline\.topicRetentionMs must be -1 \(keep every change\) or at least 1 ms/,
+      ),
       expect.stringMatching(/^cdc-pipeline:tables\[0\]\.sqlServer applies only to a SQL Server source: remove it/),
+    ]);
+  });
+
+  it("refuses a retention of 0 and a derived key among the ignored keys", () => {
+    expect(problemsOf({ ...valid, pipeline: { topicPrefix: "local", topicRetentionMs: 0 } })).toEqual([
+      expect.stringMatching(
+        /^cdc-pipeline:pipeline\.topicRetentionMs must be -1 \(keep every change\) or at least 1 ms/,
+      ),
+    ]);
+    expect(
+      problemsOf({ ...valid, connectors: { source: { ignoreKeys: ["poll.interval.ms", "table.include.list"] } } }),
+    ).toEqual([
+      expect.stringMatching(
+        /^cdc-pipeline:connectors\.source\.ignoreKeys\[1\] 'table\.include\.list' is derived from tables: it cannot be ignored/,
+      ),
     ]);
   });
 

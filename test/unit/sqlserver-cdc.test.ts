@@ -5,7 +5,12 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { unknownValue } from "@pulumi/pulumi/runtime/rpc";
 import { describe, expect, it, vi } from "vitest";
-import { retirableInstances } from "../../lib/capture-instances";
+import {
+  captureOptionChanges,
+  nextCaptureInstance,
+  retirableInstances,
+  type CdcTable,
+} from "../../lib/capture-instances";
 import { committedLsn, normalLsn } from "../../lib/connector-lsn";
 import {
   applySqlServerCdc,
@@ -364,22 +369,23 @@ describe("SqlServerCdc inputs (zod)", () => {
   });
 });
 
+/** dbo.customers' capture instance as SQL Server reports it: columns id and name, no gating role, no net changes. */
+const CUSTOMERS_INSTANCE = {
+  schema: "dbo",
+  table: "customers",
+  captureInstance: "dbo_customers",
+  startLsn: "0000002d00000a280003",
+  columns: ["id", "name"],
+  role: null,
+  supportsNetChanges: false,
+};
+
 describe("SqlServerCdc diff", () => {
   // The state create leaves on a database in sync with the inputs.
   const facts = {
     cdcEnabled: true,
     agentRunning: true,
-    captureInstances: [
-      {
-        schema: "dbo",
-        table: "customers",
-        captureInstance: "dbo_customers",
-        startLsn: "0000002d00000a280003",
-        columns: ["id", "name"],
-        role: null,
-        supportsNetChanges: false,
-      },
-    ],
+    captureInstances: [CUSTOMERS_INSTANCE],
     jobs: { capture: { pollingInterval: 5, maxTrans: 500 }, cleanup: { retention: 4320 } },
     connectorLoginExists: true,
     connectorLsn: null,
@@ -479,5 +485,31 @@ describe("SqlServerCdc diff", () => {
     // Only the stored version differs: a change, which versionedProvider's update writes without a call.
     expect(await diff(v1, news!)).toEqual({ changes: true, replaces: [] });
     expect(await diff({ ...v1, providerVersion: 1 }, news!)).toEqual({ changes: false, replaces: [] });
+  });
+});
+
+describe("a captured table's gating role and net changes", () => {
+  const instance = CUSTOMERS_INSTANCE;
+  const table: CdcTable = { schema: "dbo", name: "customers", capturedColumns: ["id", "name"] };
+
+  it("agree when neither is declared and the instance has none", () => {
+    expect(captureOptionChanges(table, instance)).toEqual([]);
+    expect(nextCaptureInstance(table, [instance], ["id", "name"], null, true)).toEqual({});
+  });
+
+  it("declared otherwise than the instance has are drift, and refused by up with the columns unchanged", () => {
+    const declared = { ...table, role: "cdc_readers", supportsNetChanges: true };
+    expect(captureOptionChanges(declared, instance)).toEqual([
+      "gating role none, declared cdc_readers",
+      "net changes off, declared on",
+    ]);
+    expect(() => nextCaptureInstance(declared, [instance], ["id", "name"], null, true)).toThrow(
+      "dbo.customers: capture instance dbo_customers has gating role none, declared cdc_readers and net changes off, declared on: " +
+        "a capture instance keeps the options it was made with; change them together with the captured columns, or declare what it has",
+    );
+    // With new columns, the successor instance is made with the declared options (enableTable passes them).
+    expect(nextCaptureInstance(declared, [instance], ["id", "name", "email"], null, true).create).toBe(
+      "dbo_customers_v2",
+    );
   });
 });
