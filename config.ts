@@ -11,6 +11,7 @@ import {
 import { DEFAULT_KEY_TEMPLATE, keyTemplateSchema } from "./lib/backup-keys";
 import { pathText, valueAt } from "./lib/input-check";
 import { DERIVED_KEYS } from "./lib/debezium-configs";
+import { pipelineNames } from "./lib/pipeline-names";
 import { pgTypeName } from "./lib/target-schema";
 
 export const PROJECT = "cdc-pipeline";
@@ -105,6 +106,19 @@ const pipelineSchema = z.strictObject({
     .refine((ms) => ms === -1 || ms >= 1, "must be -1 (keep every change) or at least 1 ms")
     .optional(),
   rebuild: z.string().min(1).optional(),
+  /**
+   * A PostgreSQL source's replication slot, publication, and a SQL Server source's schema history topic, when
+   * not derived from topicPrefix: those of hand-made connectors the stack adopts. Default: derived.
+   */
+  slotName: z
+    .string()
+    .regex(/^[a-z0-9_]{1,63}$/, "1 to 63 lowercase letters, digits or '_' (PostgreSQL's rule for slot names)")
+    .optional(),
+  publicationName: z.string().min(1).max(63).optional(),
+  schemaHistoryTopic: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, "1 to 249 letters, digits, '.', '_' or '-' (Kafka's rule for topic names)")
+    .optional(),
 });
 
 const CONNECTOR_STATES = ["running", "paused", "stopped"] as const;
@@ -120,6 +134,14 @@ const connectorKnobsSchema = z.strictObject({
     .default({}),
   /** Config keys something else manages, left out of diffs and the drift check. Default: none. */
   ignoreKeys: z.array(z.string().min(1)).default([]),
+  /**
+   * A hand-made connector on the same cluster to adopt when the stack first creates this one: its committed
+   * offsets are taken over (no new snapshot), then it is deleted. Default: none.
+   */
+  adoptFrom: z
+    .string()
+    .regex(/^[^\u0000-\u001f/\\]{1,249}$/, "a connector name: 1 to 249 characters, no control characters, '/' or '\\'")
+    .optional(),
 });
 export type ConnectorKnobsSettings = z.infer<typeof connectorKnobsSchema>;
 const noKnobs = (): ConnectorKnobsSettings => ({ state: "running", tasksMax: 1, settings: {}, ignoreKeys: [] });
@@ -329,14 +351,37 @@ const stackSchema = z
         `must be at most ${CONTAINER_BROKERS}: the containers run ${CONTAINER_BROKERS} Kafka broker(s); remove it to derive it`,
       );
     }
+    const names = pipelineNames(cfg.pipeline, cfg.source);
+    const own = { source: names.sourceConnector, sink: names.sinkConnector };
+    for (const connector of ["source", "sink"] as const) {
+      if (cfg.connectors[connector].adoptFrom === own[connector]) {
+        problem(
+          ["connectors", connector, "adoptFrom"],
+          `is this stack's own connector '${own[connector]}': name the hand-made connector to take over, or remove it`,
+        );
+      }
+    }
     if (cfg.source.engine === "postgres") {
+      if (cfg.pipeline.schemaHistoryTopic !== undefined) {
+        problem(["pipeline", "schemaHistoryTopic"], "applies only to a SQL Server source: remove it");
+      }
       cfg.tables.forEach((t, i) => {
         if (t.sqlServer) problem(["tables", i, "sqlServer"], "applies only to a SQL Server source: remove it");
       });
       for (const key of ["encrypt", "trustServerCertificate"] as const) {
         if (cfg.source[key] !== undefined) problem(["source", key], "applies only to a SQL Server source: remove it");
       }
-    } else if (cfg.source.encrypt === false && cfg.source.trustServerCertificate === true) {
+    } else {
+      for (const key of ["slotName", "publicationName"] as const) {
+        if (cfg.pipeline[key] !== undefined)
+          problem(["pipeline", key], "applies only to a PostgreSQL source: remove it");
+      }
+    }
+    if (
+      cfg.source.engine === "sqlserver" &&
+      cfg.source.encrypt === false &&
+      cfg.source.trustServerCertificate === true
+    ) {
       problem(
         ["source", "trustServerCertificate"],
         "contradicts source.encrypt false (no TLS, so no certificate to trust): remove one of them",

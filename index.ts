@@ -17,7 +17,7 @@ const { docker, secrets } = config;
 const backups = config.aws && config.components.backups ? new BackupStorage("backups", config.aws) : undefined;
 // The stack's own bucket (components.backups), else the existing one its config names (backups.bucket).
 const backupBucketName = backups?.bucket.bucket ?? config.backups.bucket;
-const names = pipelineNames(config.pipeline.topicPrefix, config.source);
+const names = pipelineNames(config.pipeline, config.source);
 const containers =
   config.components.containers && docker && secrets.grafanaPassword
     ? new PipelineContainers("services", {
@@ -88,6 +88,9 @@ const pipeline = new CdcPipeline(
     target: { ...target, schema: config.target.schema, allowDestructive: config.target.allowDestructive },
     tables: config.tables,
     topicPrefix: config.pipeline.topicPrefix,
+    slotName: config.pipeline.slotName,
+    publicationName: config.pipeline.publicationName,
+    schemaHistoryTopic: config.pipeline.schemaHistoryTopic,
     snapshotMode: config.pipeline.snapshotMode,
     replicationFactor: config.pipeline.replicationFactor,
     topicPartitions: config.pipeline.topicPartitions,

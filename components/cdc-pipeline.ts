@@ -5,9 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ConnectConnection } from "../lib/connect-rest";
 import type { DesiredState } from "../lib/connector-api";
 import {
+  ADOPTION_KEYS,
   jdbcSinkConfig,
   postgresSourceConfig,
   sqlServerSourceConfig,
+  type ConnectorKind,
   type ConnectorKnobs,
 } from "../lib/debezium-configs";
 import { pipelineNames } from "../lib/pipeline-names";
@@ -79,6 +81,8 @@ export interface ConnectorOptions extends ConnectorKnobs {
   readonly state?: pulumi.Input<DesiredState>;
   /** Config keys something else manages, left out of diffs and the drift check. Default: none. */
   readonly ignoreKeys?: pulumi.Input<pulumi.Input<string>[]>;
+  /** A hand-made connector on the cluster whose offsets the first create takes over, then deletes. Default: none. */
+  readonly adoptFrom?: string;
 }
 
 export interface CdcPipelineArgs {
@@ -111,6 +115,12 @@ export interface CdcPipelineArgs {
   readonly tables: PipelineTable[];
   /** Prefix of topics, connector names, publication and slot. */
   readonly topicPrefix: string;
+  /** A PostgreSQL source's replication slot (an adopted connector's). Default: `<prefix>_slot`. */
+  readonly slotName?: string;
+  /** A PostgreSQL source's publication (an adopted connector's). Default: `<prefix>_publication`. */
+  readonly publicationName?: string;
+  /** A SQL Server source's schema history topic (an adopted connector's). Default: `<prefix>.schema-history`. */
+  readonly schemaHistoryTopic?: string;
   /** Debezium snapshot.mode: initial rebuilds the target from a snapshot first. Default: initial. */
   readonly snapshotMode?: string;
   /** Replication factor of the change and dead-letter topics; -1: the brokers' default.replication.factor. Default: -1. */
@@ -134,6 +144,10 @@ export interface CdcPipelineArgs {
   readonly connectors?: { readonly source?: ConnectorOptions; readonly sink?: ConnectorOptions };
 }
 
+/** What a connector's adoptFrom asks of the hand-made connector: the keys its offsets depend on. */
+const adoption = (knobs: ConnectorOptions, kind: ConnectorKind) =>
+  knobs.adoptFrom ? { name: knobs.adoptFrom, sameKeys: ADOPTION_KEYS[kind] } : undefined;
+
 export class CdcPipeline extends pulumi.ComponentResource {
   /** CDC enablement on the source. */
   readonly cdc: SqlServerCdc | PostgresCdc;
@@ -148,7 +162,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
     super("cdc-pipeline:index:CdcPipeline", name, {}, opts);
     const { source, target, topicPrefix } = args;
     const tableNames = args.tables.map((t) => `${t.schema}.${t.name}`);
-    const names = pipelineNames(topicPrefix, { engine: args.sourceEngine, database: source.database });
+    const names = pipelineNames(args, { engine: args.sourceEngine, database: source.database });
     const { slot, publication } = names;
     // In the schema of a captured table: one the source's user can surely create a table in.
     const heartbeatTable = { schema: args.tables[0].schema, name: names.heartbeatTable };
@@ -295,6 +309,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
         sensitiveConfig: { "database.password": reader.password },
         state: sourceKnobs.state,
         ignoreKeys: sourceKnobs.ignoreKeys,
+        adoptFrom: adoption(sourceKnobs, args.sourceEngine),
         // Deleting the pipeline removes the slot or change tables its offsets point into: a connector
         // created again must start over with a snapshot, not resume from a position that is gone.
         offsetsPolicy: "reset",
@@ -311,6 +326,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
         sensitiveConfig: { "connection.password": target.password },
         state: sinkKnobs.state,
         ignoreKeys: sinkKnobs.ignoreKeys,
+        adoptFrom: adoption(sinkKnobs, "sink"),
       },
       { parent: this, dependsOn: [this.targetSchema] },
     );

@@ -1,6 +1,6 @@
 // A connector's lifecycle as KafkaConnector runs it over the REST API: validated by its plugin, created
 // (or adopted when an identical one exists) and waited for, rewritten, handed over to a renamed or moved
-// successor with its offsets, and deleted with or without them.
+// successor with its offsets, taking over a hand-made connector's offsets, and deleted with or without them.
 import { connectHttp, httpStatusOf, isConnectError, workerFeatures, type ConnectConnection } from "./connect-rest";
 import {
   applyConfig,
@@ -18,6 +18,7 @@ import {
   type DesiredState,
 } from "./connector-api";
 import { changedKeys, type ConnectorConfig } from "./connector-config";
+import type { AdoptionKey } from "./debezium-configs";
 
 /** Plugins test connections while validating: SQL Server's driver alone retries for about 30 s. */
 const VALIDATE_TIMEOUT_MS = 120_000;
@@ -40,6 +41,16 @@ export interface ConnectorDeployment {
 export interface OffsetsSource {
   readonly url: string;
   readonly name: string;
+  /** A hand-made connector being adopted: deleted once the new one has reached its state. */
+  readonly adopted?: boolean;
+}
+
+/** A hand-made connector to adopt on first create, and the keys it must share with the declared config. */
+export interface Adoption {
+  /** Its name on the same cluster. */
+  readonly name: string;
+  /** Config keys whose values must be the same (lib/debezium-configs ADOPTION_KEYS). */
+  readonly sameKeys: Readonly<Record<string, AdoptionKey>>;
 }
 
 /**
@@ -87,18 +98,59 @@ export async function stateSupportProblem(
 }
 
 /**
- * The connector whose offsets a declared one takes over: on a rename or a move to another cluster (a
- * replacement) with offsetsPolicy "keep", the one declared before, so that a Debezium source does not
- * snapshot again. Only its name and URL: the state keeps no second set of credentials, so the offsets are
- * read with the new cluster's credentials.
+ * The connector whose offsets a declared one takes over, so that a Debezium source does not snapshot again:
+ * on first create, the hand-made connector it adopts; on a rename or a move to another cluster (a
+ * replacement) with offsetsPolicy "keep", the one declared before. Only its name and URL: the state keeps no
+ * second set of credentials, so the offsets are read with the new cluster's credentials.
  */
 export function offsetsSource(
   before: { name?: string; cluster?: { url: string } },
-  declared: { name: string; cluster: { url: string }; offsetsPolicy: string },
+  declared: { name: string; cluster: { url: string }; offsetsPolicy: string; adoptFrom?: Adoption },
 ): OffsetsSource | undefined {
+  if (!before.name && declared.adoptFrom) {
+    return { url: declared.cluster.url, name: declared.adoptFrom.name, adopted: true };
+  }
   if (!before.name || !before.cluster || declared.offsetsPolicy !== "keep") return undefined;
   if (before.name === declared.name && before.cluster.url === declared.cluster.url) return undefined;
   return { url: before.cluster.url, name: before.name };
+}
+
+/**
+ * At preview: why the hand-made connector cannot be adopted, as messages naming the stack key to set; none
+ * when it can, when the worker cannot be reached (one this deployment creates), or when it is gone and the
+ * declared connector is there (adopted by an earlier run that failed before recording it).
+ */
+export async function adoptionProblems(
+  cluster: ConnectConnection,
+  name: string,
+  config: ConnectorConfig,
+  adoption: Adoption,
+  secrets: readonly string[],
+): Promise<string[]> {
+  const http = connectHttp(cluster);
+  let handMade: ConnectorConfig | undefined;
+  try {
+    handMade = await getConfig(http, adoption.name, secrets);
+    if (!handMade && !(await getConfig(http, name, secrets))) {
+      return [
+        `the connector to adopt, '${adoption.name}', is not on ${cluster.url}: name one that is, or remove ` +
+          `adoptFrom to create '${name}' afresh (a source then snapshots)`,
+      ];
+    }
+  } catch (err) {
+    if (isConnectError(err) && err.status === undefined) return [];
+    throw err;
+  }
+  if (!handMade) return [];
+  const found = handMade;
+  return Object.entries(adoption.sameKeys).flatMap(([key, { setBy, pluginDefault }]) => {
+    const theirs = found[key] ?? pluginDefault;
+    if (theirs === config[key]) return [];
+    return [
+      `'${adoption.name}' has ${key} ${theirs === undefined ? "unset" : `'${theirs}'`}, and its offsets refer ` +
+        `to it, while this stack declares '${config[key]}': set ${setBy} to that value to adopt it`,
+    ];
+  });
 }
 
 /** The stopped state needs Connect 3.5+; fail before changing anything on an older worker. */
@@ -123,19 +175,31 @@ async function requireSameConfig(deployment: ConnectorDeployment, secrets: reado
 }
 
 /**
- * Hands over from the connector being replaced (a former name, or the same name on another cluster): stops
- * it, so that it neither moves past the offsets taken over nor holds a replication slot the new one needs,
- * then copies its committed offsets to the new, stopped connector.
+ * Hands over from the connector being replaced (a former name, the same name on another cluster, or a
+ * hand-made one being adopted): stops it, so that it neither moves past the offsets taken over nor holds a
+ * replication slot the new one needs, then copies its committed offsets to the new, stopped connector. A
+ * connector that was there before this create and has offsets of its own (an earlier run's, which failed
+ * after the hand-over) keeps them: they are further on.
  */
 async function takeOverOffsets(
   deployment: ConnectorDeployment,
   from: OffsetsSource,
+  created: boolean,
   secrets: readonly string[],
 ): Promise<void> {
   const old = connectHttp({ ...deployment.cluster, url: from.url });
+  if (!created) {
+    const own = await getOffsets(connectHttp(deployment.cluster), deployment.name, secrets);
+    if (own.offsets.some((o) => o.offset !== null)) return;
+  }
   if (await getConfig(old, from.name, secrets)) {
     await requestState(old, from.name, "stopped", secrets);
     await waitForState(old, from.name, "stopped", deployment.readyTimeoutSeconds * 1000, secrets);
+  } else if (from.adopted) {
+    throw new Error(
+      `Connector '${deployment.name}': the connector to adopt, '${from.name}', is not on ${from.url}; ` +
+        `remove adoptFrom to create it afresh (a source then snapshots)`,
+    );
   }
   const offsets = await getOffsets(old, from.name, secrets).catch((err: Error) => {
     throw new Error(
@@ -187,10 +251,15 @@ export async function deployConnector(
       }
       await requestState(http, name, "stopped", secrets);
       await waitForState(http, name, "stopped", timeoutMs, secrets);
-      await takeOverOffsets(deployment, offsetsFrom, secrets);
+      await takeOverOffsets(deployment, offsetsFrom, created, secrets);
     }
     if (!headed) await requestState(http, name, state, secrets);
-    return await waitForState(http, name, state, timeoutMs, secrets);
+    const reached = await waitForState(http, name, state, timeoutMs, secrets);
+    // Adopted: the hand-made connector has handed over, and would only be restarted by mistake.
+    if (offsetsFrom?.adopted) {
+      await deleteConnector(connectHttp({ ...deployment.cluster, url: offsetsFrom.url }), offsetsFrom.name, secrets);
+    }
+    return reached;
   } catch (err) {
     if (created) await deleteConnector(http, name, secrets).catch(() => undefined);
     throw err;

@@ -62,7 +62,7 @@ export const DERIVED_KEYS = {
     "table.include.list": "tables",
     "snapshot.mode": "pipeline.snapshotMode",
     "schema.history.internal.kafka.bootstrap.servers": "kafkaConnect.bootstrapServers",
-    "schema.history.internal.kafka.topic": "pipeline.topicPrefix",
+    "schema.history.internal.kafka.topic": "pipeline.schemaHistoryTopic (default from pipeline.topicPrefix)",
     ...TOPIC_CREATION_KEYS,
     "tasks.max": "connectors.source.tasksMax",
   },
@@ -75,9 +75,9 @@ export const DERIVED_KEYS = {
     "database.dbname": "source.database",
     "topic.prefix": "pipeline.topicPrefix",
     "plugin.name": "source.engine (pgoutput, the publication PostgresCdc makes)",
-    "publication.name": "pipeline.topicPrefix",
+    "publication.name": "pipeline.publicationName (default from pipeline.topicPrefix)",
     "publication.autocreate.mode": "source.engine (PostgresCdc makes the publication)",
-    "slot.name": "pipeline.topicPrefix",
+    "slot.name": "pipeline.slotName (default from pipeline.topicPrefix)",
     "heartbeat.action.query": "pipeline.topicPrefix (the heartbeat table PostgresCdc makes)",
     "table.include.list": "tables",
     "snapshot.mode": "pipeline.snapshotMode",
@@ -97,6 +97,35 @@ export const DERIVED_KEYS = {
     "tasks.max": "connectors.sink.tasksMax",
   },
 } as const satisfies Record<ConnectorKind, Record<string, string>>;
+
+/** A key whose value a connector to adopt must share with the declared one (lib/connector-lifecycle). */
+export interface AdoptionKey {
+  /** The stack key that sets it in the declared config. */
+  readonly setBy: string;
+  /** The plugin's default, the value of a hand-made config that leaves the key out. */
+  readonly pluginDefault?: string;
+}
+
+/**
+ * The keys whose values give a connector's committed offsets their meaning: Debezium's source offsets are
+ * stored under topic.prefix (and the SQL Server database), and point into a slot, a publication or a schema
+ * history. A hand-made connector is adopted only when it has the same values. A sink's offsets are per topic
+ * partition: the same topics follow from the same topic.prefix of the source.
+ */
+export const ADOPTION_KEYS: Record<ConnectorKind, Readonly<Record<string, AdoptionKey>>> = {
+  sqlserver: {
+    "topic.prefix": { setBy: "pipeline.topicPrefix" },
+    "database.names": { setBy: "source.database" },
+    "schema.history.internal.kafka.topic": { setBy: "pipeline.schemaHistoryTopic" },
+  },
+  postgres: {
+    "topic.prefix": { setBy: "pipeline.topicPrefix" },
+    "database.dbname": { setBy: "source.database" },
+    "slot.name": { setBy: "pipeline.slotName", pluginDefault: "debezium" },
+    "publication.name": { setBy: "pipeline.publicationName", pluginDefault: "dbz_publication" },
+  },
+  sink: {},
+};
 
 /** A connector's derived keys, as DERIVED_KEYS lists them (the sensitive one aside; the optional ones when set). */
 type DerivedKey<K extends ConnectorKind> = Exclude<keyof (typeof DERIVED_KEYS)[K], `${string}password`>;

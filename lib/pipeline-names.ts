@@ -1,6 +1,7 @@
 // The names a pipeline derives from its topic prefix and its source, in one place: the component declares
 // them, the operations commands look them up, and a test on the harness pins the change topics to what the
-// installed Debezium plugins themselves compute (test/jvm/DebeziumTopicNames.java).
+// installed Debezium plugins themselves compute (test/jvm/DebeziumTopicNames.java). The slot, the publication
+// and the schema history topic can be named instead: those of hand-made connectors a stack adopts.
 
 /** What topic naming depends on besides the prefix: the source engine and database. */
 export interface NamedSource {
@@ -8,6 +9,18 @@ export interface NamedSource {
   readonly engine: "sqlserver" | "postgres";
   /** The captured database (SQL Server puts it in every change topic's name). */
   readonly database: string;
+}
+
+/** The topic prefix, and the names a stack gives instead of deriving them (stack config `pipeline`). */
+export interface PipelineNaming {
+  /** Prefix of every topic and connector name. */
+  readonly topicPrefix: string;
+  /** The PostgreSQL source's replication slot. Default: `<prefix>_slot`, lowercased. */
+  readonly slotName?: string;
+  /** The PostgreSQL source's publication. Default: `<prefix>_publication`. */
+  readonly publicationName?: string;
+  /** The SQL Server connector's schema history topic. Default: `<prefix>.schema-history`. */
+  readonly schemaHistoryTopic?: string;
 }
 
 export interface PipelineNames {
@@ -41,17 +54,18 @@ const sanitizedTopicName = (name: string): string => name.replace(/[^A-Za-z0-9._
  * mode (one partition per entry of database.names), which puts the database in front of the schema:
  * `<topic.prefix>.<database>.<schema>.<table>`.
  */
-export function pipelineNames(topicPrefix: string, source: NamedSource): PipelineNames {
+export function pipelineNames(naming: PipelineNaming, source: NamedSource): PipelineNames {
+  const { topicPrefix } = naming;
   const databasePart = source.engine === "sqlserver" ? `${source.database}.` : "";
   const base = topicPrefix.toLowerCase().replace(/[^a-z0-9_]/g, "_");
   return {
     sourceConnector: `${topicPrefix}-source`,
     sinkConnector: `${topicPrefix}-sink`,
-    publication: `${topicPrefix}_publication`,
-    slot: `${base}_slot`,
+    publication: naming.publicationName ?? `${topicPrefix}_publication`,
+    slot: naming.slotName ?? `${base}_slot`,
     heartbeatTable: `${base}_cdc_heartbeat`,
     deadLetterTopic: `${topicPrefix}.dead-letter`,
-    schemaHistoryTopic: `${topicPrefix}.schema-history`,
+    schemaHistoryTopic: naming.schemaHistoryTopic ?? `${topicPrefix}.schema-history`,
     changeTopic: (table) => sanitizedTopicName(`${topicPrefix}.${databasePart}${table}`),
   };
 }

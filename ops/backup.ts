@@ -38,6 +38,9 @@ export const backupJobSchema = z.strictObject({
   tables: z.array(tableSchema).min(1),
   /** The connectors' topic prefix and the Connect REST API, for the config kind. */
   topicPrefix: z.string().min(1),
+  /** A PostgreSQL source's slot and publication when the stack names them (pipeline.slotName, publicationName). */
+  slotName: z.string().min(1).optional(),
+  publicationName: z.string().min(1).optional(),
   connectUrl: z.url(),
   /** The stack's backups settings, with the bucket resolved. */
   backups: backupsSchema.extend({ bucket: z.string().min(1) }),
@@ -61,6 +64,8 @@ export function stackBackupJob(site: StackSite, bucket: { bucket: string; endpoi
     source: { ...settings.source },
     tables: settings.tables,
     topicPrefix: settings.pipeline.topicPrefix,
+    slotName: settings.pipeline.slotName,
+    publicationName: settings.pipeline.publicationName,
     connectUrl: settings.kafkaConnect.url,
     backups: { ...settings.backups, bucket: bucket.bucket, endpoint: bucket.endpoint },
     target: settings.target,
@@ -351,7 +356,7 @@ const SECRET_CONFIG_KEY = /password|secret|token|credential|jaas/i;
 export async function configSnapshot(job: BackupJob): Promise<Record<string, unknown>> {
   const settings = withoutPasswords(job);
   const secrets = [job.sourcePassword, job.targetPassword ?? ""].filter((p) => p !== "");
-  const names = pipelineNames(job.topicPrefix, job.source);
+  const names = pipelineNames(job, job.source);
   const http = connectHttp({ url: job.connectUrl });
   const connectors: Record<string, unknown> = {};
   for (const name of [names.sourceConnector, names.sinkConnector]) {

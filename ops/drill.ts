@@ -235,7 +235,7 @@ export async function checkDrill(primary: StackSite, dr: StackSite, options: { f
     );
   }
   if (options.force) return;
-  const names = pipelineNames(dr.settings.pipeline.topicPrefix, dr.settings.source);
+  const names = pipelineNames(dr.settings.pipeline, dr.settings.source);
   const status = await getStatus(connectHttp({ url: dr.settings.kafkaConnect.url }, 10_000), names.sourceConnector, [
     dr.sourcePassword,
     dr.targetPassword,

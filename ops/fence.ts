@@ -24,7 +24,7 @@ const STOP_TIMEOUT_MS = 60_000;
 export async function fenceSite(site: StackSite): Promise<FenceReport> {
   const { settings } = site;
   const secrets = [site.sourcePassword, site.targetPassword];
-  const names = pipelineNames(settings.pipeline.topicPrefix, settings.source);
+  const names = pipelineNames(settings.pipeline, settings.source);
   const http = connectHttp({ url: settings.kafkaConnect.url }, 10_000);
   const connectors: FenceReport["connectors"][number][] = [];
   for (const name of [names.sourceConnector, names.sinkConnector]) {

@@ -137,7 +137,7 @@ export interface StatusOptions {
 export async function collectStatus(site: StackSite, options: StatusOptions = {}): Promise<StatusReport> {
   const { settings } = site;
   const secrets = [site.sourcePassword, site.targetPassword];
-  const names = pipelineNames(settings.pipeline.topicPrefix, settings.source);
+  const names = pipelineNames(settings.pipeline, settings.source);
   const tables = settings.tables.map((t) => `${t.schema}.${t.name}`);
   const http = connectHttp({ url: settings.kafkaConnect.url }, 10_000);
 

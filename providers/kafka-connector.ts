@@ -7,6 +7,7 @@ import { z } from "zod";
 import { connectConnectionSchema, connectionSecrets, type ConnectConnection } from "../lib/connect-rest";
 import type { DesiredState, TaskStatus } from "../lib/connector-api";
 import {
+  adoptionProblems,
   deployConnector,
   offsetsResetRequested,
   offsetsSource,
@@ -14,6 +15,7 @@ import {
   redeployConnector,
   removeConnector,
   stateSupportProblem,
+  type Adoption,
   type OffsetsSource,
 } from "../lib/connector-lifecycle";
 import {
@@ -84,6 +86,15 @@ const inputsSchema = z
     validate: z.boolean("must be true or false").default(true),
     /** Setting or changing it resets the committed offsets on update (a Debezium source then snapshots again). */
     offsetsResetToken: z.string("must be a string").optional(),
+    /** A hand-made connector whose offsets the first create takes over, and the keys it must share. */
+    adoptFrom: z
+      .object({
+        name: z.string(NAME_RULE).min(1, NAME_RULE),
+        sameKeys: z
+          .record(z.string(), z.object({ setBy: z.string(), pluginDefault: z.string().optional() }))
+          .default({}),
+      })
+      .optional(),
   })
   .refine((inputs) => !Object.keys(inputs.sensitiveConfig).some((key) => key in inputs.config), {
     path: ["sensitiveConfig"],
@@ -129,10 +140,18 @@ export const kafkaConnectorProvider = versionedProvider<KafkaConnectorInputs, Ka
       const secrets = connectorSecrets(checked);
       const stateProblem = await stateSupportProblem(checked.cluster, checked.state, secrets);
       const stateFailures = stateProblem ? [{ property: "state", reason: stateProblem }] : [];
-      if (!checked.validate) return { inputs: checked, failures: stateFailures };
+      const adoption = from?.adopted && checked.adoptFrom;
+      const adoptionFailures = adoption
+        ? (await adoptionProblems(checked.cluster, checked.name, merged(checked), adoption, secrets)).map((reason) => ({
+            property: "adoptFrom",
+            reason,
+          }))
+        : [];
+      const problemsBeforeValidation = [...stateFailures, ...adoptionFailures];
+      if (!checked.validate) return { inputs: checked, failures: problemsBeforeValidation };
       const problems = await pluginValidationProblems(checked.cluster, checked.name, merged(checked), secrets);
       const configFailures = problems.map((reason) => ({ property: "config", reason }));
-      return { inputs: checked, failures: [...stateFailures, ...configFailures] };
+      return { inputs: checked, failures: [...problemsBeforeValidation, ...configFailures] };
     },
 
     async diff(_id, olds: KafkaConnectorState, news: KafkaConnectorInputs) {
@@ -203,6 +222,11 @@ export interface KafkaConnectorArgs {
   readonly validate?: pulumi.Input<boolean>;
   /** Setting or changing it resets the committed offsets on update: a Debezium source snapshots again. Default: none. */
   readonly offsetsResetToken?: pulumi.Input<string>;
+  /**
+   * A hand-made connector on the same cluster whose offsets the first create takes over (so a source does not
+   * snapshot again) before deleting it; refused at preview unless it has `sameKeys`' values. Default: none.
+   */
+  readonly adoptFrom?: pulumi.Input<Adoption>;
 }
 
 const kafkaConnectorShim = installedProvider("KafkaConnector");

@@ -14,9 +14,26 @@ function propertiesLine(key: string, value: string): string {
   return `${escape(key)}=${escape(value)}`;
 }
 
+/** Runs test/jvm/<program>.java (a single-file Java program) on `engine`'s plugin jars; its output lines. */
+function runOnPlugin(program: string, engine: "sqlserver" | "postgres", lines: readonly string[]): string[] {
+  const classPath = [
+    path.join(harness.env.CDC_CONNECT_PLUGINS, `debezium-connector-${engine}`, "*"),
+    path.join(harness.env.CDC_KAFKA_LIBS, "*"),
+  ].join(path.delimiter);
+  const out = execFileSync("java", ["-cp", classPath, path.join(PROJECT_DIR, `test/jvm/${program}.java`), engine], {
+    input: `${lines.join("\n")}\n`,
+    encoding: "utf8",
+    stdio: ["pipe", "pipe", "pipe"],
+    timeout: 120_000,
+  });
+  return out.split("\n");
+}
+
+const configLines = (config: ConnectorConfig) => Object.entries(config).map(([k, v]) => propertiesLine(k, v));
+
 /**
  * The change topic of each table ({schema, name}) as the plugin of `engine` names it for the connector
- * config `config` (test/jvm/DebeziumTopicNames.java, run as a single-file Java program).
+ * config `config` (test/jvm/DebeziumTopicNames.java).
  */
 export function pluginChangeTopics(
   engine: "sqlserver" | "postgres",
@@ -24,25 +41,32 @@ export function pluginChangeTopics(
   tables: readonly { schema: string; name: string }[],
 ): string[] {
   const lines = [
-    ...Object.entries(config).map(([k, v]) => propertiesLine(k, v)),
+    ...configLines(config),
     ...tables.flatMap((t, i) => [
       propertiesLine(`topic-names.table.${i}.schema`, t.schema),
       propertiesLine(`topic-names.table.${i}.name`, t.name),
     ]),
   ];
-  const classPath = [
-    path.join(harness.env.CDC_CONNECT_PLUGINS, `debezium-connector-${engine}`, "*"),
-    path.join(harness.env.CDC_KAFKA_LIBS, "*"),
-  ].join(path.delimiter);
-  const out = execFileSync(
-    "java",
-    ["-cp", classPath, path.join(PROJECT_DIR, "test/jvm/DebeziumTopicNames.java"), engine],
-    {
-      input: `${lines.join("\n")}\n`,
-      encoding: "utf8",
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: 120_000,
-    },
-  );
-  return out.split("\n").filter((line) => line !== "");
+  return runOnPlugin("DebeziumTopicNames", engine, lines).filter((line) => line !== "");
+}
+
+/**
+ * The source partitions the plugin of `engine` stores the offsets of a connector with config `config` under
+ * (test/jvm/DebeziumSourcePartitions.java), each as its keys and values.
+ */
+export function pluginSourcePartitions(
+  engine: "sqlserver" | "postgres",
+  config: ConnectorConfig,
+): Record<string, string>[] {
+  const partitions: Record<string, string>[] = [];
+  let current: Record<string, string> = {};
+  for (const line of runOnPlugin("DebeziumSourcePartitions", engine, configLines(config))) {
+    if (line === "") {
+      if (Object.keys(current).length > 0) partitions.push(current);
+      current = {};
+    } else {
+      current[line.slice(0, line.indexOf("="))] = line.slice(line.indexOf("=") + 1);
+    }
+  }
+  return partitions;
 }

@@ -58,6 +58,21 @@ export class PrivateBackend {
     return result.stdout;
   }
 
+  /** Sets `cdc-pipeline:<key>` in the local stack's file with `config set --path`, as an operator would. */
+  setLocal(key: string, value: string): void {
+    this.ok("config", "set", "--stack", "local", "--path", `cdc-pipeline:${key}`, value);
+  }
+
+  /** `pulumi up` of the local stack, without the preview. */
+  upLocal(): RunResult {
+    return this.pulumi("up", "--stack", "local", "--yes", "--skip-preview");
+  }
+
+  /** The drift check of the local stack, as CI runs it (exit 1: drift). */
+  driftLocal(): RunResult {
+    return this.script("harness-env.sh", "npm", "run", "-s", "drift", "--", "--stack", "local");
+  }
+
   /** Every file of the backend (state, backups, history) as one text. */
   files(): string {
     const files = readdirSync(this.dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());

@@ -18,10 +18,6 @@ const rest = axios.create({ baseURL: harness.connectUrl, headers: { "Content-Typ
 const stackFile = path.join(PROJECT_DIR, "Pulumi.local.yaml");
 const committed = readFileSync(stackFile, "utf8");
 
-const set = (key: string, value: string) =>
-  backend.ok("config", "set", "--stack", "local", "--path", `cdc-pipeline:${key}`, value);
-const up = () => backend.pulumi("up", "--stack", "local", "--yes", "--skip-preview");
-const drift = () => backend.script("harness-env.sh", "npm", "run", "-s", "drift", "--", "--stack", "local");
 const status = async (name: string) =>
   (await rest.get<{ connector: { state: string }; tasks: { state: string }[] }>(`/connectors/${name}/status`)).data;
 const config = async (name: string) => (await rest.get<Record<string, string>>(`/connectors/${name}/config`)).data;
@@ -49,15 +45,15 @@ function describeTopic(topic: string): { partitions: number; retentionMs: string
 
 beforeAll(() => {
   backend.ok("stack", "select", "local", "--create");
-  set("pipeline.topicPrefix", PREFIX);
-  set("pipeline.topicPartitions", "2");
-  set("pipeline.topicRetentionMs", "86400000");
-  set("connectors.sink.state", "paused");
-  set("connectors.sink.tasksMax", "2");
-  set('connectors.sink.settings["batch.size"]', "500");
-  set('connectors.source.settings["heartbeat.interval.ms"]', "3000");
-  set("connectors.source.ignoreKeys[0]", "poll.interval.ms");
-  const first = up();
+  backend.setLocal("pipeline.topicPrefix", PREFIX);
+  backend.setLocal("pipeline.topicPartitions", "2");
+  backend.setLocal("pipeline.topicRetentionMs", "86400000");
+  backend.setLocal("connectors.sink.state", "paused");
+  backend.setLocal("connectors.sink.tasksMax", "2");
+  backend.setLocal('connectors.sink.settings["batch.size"]', "500");
+  backend.setLocal('connectors.source.settings["heartbeat.interval.ms"]', "3000");
+  backend.setLocal("connectors.source.ignoreKeys[0]", "poll.interval.ms");
+  const first = backend.upLocal();
   expect(first.status, first.stdout + first.stderr).toBe(0);
 });
 
@@ -110,24 +106,24 @@ describe("connector knobs from the local stack's file", () => {
   it("hold a declared pause through another `up` and the drift check; a key declared ignored is no drift", async () => {
     const live = await config(`${PREFIX}-source`);
     await rest.put(`/connectors/${PREFIX}-source/config`, { ...live, "poll.interval.ms": "700" });
-    const again = up();
+    const again = backend.upLocal();
     expect(again.status, again.stdout + again.stderr).toBe(0);
     expect((await status(`${PREFIX}-sink`)).connector.state).toBe("PAUSED");
-    const clean = drift();
+    const clean = backend.driftLocal();
     expect(clean.status, clean.stdout + clean.stderr).toBe(0);
     expect((await config(`${PREFIX}-source`))["poll.interval.ms"]).toBe("700");
   });
 
   it("still report a pause by hand as drift", async () => {
     await rest.put(`/connectors/${PREFIX}-source/pause`);
-    const found = drift();
+    const found = backend.driftLocal();
     expect(found.status, found.stdout + found.stderr).toBe(1);
     expect(found.stdout).toMatch(/state: live "paused", declared "running"/);
     await rest.put(`/connectors/${PREFIX}-source/resume`);
   });
 
   it("fail the preview on a setting the plugin rejects, naming the key, and change nothing", async () => {
-    set('connectors.sink.settings["batch.size"]', "lots");
+    backend.setLocal('connectors.sink.settings["batch.size"]', "lots");
     const preview = backend.pulumi("preview", "--stack", "local");
     expect(preview.status).not.toBe(0);
     expect(preview.stdout + preview.stderr).toMatch(/batch\.size/);

@@ -31,7 +31,7 @@ function sourceConfig(engine: NamedSource["engine"], prefix: string, database: s
 }
 
 function expectPluginNaming(engine: NamedSource["engine"], prefix: string, database: string, tables: Table[]) {
-  const names = pipelineNames(prefix, { engine, database });
+  const names = pipelineNames({ topicPrefix: prefix }, { engine, database });
   const ours = tables.map((t) => names.changeTopic(`${t.schema}.${t.name}`));
   expect(ours).toEqual(pluginChangeTopics(engine, sourceConfig(engine, prefix, database, tables), tables));
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectHttp } from "../../lib/connect-rest";
 import { getOffsets, postConnector } from "../../lib/connector-api";
 import { hashSecrets } from "../../lib/connector-config";
+import { ADOPTION_KEYS } from "../../lib/debezium-configs";
 import {
   kafkaConnectorProvider as provider,
   type KafkaConnectorInputs,
@@ -340,6 +341,64 @@ describe("KafkaConnector provider", () => {
     expect((await rest.get(`/connectors/${renamed.name}`)).status).toBe(404);
     const again = await create(p.source({ name: renamed.name, state: "stopped" }));
     expect(await committed(again.name)).toEqual([]);
+  });
+
+  it("adopts a hand-made source: refused unless its offsets' keys match, takes them over, deletes it, and a re-run converges", async () => {
+    const p = pipeline("adopt");
+    await p.createSourceTable();
+    await query("source", `INSERT INTO ${p.table} VALUES (1, 'Ada')`);
+    const http = connectHttp(cluster);
+    const committed = async (name: string) => (await getOffsets(http, name, [])).offsets.filter((o) => o.offset);
+    const handMade = `${p.prefix}-by-hand`;
+    const { config, sensitiveConfig } = p.source();
+    await postConnector(http, handMade, { ...config, ...sensitiveConfig }, undefined, []);
+    const before = await eventually(
+      () => committed(handMade),
+      (o) => o.length > 0,
+    );
+    const sameKeys = ADOPTION_KEYS.postgres;
+    const declared = p.source({ adoptFrom: { name: handMade, sameKeys } });
+
+    // Another slot than the hand-made one's: its offsets would point into a slot the new one does not read.
+    const otherSlot = await provider.check({} as KafkaConnectorInputs, {
+      ...declared,
+      config: { ...declared.config, "slot.name": `${p.prefix}_other` },
+    });
+    expect(otherSlot.failures).toEqual([
+      {
+        property: "adoptFrom",
+        reason: expect.stringMatching(`'${handMade}' has slot.name '${p.prefix}'.*set pipeline.slotName`) as string,
+      },
+    ]);
+    const missing = await provider.check({} as KafkaConnectorInputs, {
+      ...declared,
+      adoptFrom: { name: `${p.prefix}-nowhere`, sameKeys },
+    });
+    expect(missing.failures?.map((f) => f.reason)).toEqual([
+      expect.stringContaining(`'${p.prefix}-nowhere', is not on`),
+    ]);
+    expect((await liveStatus(handMade)).connector.state).toBe("RUNNING");
+
+    const inputs = await checked(declared);
+    expect(inputs.offsetsFrom).toEqual({ url: harness.connectUrl, name: handMade, adopted: true });
+    const adopted = (await provider.create(inputs)).outs!;
+    expect(adopted.state).toBe("running");
+    expect((await rest.get(`/connectors/${handMade}`)).status).toBe(404);
+    expect(await committed(adopted.name)).toEqual(before);
+
+    // A run that failed after the hand-over and before recording it: the hand-made connector is gone, the new
+    // one streams on its own offsets, which another create keeps.
+    await query("source", `INSERT INTO ${p.table} VALUES (2, 'Grace')`);
+    const moved = await eventually(
+      () => committed(adopted.name),
+      (o) => JSON.stringify(o) !== JSON.stringify(before),
+    );
+    const again = await checked(declared);
+    expect((await provider.create(again)).outs!.state).toBe("running");
+    expect(await committed(adopted.name)).toEqual(moved);
+    // An existing resource adopts nothing: adoptFrom acts on first create only.
+    expect((await checked(declared, { name: adopted.name, cluster })).offsetsFrom).toBeUndefined();
+    await provider.delete(adopted.name, { ...adopted, offsetsPolicy: "reset" });
   });
 
   it("a new offsetsResetToken resets the source's offsets on update: it snapshots again", async () => {

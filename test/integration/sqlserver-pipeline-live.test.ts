@@ -12,7 +12,7 @@
 import axios from "axios";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { jdbcSinkConfig, sqlServerSourceConfig } from "../../lib/debezium-configs";
+import { ADOPTION_KEYS, jdbcSinkConfig, sqlServerSourceConfig } from "../../lib/debezium-configs";
 import { pipelineNames } from "../../lib/pipeline-names";
 import { withSqlServer, type SqlParam, type SqlServerConnection } from "../../lib/sqlserver";
 import {
@@ -105,7 +105,7 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
   const sourceTable = `dbo.${table}`;
   const prefix = `it_mssql_${run}`;
   // What CdcPipeline derives from its topic prefix and source.
-  const names = pipelineNames(prefix, { engine: "sqlserver", database });
+  const names = pipelineNames({ topicPrefix: prefix }, { engine: "sqlserver", database });
   const topic = names.changeTopic(sourceTable);
   const oldInstance = `dbo_${table}`;
   const newInstance = `dbo_${table}_v2`;
@@ -401,6 +401,62 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     await sql(source, `INSERT INTO dbo.[${table}] (id, name, email) VALUES (6, N'Kathleen', N'kb@example.com')`);
     await sql(source, `DELETE FROM dbo.[${table}] WHERE id = 3`);
     expect((await inSync(true)).map((r) => r.id)).toEqual([1, 4, 5, 6]);
+  }, 600_000);
+
+  it("a hand-made source of the runbooks' shape is adopted: its offsets taken over, no row written again", async () => {
+    expect(sourceState, "the pipeline of the first tests").toBeTruthy();
+    const rest = axios.create({ baseURL: harness.connectUrl, validateStatus: () => true });
+    // The stack's source gone with its offsets; a hand-made one in its place, as the runbooks POST it.
+    await connectors.delete(sourceState!.name, sourceState!);
+    sourceState = undefined;
+    const handMade = `sqlserver-source-connector-${run}`;
+    const { config, sensitiveConfig } = sourceInputs();
+    expect((await rest.post("/connectors", { name: handMade, config: { ...config, ...sensitiveConfig } })).status).toBe(
+      201,
+    );
+    const committed = async (name: string) =>
+      (await rest.get<{ offsets: { offset: unknown }[] }>(`/connectors/${name}/offsets`)).data.offsets.filter(
+        (o) => o.offset,
+      );
+    await sql(source, `INSERT INTO dbo.[${table}] (id, name, email) VALUES (7, N'Barbara', N'bl@example.com')`);
+    await inSync(true);
+    // Something to hand over: without committed offsets the stack's connector would snapshot again.
+    await eventually(
+      () => committed(handMade),
+      (o) => o.length > 0,
+      120_000,
+    );
+    // Every write to the target from now on, logged: a snapshot would write every row again.
+    await query("target", `CREATE TABLE public.${table}_writes (id integer NOT NULL)`);
+    await query(
+      "target",
+      `CREATE FUNCTION public.${table}_log() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN INSERT INTO public.${table}_writes VALUES (NEW.id); RETURN NEW; END $$`,
+    );
+    await query(
+      "target",
+      `CREATE TRIGGER ${table}_log AFTER INSERT OR UPDATE ON public.${table} FOR EACH ROW EXECUTE FUNCTION public.${table}_log()`,
+    );
+    try {
+      const adopting = await checked(
+        connectors,
+        sourceInputs({ adoptFrom: { name: handMade, sameKeys: ADOPTION_KEYS.sqlserver } }),
+      );
+      sourceState = (await connectors.create(adopting)).outs!;
+      expect(sourceState.state).toBe("running");
+      expect((await rest.get(`/connectors/${handMade}`)).status).toBe(404);
+      expect(await committed(sourceState.name)).not.toEqual([]);
+      await sql(source, `INSERT INTO dbo.[${table}] (id, name, email) VALUES (8, N'Frances', N'fa@example.com')`);
+      expect((await inSync(true)).map((r) => r.id)).toEqual([1, 4, 5, 6, 7, 8]);
+      // Row 7 streamed just before the hand-over may be delivered twice; no other row is written again.
+      const written = await query<{ id: number }>("target", `SELECT DISTINCT id FROM public.${table}_writes`);
+      expect(written.map((r) => r.id).filter((id) => id !== 7)).toEqual([8]);
+    } finally {
+      await rest.delete(`/connectors/${handMade}`);
+      await query("target", `DROP TRIGGER IF EXISTS ${table}_log ON public.${table}`);
+      await query("target", `DROP TABLE IF EXISTS public.${table}_writes`);
+      await query("target", `DROP FUNCTION IF EXISTS public.${table}_log()`);
+    }
   }, 600_000);
 
   it.skipIf(!noAgentUrl)(

@@ -60,7 +60,7 @@ beforeAll(async () => {
   primary = await openStack(project, "site-primary");
   dr = await openStack(project, "site-dr");
   await primary.stack.up();
-  names = pipelineNames(primary.settings.pipeline.topicPrefix, primary.settings.source);
+  names = pipelineNames(primary.settings.pipeline, primary.settings.source);
   await countDeliveries(primary);
 }, 900_000);
 

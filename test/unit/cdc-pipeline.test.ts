@@ -3,6 +3,7 @@ import { allRegistered, outputOf, recordResources, type Registered, registeredOu
 
 let registered: Registered[];
 let CdcPipeline: typeof import("../../components/cdc-pipeline").CdcPipeline;
+type CdcPipelineArgs = import("../../components/cdc-pipeline").CdcPipelineArgs;
 beforeAll(async () => {
   // The connectors as a worker would report them once running.
   registered = await recordResources(
@@ -28,9 +29,7 @@ const tables = [
 async function build(
   name: string,
   sourceEngine: "sqlserver" | "postgres",
-  rebuild?: string,
-  connectorLogin?: { user: string; password: string },
-  target = { ...db, port: 5432, schema: "warehouse" },
+  args: Partial<CdcPipelineArgs> = {},
 ): Promise<Map<string, Registered>> {
   const before = registered.length;
   const p = new CdcPipeline(name, {
@@ -38,12 +37,11 @@ async function build(
     kafkaBootstrap: "kafka:9092",
     sourceEngine,
     source: db,
-    target,
+    target: { ...db, port: 5432, schema: "warehouse" },
     tables,
     topicPrefix: "Inventory-DR",
     replicationFactor: 1,
-    rebuild,
-    connectorLogin,
+    ...args,
   });
   await Promise.all([p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector].map((r) => valueOf(r.urn)));
   return new Map(registered.slice(before).map((r) => [r.name, r]));
@@ -142,7 +140,7 @@ describe("CdcPipeline", () => {
   });
 
   it("a rebuild token empties the target tables and resets the source's offsets, not the sink's", async () => {
-    const r = await build("rebuilt", "postgres", "restore-2026-11-24");
+    const r = await build("rebuilt", "postgres", { rebuild: "restore-2026-11-24" });
     expect(r.get("rebuilt-schema")?.inputs.rebuildToken).toBe("restore-2026-11-24");
     expect(r.get("rebuilt-source")?.inputs.offsetsResetToken).toBe("restore-2026-11-24");
     expect(r.get("rebuilt-sink")?.inputs.offsetsResetToken).toBeUndefined();
@@ -165,6 +163,46 @@ describe("CdcPipeline", () => {
     });
   });
 
+  it("adopting hand-made connectors: their slot and publication, or schema history, and the keys their offsets need", async () => {
+    const adopt = (name: string, sourceEngine: "sqlserver" | "postgres") =>
+      build(name, sourceEngine, {
+        topicPrefix: "sqlserver",
+        slotName: sourceEngine === "postgres" ? "debezium" : undefined,
+        publicationName: sourceEngine === "postgres" ? "dbz_publication" : undefined,
+        schemaHistoryTopic: sourceEngine === "sqlserver" ? "schema-changes.warehouse" : undefined,
+        connectors: {
+          source: { adoptFrom: `${sourceEngine}-source-connector` },
+          sink: { adoptFrom: "postgres-sink-connector" },
+        },
+      });
+    const pg = await adopt("adopt-pg", "postgres");
+    expect(pg.get("adopt-pg-cdc")?.inputs).toMatchObject({ publication: "dbz_publication", slot: "debezium" });
+    expect(pg.get("adopt-pg-source")?.inputs.config).toMatchObject({
+      "slot.name": "debezium",
+      "publication.name": "dbz_publication",
+    });
+    expect(pg.get("adopt-pg-source")?.inputs.adoptFrom).toEqual({
+      name: "postgres-source-connector",
+      sameKeys: expect.objectContaining({
+        "slot.name": { setBy: "pipeline.slotName", pluginDefault: "debezium" },
+        "topic.prefix": { setBy: "pipeline.topicPrefix" },
+      }) as object,
+    });
+    expect(pg.get("adopt-pg-sink")?.inputs.adoptFrom).toEqual({ name: "postgres-sink-connector", sameKeys: {} });
+    const mssql = await adopt("adopt-mssql", "sqlserver");
+    expect(mssql.get("adopt-mssql-source")?.inputs.config).toMatchObject({
+      "schema.history.internal.kafka.topic": "schema-changes.warehouse",
+    });
+    const sameKeys = (mssql.get("adopt-mssql-source")?.inputs.adoptFrom as { sameKeys: object }).sameKeys;
+    expect(Object.keys(sameKeys).sort()).toEqual([
+      "database.names",
+      "schema.history.internal.kafka.topic",
+      "topic.prefix",
+    ]);
+    // Without adoptFrom, nothing to adopt.
+    expect((await build("plain", "postgres")).get("plain-source")?.inputs.adoptFrom).toBeUndefined();
+  });
+
   it("without a connector login, the source connector reads as the source's user", async () => {
     const r = await build("admin", "postgres");
     expect(r.get("admin-source")?.inputs.config).toMatchObject({ "database.user": "cdc" });
@@ -174,13 +212,13 @@ describe("CdcPipeline", () => {
 
   it("with a connector login, the CDC resource creates it and the source connector reads as it", async () => {
     const login = { user: "cdc_connector", password: "connector-pw" };
-    const pg = await build("pglogin", "postgres", undefined, login);
+    const pg = await build("pglogin", "postgres", { connectorLogin: login });
     expect(pg.get("pglogin-cdc")?.inputs).toMatchObject({ user: "cdc", replicationUser: "cdc_connector" });
     expect(pg.get("pglogin-cdc")?.inputs.replicationPassword).toEqual(secret("connector-pw"));
     expect(pg.get("pglogin-source")?.inputs.config).toMatchObject({ "database.user": "cdc_connector" });
     expect(pg.get("pglogin-source")?.inputs.sensitiveConfig).toEqual(secret({ "database.password": "connector-pw" }));
 
-    const mssql = await build("mslogin", "sqlserver", undefined, login);
+    const mssql = await build("mslogin", "sqlserver", { connectorLogin: login });
     expect(mssql.get("mslogin-cdc")?.inputs).toMatchObject({ user: "cdc", connectorLogin: "cdc_connector" });
     expect(mssql.get("mslogin-cdc")?.inputs.connectorPassword).toEqual(secret("connector-pw"));
     expect(mssql.get("mslogin-source")?.inputs.config).toMatchObject({ "database.user": "cdc_connector" });
@@ -244,7 +282,7 @@ describe("CdcPipeline", () => {
 
   it("gives the target tables only the target's connection fields and schema", async () => {
     const target = { ...db, port: 5432, schema: "warehouse", engine: "postgres", encrypt: false };
-    const r = await build("narrow", "postgres", undefined, undefined, target);
+    const r = await build("narrow", "postgres", { target });
     const keys = Object.keys(r.get("narrow-schema")!.inputs).filter((k) => !k.startsWith("__"));
     expect(keys.sort()).toEqual(["database", "host", "password", "port", "schema", "tables", "user"]);
   });

@@ -314,7 +314,7 @@ describe("parseStackSettings: connectors", () => {
     });
     expect(problems).toEqual([
       expect.stringMatching(/connectors\.source\.settings.*snapshot\.mode.* is derived from pipeline\.snapshotMode/),
-      expect.stringMatching(/connectors\.source\.settings.*slot\.name.* is derived from pipeline\.topicPrefix/),
+      expect.stringMatching(/connectors\.source\.settings.*slot\.name.* is derived from pipeline\.slotName/),
       expect.stringMatching(
         /connectors\.sink\.settings.*connection\.password.* is derived from the secret targetPassword/,
       ),
@@ -372,5 +372,59 @@ describe("parseStackSettings: tables' SQL Server options, allowDestructive, the 
     expect(
       problemsOf({ ...valid, connectors: { source: { settings: { "topic.creation.default.partitions": 3 } } } }),
     ).toEqual([expect.stringMatching(/is derived from pipeline\.topicPartitions/)]);
+  });
+});
+
+describe("parseStackSettings: adopting hand-made connectors", () => {
+  it("takes the hand-made connectors' names, slot and publication", () => {
+    const settings = parseStackSettings(
+      {
+        ...valid,
+        pipeline: { topicPrefix: "sqlserver", slotName: "debezium", publicationName: "dbz_publication" },
+        connectors: {
+          source: { adoptFrom: "postgres-source-connector" },
+          sink: { adoptFrom: "postgres-sink-connector" },
+        },
+      },
+      "local",
+      ALL_SECRETS,
+    );
+    expect(settings.connectors.source.adoptFrom).toBe("postgres-source-connector");
+    expect(settings.connectors.sink.adoptFrom).toBe("postgres-sink-connector");
+    expect(settings.pipeline).toMatchObject({ slotName: "debezium", publicationName: "dbz_publication" });
+    const sqlServer = parseStackSettings(
+      { ...containerStack, pipeline: { topicPrefix: "sqlserver", schemaHistoryTopic: "schema-changes.warehouse" } },
+      "dev",
+      ALL_SECRETS,
+    );
+    expect(sqlServer.pipeline.schemaHistoryTopic).toBe("schema-changes.warehouse");
+  });
+
+  it("refuses a name no slot or topic can have, another engine's names, and the stack's own connector", () => {
+    expect(
+      problemsOf({
+        ...valid,
+        pipeline: { topicPrefix: "local", slotName: "My-Slot", schemaHistoryTopic: "history" },
+        connectors: { source: { adoptFrom: "local-source" }, sink: { adoptFrom: "a/b" } },
+      }),
+    ).toEqual([
+      expect.stringMatching(/^cdc-pipeline:pipeline\.slotName .*1 to 63 lowercase letters, digits or '_'/),
+      expect.stringMatching(
+        /^cdc-pipeline:connectors\.sink\.adoptFrom .*a connector name: .* no control characters, '\/'/,
+      ),
+      expect.stringMatching(
+        /^cdc-pipeline:connectors\.source\.adoptFrom is this stack's own connector 'local-source': name the hand-made/,
+      ),
+      expect.stringMatching(/^cdc-pipeline:pipeline\.schemaHistoryTopic applies only to a SQL Server source/),
+    ]);
+    expect(
+      problemsOf({
+        ...containerStack,
+        pipeline: { topicPrefix: "inventory", slotName: "debezium", publicationName: "p" },
+      }),
+    ).toEqual([
+      expect.stringMatching(/^cdc-pipeline:pipeline\.slotName applies only to a PostgreSQL source/),
+      expect.stringMatching(/^cdc-pipeline:pipeline\.publicationName applies only to a PostgreSQL source/),
+    ]);
   });
 });

@@ -215,6 +215,20 @@ describe("KafkaConnector input checks", () => {
     expect((await check({ offsetsPolicy: "reset" }, olds)).inputs).not.toHaveProperty("offsetsFrom");
     expect((await check({}, news)).inputs).not.toHaveProperty("offsetsFrom");
     expect((await check({})).inputs).not.toHaveProperty("offsetsFrom");
+    // On first create, a hand-made connector to adopt on the same cluster; never once the resource exists.
+    const adoptFrom = { name: "postgres-sink-connector", sameKeys: {} };
+    expect((await check({ adoptFrom })).inputs?.offsetsFrom).toEqual({
+      url: "http://connect:8083",
+      name: "postgres-sink-connector",
+      adopted: true,
+    });
+    expect((await check({ adoptFrom }, news)).inputs).not.toHaveProperty("offsetsFrom");
+    expect((await check({ adoptFrom: { name: "" } })).failures).toEqual([
+      {
+        property: "adoptFrom",
+        reason: expect.stringContaining("adoptFrom.name: must be 1 to 249 characters") as string,
+      },
+    ]);
     // A stale offsetsFrom among the inputs is not carried on.
     expect((await check({ offsetsFrom: { url: "x", name: "y" } }, news)).inputs).not.toHaveProperty("offsetsFrom");
   });

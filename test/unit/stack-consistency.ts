@@ -195,7 +195,7 @@ export function checkConsistency(s: StackUnderTest): void {
   // 2. The sink reads exactly the topics the source writes.
   const engine = source["connector.class"].includes("sqlserver") ? "sqlserver" : "postgres";
   const database = source["database.names"] ?? source["database.dbname"];
-  const names = pipelineNames(source["topic.prefix"], { engine, database });
+  const names = pipelineNames({ topicPrefix: source["topic.prefix"] }, { engine, database });
   const written = source["table.include.list"].split(",").map(names.changeTopic).sort();
   expect.soft(sink.topics.split(",").sort(), `${s.stack}: the sink's topics`).toEqual(written);
 
