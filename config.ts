@@ -362,6 +362,16 @@ const stackSchema = z
       }
     }
     if (cfg.source.engine === "postgres") {
+      // PostgreSQL truncates longer identifiers and refuses longer slot names.
+      const derived = { "heartbeat table": names.heartbeatTable, slot: names.slot, publication: names.publication };
+      for (const [what, name] of Object.entries(derived)) {
+        if (name.length > 63) {
+          problem(
+            ["pipeline", "topicPrefix"],
+            `is too long for a PostgreSQL source: the ${what} '${name}' would have ${name.length} characters, PostgreSQL allows 63`,
+          );
+        }
+      }
       if (cfg.pipeline.schemaHistoryTopic !== undefined) {
         problem(["pipeline", "schemaHistoryTopic"], "applies only to a SQL Server source: remove it");
       }

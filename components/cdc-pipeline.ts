@@ -164,8 +164,10 @@ export class CdcPipeline extends pulumi.ComponentResource {
     const tableNames = args.tables.map((t) => `${t.schema}.${t.name}`);
     const names = pipelineNames(args, { engine: args.sourceEngine, database: source.database });
     const { slot, publication } = names;
-    // In the schema of a captured table: one the source's user can surely create a table in.
-    const heartbeatTable = { schema: args.tables[0].schema, name: names.heartbeatTable };
+    // In the schema of a captured table, one the source's user can surely create a table in: the first by
+    // name, so that reordering the tables does not move it.
+    const heartbeatSchema = args.tables.map((t) => t.schema).sort()[0];
+    const heartbeatTable = { schema: heartbeatSchema, name: names.heartbeatTable };
     const cluster = pulumi.output(args.connect);
     const { source: sourceKnobs = {}, sink: sinkKnobs = {} } = args.connectors ?? {};
 

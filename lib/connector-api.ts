@@ -283,6 +283,8 @@ export interface ApplyOptions {
   restartFailed: boolean;
   /** Delete the committed offsets while the connector is stopped, before the write (Connect 3.6+). */
   resetOffsets: boolean;
+  /** Keys something else manages (ignoreKeys): the value the worker holds is written back, not the declared one. */
+  keepLive: readonly string[];
 }
 
 /**
@@ -307,8 +309,10 @@ export async function applyConfig(
   options: ApplyOptions,
 ): Promise<ConnectorStatus> {
   const live = await getConfig(http, name, secrets);
+  const kept = options.keepLive.filter((key) => live?.[key] !== undefined).map((key) => [key, live![key]]);
+  const written: ConnectorConfig = { ...config, ...Object.fromEntries(kept) };
   // Whether the write changes the config the worker holds (the keys it adds itself aside).
-  const changes = live !== undefined && changedKeys(live, config, [], { maskedIsChange: true }).length > 0;
+  const changes = live !== undefined && changedKeys(live, written, [], { maskedIsChange: true }).length > 0;
   const viaStop = options.resetOffsets || (options.canStop && desired !== "paused" && changes);
   if (viaStop) {
     // A task that failed before the stop is no obstacle: the stop clears it.
@@ -316,7 +320,7 @@ export async function applyConfig(
     await waitForState(http, name, "stopped", timeoutMs, secrets);
     if (options.resetOffsets) await resetOffsets(http, name, secrets);
   }
-  await putConfig(http, name, config, secrets);
+  await putConfig(http, name, written, secrets);
   // The desired state is re-asserted after every write, whatever the write did to it.
   await requestState(http, name, desired, secrets);
   // After a stop every task is new: one that fails is the new config failing, not an old failure to restart.

@@ -272,11 +272,17 @@ export function offsetsResetRequested(recordedToken: string | undefined, declare
 }
 
 /**
- * Writes the whole config of an existing connector (first resetting its offsets with `resetOffsets`),
+ * Writes the whole config of an existing connector, the live values of its ignored keys kept (first resetting
+ * its offsets with `resetOffsets`),
  * restarts failed tasks once with `restartFailedTasks`, and waits until it reaches its state.
  */
 export async function redeployConnector(
-  deployment: ConnectorDeployment & { readonly restartFailedTasks: boolean; readonly resetOffsets: boolean },
+  deployment: ConnectorDeployment & {
+    readonly restartFailedTasks: boolean;
+    readonly resetOffsets: boolean;
+    /** Keys something else manages: their live values are kept. */
+    readonly ignoreKeys: readonly string[];
+  },
   secrets: readonly string[],
 ): Promise<ConnectorStatus> {
   const http = connectHttp(deployment.cluster);
@@ -292,7 +298,12 @@ export async function redeployConnector(
     deployment.state,
     deployment.readyTimeoutSeconds * 1000,
     secrets,
-    { canStop: features.stop, restartFailed: deployment.restartFailedTasks, resetOffsets: deployment.resetOffsets },
+    {
+      canStop: features.stop,
+      restartFailed: deployment.restartFailedTasks,
+      resetOffsets: deployment.resetOffsets,
+      keepLive: deployment.ignoreKeys,
+    },
   );
 }
 

@@ -32,7 +32,7 @@ export interface PipelineNames {
   readonly publication: string;
   /** The PostgreSQL source's logical replication slot (slot names allow only a-z, 0-9 and _). */
   readonly slot: string;
-  /** The PostgreSQL source's heartbeat table, in the schema of the first captured table. */
+  /** The PostgreSQL source's heartbeat table, in the first captured schema by name. */
   readonly heartbeatTable: string;
   /** Records the sink could not write. */
   readonly deadLetterTopic: string;

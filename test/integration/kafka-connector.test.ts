@@ -118,6 +118,24 @@ describe("KafkaConnector provider", () => {
     }
   });
 
+  it("an ignored key set by hand is no drift, and keeps its live value through an update of other keys", async () => {
+    const p = pipeline("ignored");
+    const inputs = await checked(p.sink({ ignoreKeys: ["batch.size"] }));
+    let state = (await provider.create(inputs)).outs!;
+    const name = inputs.name;
+    const live = (await rest.get<Record<string, string>>(`/connectors/${name}/config`)).data;
+    await rest.put(`/connectors/${name}/config`, { ...live, "batch.size": "77" });
+    state = (await provider.read(name, state)).props!;
+    expect((await provider.diff(name, state, inputs)).changes).toBe(false);
+    const changed = await checked({ ...inputs, config: { ...inputs.config, "flush.max.retries": "3" } }, inputs);
+    state = (await provider.update(name, state, changed)).outs!;
+    expect((await rest.get<Record<string, string>>(`/connectors/${name}/config`)).data).toMatchObject({
+      "batch.size": "77",
+      "flush.max.retries": "3",
+    });
+    expect((await provider.diff(name, (await provider.read(name, state)).props!, changed)).changes).toBe(false);
+  });
+
   it("drift: a config edited over REST, a pause by hand and a delete by hand are read, then repaired", async () => {
     const p = pipeline("drift");
     const inputs = await checked(p.sink());

@@ -203,6 +203,24 @@ describe("CdcPipeline", () => {
     expect((await build("plain", "postgres")).get("plain-source")?.inputs.adoptFrom).toBeUndefined();
   });
 
+  it("puts a PostgreSQL source's heartbeat table in the first captured schema by name, whatever the tables' order", async () => {
+    const sales = { ...tables[0], schema: "sales" };
+    const inventory = { ...tables[1], schema: "inventory" };
+    for (const [name, order] of [
+      ["beat1", [sales, inventory]],
+      ["beat2", [inventory, sales]],
+    ] as const) {
+      const r = await build(name, "postgres", { tables: [...order] });
+      expect(r.get(`${name}-cdc`)?.inputs.heartbeatTable).toEqual({
+        schema: "inventory",
+        name: "inventory_dr_cdc_heartbeat",
+      });
+      expect(r.get(`${name}-source`)?.inputs.config).toMatchObject({
+        "heartbeat.action.query": expect.stringContaining('"inventory"."inventory_dr_cdc_heartbeat"') as string,
+      });
+    }
+  });
+
   it("without a connector login, the source connector reads as the source's user", async () => {
     const r = await build("admin", "postgres");
     expect(r.get("admin-source")?.inputs.config).toMatchObject({ "database.user": "cdc" });

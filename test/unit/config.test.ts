@@ -368,6 +368,22 @@ describe("parseStackSettings: tables' SQL Server options, allowDestructive, the 
     ]);
   });
 
+  it("refuses a topic prefix that makes a PostgreSQL source's derived names longer than PostgreSQL allows", () => {
+    const prefix = "p".repeat(50);
+    expect(problemsOf({ ...valid, pipeline: { topicPrefix: prefix } })).toEqual([
+      expect.stringMatching(
+        /^cdc-pipeline:pipeline\.topicPrefix is too long for a PostgreSQL source: the heartbeat table 'p{50}_cdc_heartbeat' would have 64 characters, PostgreSQL allows 63/,
+      ),
+    ]);
+    expect(
+      parseStackSettings({ ...valid, pipeline: { topicPrefix: "p".repeat(49) } }, "local", ALL_SECRETS),
+    ).toBeTruthy();
+    // A SQL Server source makes no PostgreSQL names of it.
+    expect(
+      parseStackSettings({ ...containerStack, pipeline: { topicPrefix: prefix } }, "dev", ALL_SECRETS),
+    ).toBeTruthy();
+  });
+
   it("refuses topic.creation settings among a connector's extra settings, naming the pipeline key", () => {
     expect(
       problemsOf({ ...valid, connectors: { source: { settings: { "topic.creation.default.partitions": 3 } } } }),
