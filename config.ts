@@ -10,7 +10,7 @@ import {
 } from "./lib/container-services";
 import { DEFAULT_KEY_TEMPLATE, keyTemplateSchema } from "./lib/backup-keys";
 import { pathText, valueAt } from "./lib/input-check";
-import { DERIVED_KEYS } from "./lib/debezium-configs";
+import { DERIVED_KEYS, SINK_ENUM_SETTINGS } from "./lib/debezium-configs";
 import { pipelineNames } from "./lib/pipeline-names";
 import { pgTypeName } from "./lib/target-schema";
 
@@ -293,8 +293,15 @@ const stackSchema = z
           );
         }
       });
-      for (const key of Object.keys(cfg.connectors[connector].settings)) {
+      for (const [key, value] of Object.entries(cfg.connectors[connector].settings)) {
         const from = Object.hasOwn(derived, key) ? derived[key] : undefined;
+        const allowed = connector === "sink" && Object.hasOwn(SINK_ENUM_SETTINGS, key) ? SINK_ENUM_SETTINGS[key] : [];
+        if (allowed.length > 0 && !allowed.includes(String(value).toLowerCase())) {
+          problem(
+            ["connectors", connector, "settings", key],
+            `must be one of ${allowed.join(", ")}, got '${String(value)}' (the sink's task would fail on it at start)`,
+          );
+        }
         if (from !== undefined) {
           problem(
             ["connectors", connector, "settings", key],

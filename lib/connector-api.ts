@@ -309,7 +309,9 @@ export async function applyConfig(
   options: ApplyOptions,
 ): Promise<ConnectorStatus> {
   const live = await getConfig(http, name, secrets);
-  const kept = options.keepLive.filter((key) => live?.[key] !== undefined).map((key) => [key, live![key]]);
+  const kept = options.keepLive.flatMap((key): [string, string][] =>
+    live?.[key] !== undefined ? [[key, live[key]]] : [],
+  );
   const written: ConnectorConfig = { ...config, ...Object.fromEntries(kept) };
   // Whether the write changes the config the worker holds (the keys it adds itself aside).
   const changes = live !== undefined && changedKeys(live, written, [], { maskedIsChange: true }).length > 0;

@@ -98,6 +98,17 @@ export const DERIVED_KEYS = {
   },
 } as const satisfies Record<ConnectorKind, Record<string, string>>;
 
+/**
+ * The JDBC sink's settings that take one of a fixed set of values (in any case), and those values. Its
+ * /config/validate does not check them: the plugin's own fields do only when its task starts, which then
+ * fails. So the stack checks them (config.ts); test/integration/debezium-field-values.test.ts pins them to
+ * the plugin's fields. primary.key.mode is derived, never a setting.
+ */
+export const SINK_ENUM_SETTINGS: Readonly<Record<string, readonly string[]>> = {
+  "insert.mode": ["insert", "update", "upsert"],
+  "schema.evolution": ["basic", "none"],
+};
+
 /** A key whose value a connector to adopt must share with the declared one (lib/connector-lifecycle). */
 export interface AdoptionKey {
   /** The stack key that sets it in the declared config. */

@@ -14,13 +14,18 @@ function propertiesLine(key: string, value: string): string {
   return `${escape(key)}=${escape(value)}`;
 }
 
-/** Runs test/jvm/<program>.java (a single-file Java program) on `engine`'s plugin jars; its output lines. */
-function runOnPlugin(program: string, engine: "sqlserver" | "postgres", lines: readonly string[]): string[] {
+/** Runs test/jvm/<program>.java (a single-file Java program) on a plugin's jars; its output lines. */
+function runOnPlugin(
+  program: string,
+  plugin: "sqlserver" | "postgres" | "jdbc",
+  args: readonly string[],
+  lines: readonly string[] = [],
+): string[] {
   const classPath = [
-    path.join(harness.env.CDC_CONNECT_PLUGINS, `debezium-connector-${engine}`, "*"),
+    path.join(harness.env.CDC_CONNECT_PLUGINS, `debezium-connector-${plugin}`, "*"),
     path.join(harness.env.CDC_KAFKA_LIBS, "*"),
   ].join(path.delimiter);
-  const out = execFileSync("java", ["-cp", classPath, path.join(PROJECT_DIR, `test/jvm/${program}.java`), engine], {
+  const out = execFileSync("java", ["-cp", classPath, path.join(PROJECT_DIR, `test/jvm/${program}.java`), ...args], {
     input: `${lines.join("\n")}\n`,
     encoding: "utf8",
     stdio: ["pipe", "pipe", "pipe"],
@@ -47,7 +52,7 @@ export function pluginChangeTopics(
       propertiesLine(`topic-names.table.${i}.name`, t.name),
     ]),
   ];
-  return runOnPlugin("DebeziumTopicNames", engine, lines).filter((line) => line !== "");
+  return runOnPlugin("DebeziumTopicNames", engine, [engine], lines).filter((line) => line !== "");
 }
 
 /**
@@ -60,7 +65,7 @@ export function pluginSourcePartitions(
 ): Record<string, string>[] {
   const partitions: Record<string, string>[] = [];
   let current: Record<string, string> = {};
-  for (const line of runOnPlugin("DebeziumSourcePartitions", engine, configLines(config))) {
+  for (const line of runOnPlugin("DebeziumSourcePartitions", engine, [engine], configLines(config))) {
     if (line === "") {
       if (Object.keys(current).length > 0) partitions.push(current);
       current = {};
@@ -69,4 +74,14 @@ export function pluginSourcePartitions(
     }
   }
   return partitions;
+}
+
+/** The JDBC sink's settings that take one of a fixed set of values, as its own fields declare them. */
+export function pluginSinkEnumSettings(): Record<string, string[]> {
+  const lines = runOnPlugin("DebeziumFieldValues", "jdbc", ["io.debezium.connector.jdbc.JdbcSinkConnectorConfig"]);
+  return Object.fromEntries(
+    lines
+      .filter((line) => line !== "")
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1).split(",")]),
+  );
 }

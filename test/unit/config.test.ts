@@ -368,6 +368,22 @@ describe("parseStackSettings: tables' SQL Server options, allowDestructive, the 
     ]);
   });
 
+  it("refuses a sink setting outside the values its plugin takes, in any case, which the plugin's validation lets pass", () => {
+    const sink = { settings: { "insert.mode": "merge", "schema.evolution": "BASIC" } };
+    expect(problemsOf({ ...valid, connectors: { sink } })).toEqual([
+      expect.stringMatching(
+        /^cdc-pipeline:connectors\.sink\.settings(\.insert\.mode|\["insert\.mode"\]) must be one of insert, update, upsert, got 'merge'/,
+      ),
+    ]);
+    // The source's settings are the source plugin's own: its validation checks them.
+    const settings = parseStackSettings(
+      { ...valid, connectors: { source: { settings: { "insert.mode": "merge" } } } },
+      "local",
+      ALL_SECRETS,
+    );
+    expect(settings.connectors.source.settings).toEqual({ "insert.mode": "merge" });
+  });
+
   it("refuses a topic prefix that makes a PostgreSQL source's derived names longer than PostgreSQL allows", () => {
     const prefix = "p".repeat(50);
     expect(problemsOf({ ...valid, pipeline: { topicPrefix: prefix } })).toEqual([
