@@ -70,6 +70,11 @@ const preflight = new Preflight(
     source,
     target,
     extraPlugins: config.kafkaConnect.requiredPlugins,
+    kafka: {
+      bootstrapServers: containers?.kafkaBootstrapServers ?? config.kafkaConnect.bootstrapServers,
+      // -1 leaves it to the brokers' default.replication.factor, which needs one broker at least.
+      replicas: { count: Math.max(1, config.pipeline.replicationFactor), setBy: "pipeline.replicationFactor" },
+    },
   },
   { dependsOn: containers ? [containers] : [] },
 );

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     await rest.put("/connectors/local-sink/pause");
     for (let i = 0; i < ROUNDS; i++) driftChecks.push(await check("drift"));
 
-    console.log("local stack on the harness (10 resources), real Pulumi CLI:");
+    console.log("local stack on the harness (11 resources), real Pulumi CLI:");
     console.log(`  pulumi up from nothing            ${fmt(upFromNothing)}`);
     console.log(`  no-op pulumi preview              ${fmt(median(previews))} (median of ${ROUNDS})`);
     console.log(`  no-op pulumi preview --refresh    ${fmt(median(refreshPreviews))} (median of ${ROUNDS})`);

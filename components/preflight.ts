@@ -1,10 +1,11 @@
 // Preflight: the services the pipeline runs on, checked before anything is built on them: the Kafka
-// Connect cluster has the source and sink plugins, the source database is ready for CDC, the target
-// database accepts the pipeline's credentials. Later resources depend on it, so a wrong endpoint fails
+// Connect cluster has the source and sink plugins, the Kafka cluster has brokers enough for the topics'
+// replicas, the source database is ready for CDC, the target database accepts the pipeline's credentials. Later resources depend on it, so a wrong endpoint fails
 // here with one clear message instead of half-way through a deployment.
 import * as pulumi from "@pulumi/pulumi";
 import type { PostgresConnectionArgs } from "../lib/postgres";
 import { ConnectCluster } from "../providers/connect-cluster";
+import { KafkaCluster } from "../providers/kafka-cluster";
 import { PostgresServer } from "../providers/postgres-server";
 
 /** Debezium connector classes by source engine, and the JDBC sink class. */
@@ -25,6 +26,13 @@ export interface PreflightArgs {
   readonly target: PostgresConnectionArgs;
   /** Further connector classes the worker must have. Default: none. */
   readonly extraPlugins?: readonly string[];
+  /** The Kafka cluster as this program reaches it, and the replicas the pipeline's topics are created with. */
+  readonly kafka: {
+    /** Bootstrap servers, comma-separated host:port. */
+    readonly bootstrapServers: pulumi.Input<string>;
+    /** Replicas of each topic the connectors create, and the stack setting that asks for them. */
+    readonly replicas: { readonly count: number; readonly setBy: string };
+  };
 }
 
 /** The connection fields alone: anything else the caller's object holds stays out of the server's inputs. */
@@ -39,6 +47,8 @@ const connectionOf = ({ host, port, database, user, password }: PostgresConnecti
 export class Preflight extends pulumi.ComponentResource {
   /** The Connect cluster as observed. */
   readonly connect: ConnectCluster;
+  /** The Kafka cluster as observed. */
+  readonly kafka: KafkaCluster;
   /** The source server as observed, when it is PostgreSQL. */
   readonly sourceServer?: PostgresServer;
   /** The target server as observed. */
@@ -58,6 +68,7 @@ export class Preflight extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    this.kafka = new KafkaCluster(`${name}-kafka`, args.kafka, { parent: this });
     if (args.sourceEngine === "postgres") {
       this.sourceServer = new PostgresServer(
         `${name}-source`,
@@ -72,6 +83,7 @@ export class Preflight extends pulumi.ComponentResource {
       connectVersion: this.connect.version,
       kafkaClusterId: this.connect.kafkaClusterId,
       connectPlugins: this.connect.plugins,
+      kafkaBrokerCount: this.kafka.brokerCount,
       sourceServerVersion: this.sourceServer?.serverVersion,
       targetServerVersion: this.targetServer.serverVersion,
     });

@@ -14,6 +14,7 @@ const projectRoot = path.join(__dirname, "..");
 // A type (and so its provider file) is never removed or renamed while a state may hold it.
 const IMPLEMENTATIONS = {
   ConnectCluster: ["providers/connect-cluster.ts", "connectClusterProvider"],
+  KafkaCluster: ["providers/kafka-cluster.ts", "kafkaClusterProvider"],
   KafkaConnector: ["providers/kafka-connector.ts", "kafkaConnectorProvider"],
   PostgresCdc: ["providers/postgres-cdc.ts", "postgresCdcProvider"],
   PostgresSchema: ["providers/postgres-schema.ts", "postgresSchemaProvider"],

@@ -129,4 +129,14 @@ describe("connector knobs from the local stack's file", () => {
     expect(preview.stdout + preview.stderr).toMatch(/batch\.size/);
     expect((await config(`${PREFIX}-sink`))["batch.size"]).toBe("500");
   });
+
+  it("fail the preview on a replication factor above the brokers, naming the key and what is allowed", () => {
+    backend.setLocal('connectors.sink.settings["batch.size"]', "500");
+    backend.setLocal("pipeline.replicationFactor", "3");
+    const preview = backend.pulumi("preview", "--stack", "local");
+    expect(preview.status).not.toBe(0);
+    expect(preview.stdout + preview.stderr).toMatch(
+      /pipeline\.replicationFactor 3 needs as many brokers, and the Kafka cluster at \S+ has 1: set it to at most 1/,
+    );
+  });
 });

@@ -17,12 +17,14 @@ beforeAll(async () => {
         plugins: ["io.debezium.connector.postgresql.PostgresConnector"],
       }),
       "pulumi-nodejs:dynamic/cdc-pipeline:PostgresServer": (name) => ({ serverVersion: `15.10 (${name})` }),
+      "pulumi-nodejs:dynamic/cdc-pipeline:KafkaCluster": () => ({ clusterId: "cluster-1", brokerCount: 3 }),
     },
   );
   preflight = await import("../../components/preflight");
 });
 
 const db = { host: "db", port: 5432, database: "d", user: "u", password: "s3cr3t-value" };
+const kafka = { bootstrapServers: "kafka:9092", replicas: { count: 1, setBy: "pipeline.replicationFactor" } };
 
 describe("Preflight", () => {
   it("for a SQL Server source requires the SQL Server and JDBC sink plugins and checks only the target", async () => {
@@ -32,6 +34,7 @@ describe("Preflight", () => {
       sourceEngine: "sqlserver",
       source: db,
       target: db,
+      kafka,
     });
     await Promise.all([valueOf(p.connect.urn), valueOf(p.targetServer.urn)]);
     const mine = registered.slice(before);
@@ -39,6 +42,7 @@ describe("Preflight", () => {
     expect(mine.map((r) => `${r.type}/${r.name}`).sort()).toEqual([
       "cdc-pipeline:index:Preflight/sqls",
       "pulumi-nodejs:dynamic/cdc-pipeline:ConnectCluster/sqls-connect",
+      "pulumi-nodejs:dynamic/cdc-pipeline:KafkaCluster/sqls-kafka",
       "pulumi-nodejs:dynamic/cdc-pipeline:PostgresServer/sqls-target",
     ]);
     expect(mine.find((r) => r.name === "sqls-connect")?.inputs.requiredPlugins).toEqual([
@@ -56,6 +60,7 @@ describe("Preflight", () => {
       source: db,
       target: db,
       extraPlugins: ["com.example.Extra"],
+      kafka,
     });
     await Promise.all([p.connect, p.sourceServer!, p.targetServer].map((r) => valueOf(r.urn)));
     const byName = new Map(registered.slice(before).map((r) => [r.name, r]));
@@ -80,8 +85,9 @@ describe("Preflight", () => {
       sourceEngine: "postgres",
       source,
       target,
+      kafka: { bootstrapServers: outputOf("kafka-bootstrap", "kafka.internal:9094"), replicas: kafka.replicas },
     });
-    await Promise.all([p.connect, p.sourceServer!, p.targetServer].map((r) => valueOf(r.urn)));
+    await Promise.all([p.connect, p.kafka, p.sourceServer!, p.targetServer].map((r) => valueOf(r.urn)));
     await allRegistered();
     const byName = new Map(registered.slice(before).map((r) => [r.name, r]));
     const connectionKeys = ["database", "host", "password", "port", "requiredSettings", "user"];
@@ -93,10 +99,16 @@ describe("Preflight", () => {
     expect(byName.get("wired-target")?.dependsOn).toContain("target-host");
     expect(byName.get("wired-connect")?.inputs.url).toBe("http://connect.internal:8083");
     expect(byName.get("wired-connect")?.dependsOn).toContain("connect-url");
+    expect(byName.get("wired-kafka")?.inputs).toMatchObject({
+      bootstrapServers: "kafka.internal:9094",
+      replicas: { count: 1, setBy: "pipeline.replicationFactor" },
+    });
+    expect(byName.get("wired-kafka")?.dependsOn).toContain("kafka-bootstrap");
     expect(registeredOutputs("cdc-pipeline:index:Preflight", "wired")).toEqual({
       connectVersion: "4.0.0",
       kafkaClusterId: "cluster-1",
       connectPlugins: ["io.debezium.connector.postgresql.PostgresConnector"],
+      kafkaBrokerCount: 3,
       sourceServerVersion: "15.10 (wired-source)",
       targetServerVersion: "15.10 (wired-target)",
     });

@@ -24,6 +24,7 @@ it("composes containers, preflight, the SQL Server pipeline and the backup bucke
   const types = registered.map((r) => r.type.replace(/^pulumi-nodejs:dynamic\//, ""));
   expect(types.filter((t) => t.startsWith("cdc-pipeline:")).sort()).toEqual([
     "cdc-pipeline:ConnectCluster",
+    "cdc-pipeline:KafkaCluster",
     "cdc-pipeline:KafkaConnector",
     "cdc-pipeline:KafkaConnector",
     "cdc-pipeline:PostgresSchema",

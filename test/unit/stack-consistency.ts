@@ -176,6 +176,9 @@ export function checkConsistency(s: StackUnderTest): void {
       dynamic(s, kind).map((r): [string, string] => [r.name, hostPortOf(r.inputs)]),
     ),
     ["output kafkaBootstrapServers", s.outputs.kafkaBootstrapServers as string],
+    ...dynamic(s, "KafkaCluster").flatMap((r) =>
+      (r.inputs.bootstrapServers as string).split(",").map((a): [string, string] => [r.name, a.trim()]),
+    ),
   ];
   for (const [part, address] of programSide) {
     expect.soft([...fromProgram], `${s.stack}: ${part} is given ${address}`).toContain(address);
@@ -204,6 +207,12 @@ export function checkConsistency(s: StackUnderTest): void {
   const changeTopics = Number(source["topic.creation.default.replication.factor"]);
   // The change topics and the dead-letter topic are created alike.
   expect.soft(changeTopics, `${s.stack}: change topics' and dead-letter topic's replication factors`).toBe(dlq);
+  // The preflight asks the Kafka cluster for brokers enough for what the connectors create topics with.
+  const [kafkaCluster] = dynamic(s, "KafkaCluster");
+  expect.soft(kafkaCluster?.inputs.replicas, `${s.stack}: the preflight's replicas`).toEqual({
+    count: Math.max(1, changeTopics),
+    setBy: "pipeline.replicationFactor",
+  });
   if (brokers !== undefined) {
     expect
       .soft(dlq === -1 || dlq <= brokers, `${s.stack}: dead-letter replication factor ${dlq}, ${brokers} broker(s)`)
