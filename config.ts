@@ -10,6 +10,7 @@ import {
 } from "./lib/container-services";
 import { DEFAULT_KEY_TEMPLATE, keyTemplateSchema } from "./lib/backup-keys";
 import { pathText, valueAt } from "./lib/input-check";
+import { DESIRED_STATES } from "./lib/connector-api";
 import { DERIVED_KEYS, SINK_ENUM_SETTINGS } from "./lib/debezium-configs";
 import { pipelineNames } from "./lib/pipeline-names";
 import { pgTypeName } from "./lib/target-schema";
@@ -121,11 +122,10 @@ const pipelineSchema = z.strictObject({
     .optional(),
 });
 
-const CONNECTOR_STATES = ["running", "paused", "stopped"] as const;
 /** The operator's knobs of one connector (stack config `connectors.source`, `connectors.sink`). */
 const connectorKnobsSchema = z.strictObject({
   /** Held by `pulumi up`: a declared pause is no drift, a pause by hand is. Default: running. */
-  state: z.enum(CONNECTOR_STATES).default("running"),
+  state: z.enum(DESIRED_STATES).default("running"),
   /** tasks.max. Default: 1. */
   tasksMax: z.number().int().min(1).max(64).default(1),
   /** Extra connector settings over the project's defaults; the plugin's /config/validate checks them at preview. */

@@ -4,7 +4,9 @@ import { call, httpStatusOf } from "./connect-rest";
 import { redact } from "./redact";
 import { changedKeys, type ConnectorConfig } from "./connector-config";
 
-export type DesiredState = "running" | "paused" | "stopped";
+/** The states a connector can be declared in and held at. */
+export const DESIRED_STATES = ["running", "paused", "stopped"] as const;
+export type DesiredState = (typeof DESIRED_STATES)[number];
 export type RuntimeState = "RUNNING" | "PAUSED" | "STOPPED" | "FAILED" | "UNASSIGNED" | "RESTARTING";
 
 export interface TaskStatus {

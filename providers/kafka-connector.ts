@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { connectConnectionSchema, connectionSecrets, type ConnectConnection } from "../lib/connect-rest";
-import type { DesiredState, TaskStatus } from "../lib/connector-api";
+import { DESIRED_STATES, type DesiredState, type TaskStatus } from "../lib/connector-api";
 import {
   adoptionProblems,
   deployConnector,
@@ -39,7 +39,6 @@ import { checkInputs, containsUnknown } from "../lib/input-check";
 import { installedProvider } from "../lib/installed-provider";
 import { versionedProvider } from "../lib/versioned-provider";
 
-const STATES = ["running", "paused", "stopped"] as const satisfies readonly DesiredState[];
 const OFFSETS_POLICIES = ["keep", "reset"] as const;
 export type OffsetsPolicy = (typeof OFFSETS_POLICIES)[number];
 
@@ -78,7 +77,7 @@ const inputsSchema = z
       }),
     /** Secret config values, merged into the config. */
     sensitiveConfig: z.record(z.string(), z.string("must be a string"), "must be a map of string values").default({}),
-    state: z.enum(STATES, oneOf(STATES)).default("running"),
+    state: z.enum(DESIRED_STATES, oneOf(DESIRED_STATES)).default("running"),
     readyTimeoutSeconds: z.number(timeoutRule).min(1, timeoutRule).max(3600, timeoutRule).default(300),
     restartFailedTasks: z.boolean("must be true or false").default(true),
     offsetsPolicy: z.enum(OFFSETS_POLICIES, oneOf(OFFSETS_POLICIES)).default("keep"),
