@@ -125,6 +125,13 @@ describe("KafkaConnector provider", () => {
     const name = inputs.name;
     const live = (await rest.get<Record<string, string>>(`/connectors/${name}/config`)).data;
     await rest.put(`/connectors/${name}/config`, { ...live, "batch.size": "77" });
+    // The worker restarts the task for the edit: read once it runs again, or the restart reads as drift.
+    await eventually(
+      async () =>
+        (await rest.get<{ connector: { state: string }; tasks: { state: string }[] }>(`/connectors/${name}/status`))
+          .data,
+      (s) => s.connector.state === "RUNNING" && s.tasks.length === 1 && s.tasks[0].state === "RUNNING",
+    );
     state = (await provider.read(name, state)).props!;
     expect((await provider.diff(name, state, inputs)).changes).toBe(false);
     const changed = await checked({ ...inputs, config: { ...inputs.config, "flush.max.retries": "3" } }, inputs);
