@@ -1,7 +1,8 @@
 // Preflight: the services the pipeline runs on, checked before anything is built on them: the Kafka
 // Connect cluster has the source and sink plugins, the Kafka cluster has brokers enough for the topics'
-// replicas, the source database is ready for CDC, the target database accepts the pipeline's credentials. Later resources depend on it, so a wrong endpoint fails
-// here with one clear message instead of half-way through a deployment.
+// replicas, the source database is ready for CDC, the target database accepts the pipeline's credentials.
+// Later resources depend on it, so a wrong endpoint fails here with one clear message instead of half-way
+// through a deployment.
 import * as pulumi from "@pulumi/pulumi";
 import type { PostgresConnectionArgs } from "../lib/postgres";
 import { ConnectCluster } from "../providers/connect-cluster";

@@ -115,6 +115,11 @@ export function offsetsSource(
   return { url: before.cluster.url, name: before.name };
 }
 
+/** A hand-made connector to adopt that is not there, and the way out. */
+const missingHandMade = (name: string, handMade: string, url: string): string =>
+  `the connector to adopt, '${handMade}', is not on ${url}: name one that is, or remove adoptFrom to create ` +
+  `'${name}' afresh (a source then snapshots)`;
+
 /**
  * At preview: why the hand-made connector cannot be adopted, as messages naming the stack key to set; none
  * when it can, when the worker cannot be reached (one this deployment creates), or when it is gone and the
@@ -128,23 +133,16 @@ export async function adoptionProblems(
   secrets: readonly string[],
 ): Promise<string[]> {
   const http = connectHttp(cluster);
-  let handMade: ConnectorConfig | undefined;
-  try {
-    handMade = await getConfig(http, adoption.name, secrets);
-    if (!handMade && !(await getConfig(http, name, secrets))) {
-      return [
-        `the connector to adopt, '${adoption.name}', is not on ${cluster.url}: name one that is, or remove ` +
-          `adoptFrom to create '${name}' afresh (a source then snapshots)`,
-      ];
-    }
-  } catch (err) {
-    if (isConnectError(err) && err.status === undefined) return [];
-    throw err;
-  }
-  if (!handMade) return [];
-  const found = handMade;
+  const configOf = (connector: string) =>
+    getConfig(http, connector, secrets).catch((err: unknown) => {
+      if (isConnectError(err) && err.status === undefined) return "unreachable" as const;
+      throw err;
+    });
+  const handMade = await configOf(adoption.name);
+  if (handMade === "unreachable") return [];
+  if (!handMade) return (await configOf(name)) ? [] : [missingHandMade(name, adoption.name, cluster.url)];
   return Object.entries(adoption.sameKeys).flatMap(([key, { setBy, pluginDefault }]) => {
-    const theirs = found[key] ?? pluginDefault;
+    const theirs = handMade[key] ?? pluginDefault;
     if (theirs === config[key]) return [];
     return [
       `'${adoption.name}' has ${key} ${theirs === undefined ? "unset" : `'${theirs}'`}, and its offsets refer ` +
@@ -196,10 +194,7 @@ async function takeOverOffsets(
     await requestState(old, from.name, "stopped", secrets);
     await waitForState(old, from.name, "stopped", deployment.readyTimeoutSeconds * 1000, secrets);
   } else if (from.adopted) {
-    throw new Error(
-      `Connector '${deployment.name}': the connector to adopt, '${from.name}', is not on ${from.url}; ` +
-        `remove adoptFrom to create it afresh (a source then snapshots)`,
-    );
+    throw new Error(`Connector '${deployment.name}': ${missingHandMade(deployment.name, from.name, from.url)}`);
   }
   const offsets = await getOffsets(old, from.name, secrets).catch((err: Error) => {
     throw new Error(
@@ -273,8 +268,8 @@ export function offsetsResetRequested(recordedToken: string | undefined, declare
 
 /**
  * Writes the whole config of an existing connector, the live values of its ignored keys kept (first resetting
- * its offsets with `resetOffsets`),
- * restarts failed tasks once with `restartFailedTasks`, and waits until it reaches its state.
+ * its offsets with `resetOffsets`), restarts failed tasks once with `restartFailedTasks`, and waits until it
+ * reaches its state.
  */
 export async function redeployConnector(
   deployment: ConnectorDeployment & {

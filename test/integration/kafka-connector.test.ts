@@ -52,6 +52,10 @@ async function errorOf(promise: Promise<unknown>): Promise<string> {
   return message;
 }
 
+/** A connector's committed offsets, those with a position. */
+const committed = async (name: string) =>
+  (await getOffsets(connectHttp(cluster), name, [])).offsets.filter((o) => o.offset);
+
 const liveStatus = async (name: string) =>
   (await rest.get<{ connector: { state: string } }>(`/connectors/${name}/status`)).data;
 
@@ -340,8 +344,6 @@ describe("KafkaConnector provider", () => {
     const p = pipeline("offsets");
     await p.createSourceTable();
     await query("source", `INSERT INTO ${p.table} VALUES (1, 'Ada')`);
-    const http = connectHttp(cluster);
-    const committed = async (name: string) => (await getOffsets(http, name, [])).offsets.filter((o) => o.offset);
 
     // keep: a renamed source takes over the old one's offsets before it starts; the old one is stopped
     // first, as Pulumi creates the replacement before it deletes the original.
@@ -373,7 +375,6 @@ describe("KafkaConnector provider", () => {
     await p.createSourceTable();
     await query("source", `INSERT INTO ${p.table} VALUES (1, 'Ada')`);
     const http = connectHttp(cluster);
-    const committed = async (name: string) => (await getOffsets(http, name, [])).offsets.filter((o) => o.offset);
     const handMade = `${p.prefix}-by-hand`;
     const { config, sensitiveConfig } = p.source();
     await postConnector(http, handMade, { ...config, ...sensitiveConfig }, undefined, []);
