@@ -192,6 +192,8 @@ describe("a database backup taken while a writer is busy", () => {
   });
 
   it("backs the target up on request, under a kind of its own that restore never takes for the source", async () => {
+    // The target's tables are the deployed stack's: on a fresh harness no other file may have made them yet.
+    backend.ok("up", "--stack", "local", "--yes", "--skip-preview");
     const run = ops("backup", "--stack", "local", "--kind", "target", "--json");
     expect(run.status, run.stdout + run.stderr).toBe(0);
     const [target] = JSON.parse(run.stdout) as BackupManifest[];
