@@ -11,7 +11,7 @@ import {
 import { DEFAULT_KEY_TEMPLATE, keyTemplateSchema } from "./lib/backup-keys";
 import { pathText, valueAt } from "./lib/input-check";
 import { DESIRED_STATES } from "./lib/connector-api";
-import { DERIVED_KEYS, SINK_ENUM_SETTINGS } from "./lib/debezium-configs";
+import { DERIVED_KEYS, SINK_ENUM_SETTINGS, SOURCE_REQUIRED_ENTRIES } from "./lib/debezium-configs";
 import { pipelineNames } from "./lib/pipeline-names";
 import { pgTypeName } from "./lib/target-schema";
 
@@ -302,6 +302,23 @@ const stackSchema = z
             `must be one of ${allowed.join(", ")}, got '${String(value)}' (the sink's task would fail on it at start)`,
           );
         }
+        // Signals and notifications are how resync, repair and backfills drive a PostgreSQL source.
+        const required =
+          connector === "source" && cfg.source.engine === "postgres" && Object.hasOwn(SOURCE_REQUIRED_ENTRIES, key)
+            ? SOURCE_REQUIRED_ENTRIES[key]
+            : undefined;
+        if (
+          required &&
+          !String(value)
+            .split(",")
+            .map((entry) => entry.trim())
+            .includes(required)
+        ) {
+          problem(
+            ["connectors", connector, "settings", key],
+            `must keep '${required}' in its list, got '${String(value)}' (resync, repair and backfills use it)`,
+          );
+        }
         if (from !== undefined) {
           problem(
             ["connectors", connector, "settings", key],
@@ -370,7 +387,12 @@ const stackSchema = z
     }
     if (cfg.source.engine === "postgres") {
       // PostgreSQL truncates longer identifiers and refuses longer slot names.
-      const derived = { "heartbeat table": names.heartbeatTable, slot: names.slot, publication: names.publication };
+      const derived = {
+        "heartbeat table": names.heartbeatTable,
+        "signalling table": names.signalTable,
+        slot: names.slot,
+        publication: names.publication,
+      };
       for (const [what, name] of Object.entries(derived)) {
         if (name.length > 63) {
           problem(

@@ -12,7 +12,7 @@ import {
   type ConnectorKind,
   type ConnectorKnobs,
 } from "../lib/debezium-configs";
-import { pipelineNames } from "../lib/pipeline-names";
+import { ownTablesSchema, pipelineNames } from "../lib/pipeline-names";
 import { KafkaConnector } from "../providers/kafka-connector";
 import { PostgresCdc } from "../providers/postgres-cdc";
 import { PostgresSchema, type ColumnSpec } from "../providers/postgres-schema";
@@ -164,10 +164,9 @@ export class CdcPipeline extends pulumi.ComponentResource {
     const tableNames = args.tables.map((t) => `${t.schema}.${t.name}`);
     const names = pipelineNames(args, { engine: args.sourceEngine, database: source.database });
     const { slot, publication } = names;
-    // In the schema of a captured table, one the source's user can surely create a table in: the first by
-    // name, so that reordering the tables does not move it.
-    const heartbeatSchema = args.tables.map((t) => t.schema).sort()[0];
-    const heartbeatTable = { schema: heartbeatSchema, name: names.heartbeatTable };
+    const ownSchema = ownTablesSchema(args.tables);
+    const heartbeatTable = { schema: ownSchema, name: names.heartbeatTable };
+    const signalTable = { schema: ownSchema, name: names.signalTable };
     const cluster = pulumi.output(args.connect);
     const { source: sourceKnobs = {}, sink: sinkKnobs = {} } = args.connectors ?? {};
 
@@ -186,6 +185,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
           replicationUser: args.connectorLogin?.user,
           replicationPassword: args.connectorLogin?.password,
           heartbeatTable,
+          signalTable,
         },
         { parent: this },
       );
@@ -263,6 +263,8 @@ export class CdcPipeline extends pulumi.ComponentResource {
                 publication,
                 slot,
                 heartbeatTable,
+                signalTable,
+                notificationTopic: names.notificationTopic,
                 snapshotMode: args.snapshotMode,
                 topicCreation,
               },

@@ -79,6 +79,8 @@ export const DERIVED_KEYS = {
     "publication.autocreate.mode": "source.engine (PostgresCdc makes the publication)",
     "slot.name": "pipeline.slotName (default from pipeline.topicPrefix)",
     "heartbeat.action.query": "pipeline.topicPrefix (the heartbeat table PostgresCdc makes)",
+    "signal.data.collection": "pipeline.topicPrefix (the signalling table PostgresCdc makes)",
+    "notification.sink.topic.name": "pipeline.topicPrefix",
     "table.include.list": "tables",
     "snapshot.mode": "pipeline.snapshotMode",
     ...TOPIC_CREATION_KEYS,
@@ -107,6 +109,16 @@ export const DERIVED_KEYS = {
 export const SINK_ENUM_SETTINGS: Readonly<Record<string, readonly string[]>> = {
   "insert.mode": ["insert", "update", "upsert"],
   "schema.evolution": ["basic", "none"],
+};
+
+/**
+ * List settings of a source that may be extended but must keep an entry: `resync`, `repair` and the
+ * backfills send signals through the signalling table (the source channel) and wait for Debezium's
+ * notifications on the notification topic (the sink channel). config.ts refuses a setting without it.
+ */
+export const SOURCE_REQUIRED_ENTRIES: Readonly<Record<string, string>> = {
+  "signal.enabled.channels": "source",
+  "notification.enabled.channels": "sink",
 };
 
 /** A key whose value a connector to adopt must share with the declared one (lib/connector-lifecycle). */
@@ -209,14 +221,22 @@ export interface PostgresSourceSettings extends SourceSettings {
   slot: string;
   /** The table each heartbeat writes (PostgresCdc makes it and publishes it). */
   heartbeatTable: PgTable;
+  /** The signalling table (PostgresCdc makes it and publishes it: signals reach Debezium through the slot). */
+  signalTable: PgTable;
+  /** The topic of Debezium's notifications (pipelineNames' notificationTopic). */
+  notificationTopic: string;
 }
 
 /**
  * The PostgreSQL source's defaults: a heartbeat every 10 s. Each one writes the heartbeat table, whose change
  * the connector receives even while the captured tables are idle, and so confirms the WAL it has read to its
- * slot: the server does not keep that WAL for it.
+ * slot: the server does not keep that WAL for it. Signals through the signalling table, notifications to
+ * their topic (SOURCE_REQUIRED_ENTRIES).
  */
-export const POSTGRES_SOURCE_DEFAULTS: ConnectorConfig = { "heartbeat.interval.ms": "10000" };
+export const POSTGRES_SOURCE_DEFAULTS: ConnectorConfig = {
+  "heartbeat.interval.ms": "10000",
+  ...SOURCE_REQUIRED_ENTRIES,
+};
 
 /** The Debezium PostgreSQL source config (without database.password). */
 export function postgresSourceConfig(s: PostgresSourceSettings, knobs: ConnectorKnobs = {}): ConnectorConfig {
@@ -232,6 +252,8 @@ export function postgresSourceConfig(s: PostgresSourceSettings, knobs: Connector
     "publication.autocreate.mode": "disabled",
     "slot.name": s.slot,
     "heartbeat.action.query": heartbeatQuery(s.heartbeatTable),
+    "signal.data.collection": `${s.signalTable.schema}.${s.signalTable.name}`,
+    "notification.sink.topic.name": s.notificationTopic,
     "table.include.list": s.tables.join(","),
     "snapshot.mode": s.snapshotMode ?? "initial",
     ...topicCreationConfig(s.topicCreation),

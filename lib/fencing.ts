@@ -7,7 +7,7 @@ import type { Client } from "pg";
 import { ident } from "./postgres";
 import type { SqlClient } from "./sqlserver";
 import { bracketed } from "./sqlserver";
-import { unicodeLiteral } from "./sqlserver-backup";
+import { unicodeLiteral } from "./sqlserver";
 
 /** What fencing did to a database. */
 export interface DatabaseFence {

@@ -1,7 +1,7 @@
 // Logical replication on a PostgreSQL source, as the Debezium PostgreSQL connector reads it: a publication
 // for the captured tables, REPLICA IDENTITY FULL where a table has no primary key (else Debezium misses
-// the old values of updates and deletes), optionally a pgoutput slot, a replication role and a heartbeat
-// table. PostgresCdc applies and reads it; `status` reads it too.
+// the old values of updates and deletes), optionally a pgoutput slot, a replication role, a heartbeat
+// table and a signalling table. PostgresCdc applies and reads it; `status` reads it too.
 import type { Client } from "pg";
 import { ident, literal, qualified, scramVerifier } from "./postgres";
 
@@ -31,17 +31,53 @@ export interface ReplicationSetup {
    * None when absent.
    */
   readonly heartbeatTable?: PgTable;
+  /**
+   * Debezium's signalling table (signal.data.collection), in the publication: a row inserted there reaches the
+   * connector through the slot as a signal (an incremental snapshot), and the connector writes its snapshot
+   * windows' watermarks there. None when absent.
+   */
+  readonly signalTable?: PgTable;
 }
+
+/** One of the pipeline's own tables on the source: its columns and what the connector's role may do to it. */
+interface OwnTable {
+  readonly table: PgTable;
+  readonly columns: string;
+  readonly privileges: string;
+}
+
+/** The pipeline's own tables the setup names: the heartbeat table, the signalling table. */
+const ownTables = (setup: Pick<ReplicationSetup, "heartbeatTable" | "signalTable">): OwnTable[] => [
+  ...(setup.heartbeatTable
+    ? [
+        {
+          table: setup.heartbeatTable,
+          columns: "id integer PRIMARY KEY, beat timestamptz NOT NULL",
+          privileges: "INSERT, UPDATE",
+        },
+      ]
+    : []),
+  // Debezium reads the columns by position: id, type, data. A repair's data holds its keys: text.
+  ...(setup.signalTable
+    ? [
+        {
+          table: setup.signalTable,
+          columns: "id varchar(64) PRIMARY KEY, type varchar(32) NOT NULL, data text",
+          privileges: "INSERT",
+        },
+      ]
+    : []),
+];
 
 /** The statement the connector runs at each heartbeat (heartbeat.action.query): one row, rewritten. */
 export function heartbeatQuery(table: PgTable): string {
   return `INSERT INTO ${qualified(table.schema, table.name)} (id, beat) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET beat = EXCLUDED.beat`;
 }
 
-/** The tables the publication holds: the captured ones and the heartbeat table. */
-const publishedOf = (setup: Pick<ReplicationSetup, "tables" | "heartbeatTable">): PgTable[] => [
+/** The tables the publication holds: the captured ones and the pipeline's own. */
+const publishedOf = (setup: Pick<ReplicationSetup, "tables" | "heartbeatTable" | "signalTable">): PgTable[] => [
   ...setup.tables,
-  ...(setup.heartbeatTable ? [setup.heartbeatTable] : []),
+  ...ownTables(setup).map((own) => own.table),
 ];
 
 /** What the database holds, as read back. */
@@ -115,11 +151,8 @@ export async function applyCdc(client: Pick<Client, "query">, setup: Replication
     const table = setup.tables.find((t) => tableKey(t) === key)!;
     await client.query(`ALTER TABLE ${qualified(table.schema, table.name)} REPLICA IDENTITY FULL`);
   }
-  if (setup.heartbeatTable) {
-    const { schema, name } = setup.heartbeatTable;
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${qualified(schema, name)} (id integer PRIMARY KEY, beat timestamptz NOT NULL)`,
-    );
+  for (const { table, columns } of ownTables(setup)) {
+    await client.query(`CREATE TABLE IF NOT EXISTS ${qualified(table.schema, table.name)} (${columns})`);
   }
   const list = publishedOf(setup)
     .map((t) => qualified(t.schema, t.name))
@@ -142,9 +175,8 @@ export async function applyCdc(client: Pick<Client, "query">, setup: Replication
       await client.query(`GRANT USAGE ON SCHEMA ${ident(schema)} TO ${role}`);
     }
     await client.query(`GRANT SELECT ON ${list} TO ${role}`);
-    if (setup.heartbeatTable) {
-      const { schema, name } = setup.heartbeatTable;
-      await client.query(`GRANT INSERT, UPDATE ON ${qualified(schema, name)} TO ${role}`);
+    for (const { table, privileges } of ownTables(setup)) {
+      await client.query(`GRANT ${privileges} ON ${qualified(table.schema, table.name)} TO ${role}`);
     }
   }
 }
@@ -173,18 +205,18 @@ export async function dropReplicationRole(client: Pick<Client, "query">, role: s
   await client.query(`DROP ROLE ${ident(role)}`);
 }
 
-/** Drops the heartbeat table if it exists (the pipeline's own: it holds one row of no one else's). */
-export async function dropHeartbeatTable(client: Pick<Client, "query">, table: PgTable): Promise<void> {
+/** Drops one of the pipeline's own tables if it exists (the heartbeat's row, signals: no one else's data). */
+export async function dropOwnTable(client: Pick<Client, "query">, table: PgTable): Promise<void> {
   await client.query(`DROP TABLE IF EXISTS ${qualified(table.schema, table.name)}`);
 }
 
-/** Removes what the setup made: publication, slot, replication user, heartbeat table. Anything already gone is fine. */
+/** Removes what the setup made: publication, slot, replication user, own tables. Anything already gone is fine. */
 export async function dropCdc(
   client: Pick<Client, "query">,
-  setup: Pick<ReplicationSetup, "publication" | "slot" | "replicationUser" | "heartbeatTable">,
+  setup: Pick<ReplicationSetup, "publication" | "slot" | "replicationUser" | "heartbeatTable" | "signalTable">,
 ): Promise<void> {
   await client.query(`DROP PUBLICATION IF EXISTS ${ident(setup.publication)}`);
-  if (setup.heartbeatTable) await dropHeartbeatTable(client, setup.heartbeatTable);
+  for (const { table } of ownTables(setup)) await dropOwnTable(client, table);
   if (setup.slot) await dropReplicationSlot(client, setup.slot);
   if (setup.replicationUser) await dropReplicationRole(client, setup.replicationUser);
 }

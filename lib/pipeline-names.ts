@@ -32,8 +32,12 @@ export interface PipelineNames {
   readonly publication: string;
   /** The PostgreSQL source's logical replication slot (slot names allow only a-z, 0-9 and _). */
   readonly slot: string;
-  /** The PostgreSQL source's heartbeat table, in the first captured schema by name. */
+  /** The PostgreSQL source's heartbeat table, in ownTablesSchema. */
   readonly heartbeatTable: string;
+  /** The source's signalling table (Debezium's signal.data.collection), in ownTablesSchema. */
+  readonly signalTable: string;
+  /** The topic Debezium's notifications go to (the sink channel): an incremental snapshot's progress. */
+  readonly notificationTopic: string;
   /** Records the sink could not write. */
   readonly deadLetterTopic: string;
   /** The SQL Server connector's schema history (must never be deleted by retention). */
@@ -64,8 +68,18 @@ export function pipelineNames(naming: PipelineNaming, source: NamedSource): Pipe
     publication: naming.publicationName ?? `${topicPrefix}_publication`,
     slot: naming.slotName ?? `${base}_slot`,
     heartbeatTable: `${base}_cdc_heartbeat`,
+    signalTable: `${base}_cdc_signal`,
+    notificationTopic: `${topicPrefix}.notifications`,
     deadLetterTopic: `${topicPrefix}.dead-letter`,
     schemaHistoryTopic: naming.schemaHistoryTopic ?? `${topicPrefix}.schema-history`,
     changeTopic: (table) => sanitizedTopicName(`${topicPrefix}.${databasePart}${table}`),
   };
 }
+
+/**
+ * The schema the pipeline's own tables on the source (heartbeat, signalling) go in: that of a captured table,
+ * which the source's user can surely create a table in; the first by name, so that reordering the tables
+ * does not move them.
+ */
+export const ownTablesSchema = (tables: readonly { readonly schema: string }[]): string =>
+  tables.map((t) => t.schema).sort()[0];

@@ -31,12 +31,7 @@
 // chain, regular log backups continue it (and let the log be truncated).
 import { z } from "zod";
 import { redact } from "./redact";
-import { bracketed, sqlServerName, type SqlClient } from "./sqlserver";
-
-/** A T-SQL Unicode string literal, quotes doubled: N'it''s'. Safe for any text. */
-export function unicodeLiteral(text: string): string {
-  return `N'${text.replace(/'/g, "''")}'`;
-}
+import { bracketed, sqlServerName, unicodeLiteral, type SqlClient } from "./sqlserver";
 
 // --- inputs ------------------------------------------------------------------------------------------------
 

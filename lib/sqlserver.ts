@@ -17,6 +17,11 @@ export function bracketed(name: string): string {
   return `[${name.replace(/]/g, "]]")}]`;
 }
 
+/** A T-SQL Unicode string literal, quotes doubled: N'it''s'. Safe for any text. */
+export function unicodeLiteral(text: string): string {
+  return `N'${text.replace(/'/g, "''")}'`;
+}
+
 /** A SQL Server name (sysname): 1 to 128 characters; any characters, since names are always quoted. */
 export const sqlServerName = z
   .string("must be a name of 1 to 128 characters")

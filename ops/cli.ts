@@ -9,7 +9,9 @@ import { checkDrift, DRIFT_EXIT, formatDrift } from "./drift";
 import { describeSwitch, failBack, runDrill, type FailBackReport, type SwitchReport } from "./drill";
 import { describeFence, fenceSite } from "./fence";
 import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileReport } from "./reconcile";
-import { formatReconcile, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
+import { formatReconcile, formatRepair, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
+import { repairSite } from "./repair";
+import { resyncTable } from "./resync";
 import { checkRpo, formatRpo, RPO_EXIT, type RpoCheckOptions } from "./rpo";
 import { applyConnections, parseConnectionFlags, PASSWORD_ENV, type ConnectionFlags } from "./connection-flags";
 import { parseBackupJob, runBackups, stackBackupJob, withoutPasswords, type BackupJob } from "./backup";
@@ -43,6 +45,11 @@ const program = new Command("cdc-pipeline")
 const seconds = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} takes a number of seconds >= 0`);
+  return n;
+};
+const count = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} takes a whole number >= 1`);
   return n;
 };
 const isoTime = (name: string) => (value: string) => {
@@ -491,6 +498,87 @@ program
       console.log(
         `restored s3://${from.bucket}/${manifest.key} (taken ${manifest.takenAt}, position ${manifest.source?.position}) as ${options.toDatabase}`,
       );
+    },
+  );
+
+/** Options of the commands that snapshot through the source connector (resync, repair). */
+interface SnapshotCommandOptions {
+  stack: string;
+  timeout: number;
+  settle: number;
+  json?: boolean;
+  cwd: string;
+}
+const snapshotCommand = (name: string, description: string) =>
+  program
+    .command(name)
+    .description(description)
+    .requiredOption("-s, --stack <name>", "the stack whose pipeline to use")
+    .option(
+      "--timeout <seconds>",
+      "how long to wait for the connector's notification that the snapshot finished",
+      seconds("--timeout"),
+      3600,
+    )
+    .option("--settle <seconds>", "how long each reconcile waits for rows in flight", seconds("--settle"), 60)
+    .option("--json", "print the report as JSON")
+    .addOption(cwdOption());
+
+snapshotCommand(
+  "resync",
+  "Read one table again from the source while streaming goes on: a Debezium incremental snapshot, optionally of " +
+    "the rows --where selects; once the connector notifies that it finished, reconcile the table. " +
+    "Exit 0 the table matches, 1 it differs, 2 error.",
+)
+  .requiredOption("--table <schema.name>", "the table to resync (one of the stack's tables)")
+  .option("--where <condition>", "only the rows this SQL condition on the source table selects")
+  .action(async (options: SnapshotCommandOptions & { table: string; where?: string }) => {
+    const site = await openStack(project(options.cwd), options.stack);
+    const report = await resyncTable(site, {
+      table: options.table,
+      where: options.where,
+      timeoutMs: options.timeout * 1000,
+      settleMs: options.settle * 1000,
+      log: (line) => console.error(line),
+    });
+    if (options.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      console.log(
+        `resync   ${report.table}: ${report.scan.rows} rows read (${report.scan.status}, signal ${report.signal})`,
+      );
+      console.log(formatReconcile(report.reconciled, "table"));
+    }
+    process.exitCode = RECONCILE_EXIT[report.reconciled.status];
+  });
+
+snapshotCommand(
+  "repair",
+  "Put right what reconcile finds while streaming goes on: missing and changed keys are read again from the " +
+    "source (an incremental snapshot of those keys), extra keys are deleted from the target; then reconcile. " +
+    "Refuses to touch more than --max-keys keys without --force. Exit 0 the target matches (after the repair), " +
+    "1 it differs (or a dry run found differences), 2 error.",
+)
+  .option("--table <schema.name>", "only this table (default: every table of the stack)")
+  .option("--dry-run", "report what would be done, and change nothing")
+  .option("--max-keys <n>", "the most keys to touch without --force", count("--max-keys"), 1000)
+  .option("--force", "repair however many keys differ")
+  .action(
+    async (
+      options: SnapshotCommandOptions & { table?: string; dryRun?: boolean; maxKeys: number; force?: boolean },
+    ) => {
+      const site = await openStack(project(options.cwd), options.stack);
+      const report = await repairSite(site, {
+        table: options.table,
+        dryRun: options.dryRun ?? false,
+        maxKeys: options.maxKeys,
+        force: options.force ?? false,
+        timeoutMs: options.timeout * 1000,
+        settleMs: options.settle * 1000,
+        log: (line) => console.error(line),
+      });
+      if (options.json) console.log(JSON.stringify(report, null, 2));
+      else console.log(formatRepair(report, options.dryRun ?? false));
+      process.exitCode = RECONCILE_EXIT[report.status];
     },
   );
 

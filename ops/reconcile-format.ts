@@ -2,6 +2,7 @@
 // line per differing row) and for tools (JSON).
 import Table from "cli-table3";
 import type { ReconcileReport } from "./reconcile";
+import type { RepairReport } from "./repair";
 
 export type ReportFormat = "table" | "json" | "csv";
 export const REPORT_FORMATS: readonly ReportFormat[] = ["table", "json", "csv"];
@@ -55,4 +56,20 @@ function asCsv(report: ReconcileReport): string {
 export function formatReconcile(report: ReconcileReport, format: ReportFormat): string {
   if (format === "json") return JSON.stringify(report, null, 2);
   return format === "csv" ? asCsv(report) : asTable(report);
+}
+
+/** A repair's report for people: what it did (or would do) per table, then the reconcile after it. */
+export function formatRepair(report: RepairReport, dryRun: boolean): string {
+  if (report.repairs.length === 0) return formatReconcile(report.found, "table");
+  const verb = dryRun ? "would" : "did";
+  const lines = report.repairs.map(
+    (r) =>
+      `repair   ${r.table}: ${verb} read ${r.reemitted.length} key(s) again from the source, ${verb} delete ` +
+      `${r.deleted.length} from the target` +
+      (r.deleted.length > 0
+        ? ` (${r.deleted.slice(0, SHOWN_KEYS).join(", ")}${r.deleted.length > SHOWN_KEYS ? ", ..." : ""})`
+        : ""),
+  );
+  lines.push(formatReconcile(report.after ?? report.found, "table"));
+  return lines.join("\n");
 }

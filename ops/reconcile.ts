@@ -68,12 +68,17 @@ interface SegmentSum {
   s: string | null;
 }
 
+/** The canonical text of a row's primary key on one engine: how the reports name a key. */
+export function primaryKeyText(engine: Engine, table: ReconciledTable): string {
+  const key = table.primaryKey.map((k) => table.columns.find((c) => c.name === k) ?? { name: k, type: "text" });
+  return rowText(engine, key);
+}
+
 /** The expressions one side computes per row. */
 function rowHashes(side: ReconcileSide, schema: string, name: string, table: ReconciledTable): string {
-  const key = table.primaryKey.map((k) => table.columns.find((c) => c.name === k) ?? { name: k, type: "text" });
-  const keyText = rowText(side.engine, key);
+  const key = primaryKeyText(side.engine, table);
   return (
-    `SELECT ${keyText} AS k, ${hashBits(side.engine, keyText, 32)} AS p, ` +
+    `SELECT ${key} AS k, ${hashBits(side.engine, key, 32)} AS p, ` +
     `${hashBits(side.engine, rowText(side.engine, table.columns), 64)} AS h FROM ${tableName(side.engine, schema, name)}`
   );
 }

@@ -1,8 +1,8 @@
 // PostgresCdc: a PostgreSQL database made ready for the Debezium PostgreSQL connector: wal_level checked,
 // a publication for the listed tables, REPLICA IDENTITY FULL where a table has no primary key, optionally
-// a logical replication slot (pgoutput), a replication user with the grants Debezium needs and a heartbeat
-// table. Refresh
-// reads all of it back, so a table dropped from the publication or a dropped slot is drift.
+// a logical replication slot (pgoutput), a replication user with the grants Debezium needs, a heartbeat
+// table and a signalling table. Refresh reads all of it back, so a table dropped from the publication or a
+// dropped slot is drift.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { checkInputs, containsUnknown } from "../lib/input-check";
@@ -11,7 +11,7 @@ import {
   applyCdc,
   cdcDrift,
   dropCdc,
-  dropHeartbeatTable,
+  dropOwnTable,
   dropReplicationRole,
   dropReplicationSlot,
   readCdcFacts,
@@ -44,6 +44,8 @@ const inputsSchema = postgresConnectionSchema
     replicationPassword: z.string("must be a string (set it as a secret)").default(""),
     /** A table the connector's heartbeat.action.query writes, published with the captured ones. Default: none. */
     heartbeatTable: z.object({ schema: pgName, name: pgName }).optional(),
+    /** Debezium's signalling table, published with the captured ones. Default: none. */
+    signalTable: z.object({ schema: pgName, name: pgName }).optional(),
   })
   .superRefine((inputs, ctx) => {
     // A user still unknown at preview may turn out to be none: judged once known.
@@ -71,6 +73,8 @@ const CONNECTION_KEYS = ["host", "port", "database"] as const;
  * through a hash (read and delete need them, so the state keeps them, encrypted): a new one reaches the state.
  */
 const IN_PLACE_KEYS = ["user", "password", "slot", "replicationUser", "replicationPassword"] as const;
+/** The pipeline's own tables: one no longer declared is dropped. */
+const OWN_TABLE_KEYS = ["heartbeatTable", "signalTable"] as const;
 const sameTable = (a?: PgTable, b?: PgTable) => a?.schema === b?.schema && a?.name === b?.name;
 
 /** The implementation, loaded by the serialized shim below from the installed project. */
@@ -88,7 +92,7 @@ export const postgresCdcProvider = versionedProvider<PostgresCdcInputs, Postgres
         replaces.length > 0 ||
         cdcDrift(olds, news).length > 0 ||
         IN_PLACE_KEYS.some((k) => olds[k] !== news[k]) ||
-        !sameTable(olds.heartbeatTable, news.heartbeatTable);
+        OWN_TABLE_KEYS.some((k) => !sameTable(olds[k], news[k]));
       return { changes, replaces, deleteBeforeReplace: true };
     },
     async create(inputs: PostgresCdcInputs) {
@@ -108,8 +112,9 @@ export const postgresCdcProvider = versionedProvider<PostgresCdcInputs, Postgres
         if (olds.replicationUser && olds.replicationUser !== news.replicationUser) {
           await dropReplicationRole(client, olds.replicationUser);
         }
-        if (olds.heartbeatTable && !sameTable(olds.heartbeatTable, news.heartbeatTable)) {
-          await dropHeartbeatTable(client, olds.heartbeatTable);
+        for (const key of OWN_TABLE_KEYS) {
+          const old = olds[key];
+          if (old && !sameTable(old, news[key])) await dropOwnTable(client, old);
         }
       });
       return { outs: await applyReplicationSetup(news) };
@@ -133,6 +138,8 @@ export interface PostgresCdcArgs extends PostgresConnectionArgs {
   readonly replicationPassword?: pulumi.Input<string>;
   /** A table the connector's heartbeat.action.query writes, published with the captured ones. Default: none. */
   readonly heartbeatTable?: pulumi.Input<PgTable>;
+  /** Debezium's signalling table (signal.data.collection), published with the captured ones. Default: none. */
+  readonly signalTable?: pulumi.Input<PgTable>;
 }
 
 const postgresCdcShim = installedProvider("PostgresCdc");

@@ -54,7 +54,7 @@ describe("npm run drift on the local stack", () => {
       change: () => query("source", "ALTER PUBLICATION local_publication DROP TABLE inventory.orders"),
       resource: "PostgresCdc 'pipeline-cdc': changed outside Pulumi (pulumi up would update it)",
       lines: [
-        /publishedTables: live \["inventory.customers","inventory.local_cdc_heartbeat"\], last deployed \["inventory.customers","inventory.local_cdc_heartbeat","inventory.orders"\]/,
+        /publishedTables: live \["inventory.customers","inventory.local_cdc_heartbeat","inventory.local_cdc_signal"\], last deployed \["inventory.customers","inventory.local_cdc_heartbeat","inventory.local_cdc_signal","inventory.orders"\]/,
       ],
     },
     {

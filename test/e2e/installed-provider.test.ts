@@ -5,7 +5,8 @@
 //   export` of the local stack deployed from de520ab) is upgraded by the first `up` without a single write
 //   to Kafka Connect or the databases, and destroys cleanly. What the program declares has grown since: the
 //   fixture's recorded source config and CDC setup were given the keys added later (the heartbeat and its
-//   table, topic.creation.*), so that only the state's format differs from what is deployed.
+//   table, topic.creation.*, the signalling table and notifications), so that only the state's format
+//   differs from what is deployed.
 import axios from "axios";
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";

@@ -29,6 +29,8 @@ describe("Debezium source partitions", () => {
       publication: "dbz_publication",
       slot: "debezium",
       heartbeatTable: { schema: "dbo", name: "h" },
+      signalTable: { schema: "dbo", name: "sig" },
+      notificationTopic: "sqlserver.notifications",
     });
     const partitions = pluginSourcePartitions("postgres", config);
     expect(partitions).toEqual([{ server: "sqlserver" }]);

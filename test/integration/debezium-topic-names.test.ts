@@ -27,7 +27,14 @@ function sourceConfig(engine: NamedSource["engine"], prefix: string, database: s
         kafkaBootstrap: "127.0.0.1:9",
         schemaHistoryTopic: `${prefix}.schema-history`,
       })
-    : postgresSourceConfig({ ...common, publication: "p", slot: "s", heartbeatTable: { schema: "s", name: "h" } });
+    : postgresSourceConfig({
+        ...common,
+        publication: "p",
+        slot: "s",
+        heartbeatTable: { schema: "s", name: "h" },
+        signalTable: { schema: "s", name: "sig" },
+        notificationTopic: `${prefix}.notifications`,
+      });
 }
 
 function expectPluginNaming(engine: NamedSource["engine"], prefix: string, database: string, tables: Table[]) {

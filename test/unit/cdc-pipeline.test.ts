@@ -203,7 +203,7 @@ describe("CdcPipeline", () => {
     expect((await build("plain", "postgres")).get("plain-source")?.inputs.adoptFrom).toBeUndefined();
   });
 
-  it("puts a PostgreSQL source's heartbeat table in the first captured schema by name, whatever the tables' order", async () => {
+  it("puts a PostgreSQL source's heartbeat and signalling tables in the first captured schema by name, whatever the tables' order", async () => {
     const sales = { ...tables[0], schema: "sales" };
     const inventory = { ...tables[1], schema: "inventory" };
     for (const [name, order] of [
@@ -215,8 +215,14 @@ describe("CdcPipeline", () => {
         schema: "inventory",
         name: "inventory_dr_cdc_heartbeat",
       });
+      expect(r.get(`${name}-cdc`)?.inputs.signalTable).toEqual({
+        schema: "inventory",
+        name: "inventory_dr_cdc_signal",
+      });
       expect(r.get(`${name}-source`)?.inputs.config).toMatchObject({
         "heartbeat.action.query": expect.stringContaining('"inventory"."inventory_dr_cdc_heartbeat"') as string,
+        "signal.data.collection": "inventory.inventory_dr_cdc_signal",
+        "notification.sink.topic.name": "Inventory-DR.notifications",
       });
     }
   });

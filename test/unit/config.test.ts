@@ -384,6 +384,22 @@ describe("parseStackSettings: tables' SQL Server options, allowDestructive, the 
     expect(settings.connectors.source.settings).toEqual({ "insert.mode": "merge" });
   });
 
+  it("refuses signal or notification channels without the ones resync and repair use, and keeps added ones", () => {
+    const channels = (settings: Record<string, string>) =>
+      problemsOf({ ...valid, connectors: { source: { settings } } });
+    expect(channels({ "signal.enabled.channels": "kafka" })).toEqual([
+      "cdc-pipeline:connectors.source.settings.signal.enabled.channels must keep 'source' in its list, got 'kafka' (resync, repair and backfills use it) (fix: pulumi config set --stack dev --path 'connectors.source.settings.signal.enabled.channels' <value>)",
+    ]);
+    expect(channels({ "notification.enabled.channels": "log, jmx" })).toEqual([
+      "cdc-pipeline:connectors.source.settings.notification.enabled.channels must keep 'sink' in its list, got 'log, jmx' (resync, repair and backfills use it) (fix: pulumi config set --stack dev --path 'connectors.source.settings.notification.enabled.channels' <value>)",
+    ]);
+    const extended = { "signal.enabled.channels": "source, kafka", "notification.enabled.channels": "sink,log" };
+    expect(
+      parseStackSettings({ ...valid, connectors: { source: { settings: extended } } }, "local", ALL_SECRETS).connectors
+        .source.settings,
+    ).toEqual(extended);
+  });
+
   it("refuses a topic prefix that makes a PostgreSQL source's derived names longer than PostgreSQL allows", () => {
     const prefix = "p".repeat(50);
     expect(problemsOf({ ...valid, pipeline: { topicPrefix: prefix } })).toEqual([

@@ -17,11 +17,12 @@ const build = {
     sqlServerSourceConfig({ ...source, kafkaBootstrap: "k:9092", schemaHistoryTopic: "h" }, knobs),
   postgres: (knobs = {}) =>
     postgresSourceConfig(
-      { ...source, publication: "pub", slot: "slot", heartbeatTable: { schema: "s", name: "hb" } },
+      { ...source, publication: "pub", slot: "slot", heartbeatTable: { schema: "s", name: "hb" }, ...signalling },
       knobs,
     ),
   sink: (knobs = {}) => jdbcSinkConfig({ ...db, topics: ["a"], schema: "s", deadLetterTopic: "dlq" }, knobs),
 };
+const signalling = { signalTable: { schema: "s", name: "sig" }, notificationTopic: "p.notifications" };
 const DEFAULTS = { sqlserver: {}, postgres: POSTGRES_SOURCE_DEFAULTS, sink: SINK_DEFAULTS };
 
 describe("connector configs", () => {
@@ -39,13 +40,27 @@ describe("connector configs", () => {
     expect(build.postgres()["heartbeat.action.query"]).toBe(
       'INSERT INTO "s"."hb" (id, beat) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET beat = EXCLUDED.beat',
     );
+    // Signals through the signalling table, notifications to their topic: what resync and repair use.
+    expect(build.postgres()).toMatchObject({
+      "signal.enabled.channels": "source",
+      "signal.data.collection": "s.sig",
+      "notification.enabled.channels": "sink",
+      "notification.sink.topic.name": "p.notifications",
+    });
     expect(build.sink()["insert.mode"]).toBe("upsert");
   });
 
   it("create the change topics as the stack says, or as the brokers' defaults say", () => {
     const topicCreation = { replicationFactor: 3, partitions: 6, retentionMs: 604_800_000 };
     const pg = postgresSourceConfig(
-      { ...source, publication: "pub", slot: "slot", heartbeatTable: { schema: "s", name: "hb" }, topicCreation },
+      {
+        ...source,
+        publication: "pub",
+        slot: "slot",
+        heartbeatTable: { schema: "s", name: "hb" },
+        ...signalling,
+        topicCreation,
+      },
       {},
     );
     expect(pg).toMatchObject({

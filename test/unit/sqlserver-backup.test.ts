@@ -4,7 +4,7 @@
 // here; test/integration/sqlserver-backup-live.test.ts runs the same functions against one (MSSQL_URL).
 import { describe, expect, it } from "vitest";
 import { normalLsn } from "../../lib/connector-lsn";
-import type { SqlClient } from "../../lib/sqlserver";
+import { unicodeLiteral, type SqlClient } from "../../lib/sqlserver";
 import {
   backupDatabaseToDisk,
   backupDatabaseToUrl,
@@ -18,7 +18,6 @@ import {
   dropSqlServerDatabase,
   sqlServerDatabaseExists,
   takeSqlServerDatabaseOffline,
-  unicodeLiteral,
 } from "../../lib/sqlserver-backup";
 import { ReplayClient, type Exchange } from "../fakes/sql-recording";
 
