@@ -302,9 +302,9 @@ const stackSchema = z
             `must be one of ${allowed.join(", ")}, got '${String(value)}' (the sink's task would fail on it at start)`,
           );
         }
-        // Signals and notifications are how resync, repair and backfills drive a PostgreSQL source.
+        // Signals and notifications are how resync, repair and backfills drive the source.
         const required =
-          connector === "source" && cfg.source.engine === "postgres" && Object.hasOwn(SOURCE_REQUIRED_ENTRIES, key)
+          connector === "source" && Object.hasOwn(SOURCE_REQUIRED_ENTRIES, key)
             ? SOURCE_REQUIRED_ENTRIES[key]
             : undefined;
         if (
@@ -414,6 +414,13 @@ const stackSchema = z
       for (const key of ["slotName", "publicationName"] as const) {
         if (cfg.pipeline[key] !== undefined)
           problem(["pipeline", key], "applies only to a PostgreSQL source: remove it");
+      }
+      // SQL Server refuses longer identifiers.
+      if (names.signalTable.length > 128) {
+        problem(
+          ["pipeline", "topicPrefix"],
+          `is too long for a SQL Server source: the signalling table '${names.signalTable}' would have ${names.signalTable.length} characters, SQL Server allows 128`,
+        );
       }
     }
     if (

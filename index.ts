@@ -62,6 +62,9 @@ function connection(
 const source = connection(containers?.sqlServer ?? config.source, config.source, secrets.sourcePassword);
 const target = connection(containers?.postgres ?? config.target, config.target, secrets.targetPassword);
 
+/** Kafka as clients outside the Connect workers reach it (the containers' external listener, or the stack's). */
+const kafkaFromProgram = containers?.kafkaBootstrapServers ?? config.kafkaConnect.bootstrapServers;
+
 const preflight = new Preflight(
   "pipeline",
   {
@@ -71,7 +74,7 @@ const preflight = new Preflight(
     target,
     extraPlugins: config.kafkaConnect.requiredPlugins,
     kafka: {
-      bootstrapServers: containers?.kafkaBootstrapServers ?? config.kafkaConnect.bootstrapServers,
+      bootstrapServers: kafkaFromProgram,
       // -1 leaves it to the brokers' default.replication.factor, which needs one broker at least.
       replicas: { count: Math.max(1, config.pipeline.replicationFactor), setBy: "pipeline.replicationFactor" },
     },
@@ -85,6 +88,7 @@ const pipeline = new CdcPipeline(
   {
     connect: { url: connectUrl },
     kafkaBootstrap: fromWorkers.kafkaBootstrap,
+    kafkaBootstrapFromProgram: kafkaFromProgram,
     fromWorkers,
     // The containers' SQL Server starts with only its system databases.
     createSourceDatabase: containers !== undefined,
@@ -124,8 +128,7 @@ export const replicaEndpoint = config.backups.replicaBucket
   ? (config.backups.replicaEndpoint ?? config.backups.endpoint)
   : undefined;
 export const serviceEndpoints = containers?.endpoints;
-/** Kafka as clients outside the Connect workers reach it (the containers' external listener, or the stack's). */
-export const kafkaBootstrapServers = containers?.kafkaBootstrapServers ?? config.kafkaConnect.bootstrapServers;
+export const kafkaBootstrapServers = kafkaFromProgram;
 /** On the DR stack: the primary's replica bucket, holding the backups to restore the source from. */
 export const restoreFromBucket = primary?.getOutput("replicaBucket");
 export const restoreFromEndpoint = primary?.getOutput("replicaEndpoint");

@@ -41,7 +41,7 @@ import { downloadVerified, uploadStream, type BackupSource } from "../lib/backup
 import { withClient, type PostgresConnection } from "../lib/postgres";
 import { createDatabase, dropDatabase } from "../lib/postgres-backup";
 import { backupDatabase, jobDestination, parseBackupJob } from "../ops/backup";
-import { tableDigest, withPostgresSide, type ReconciledTable } from "../ops/reconcile";
+import { tableDigest, withPostgresSide, type ReconciledTable } from "../lib/reconcile";
 import { chooseDatabaseBackup, restoreDatabase } from "../ops/restore";
 import { harness } from "../test/harness";
 

@@ -6,7 +6,7 @@
 // Run: npm run bench:reconcile (the harness must be up). ROWS=200000 npm run bench:reconcile for a quick run.
 import { createHash } from "node:crypto";
 import { Client } from "pg";
-import { reconcileTable, withPostgresSide, type ReconciledTable } from "../ops/reconcile";
+import { reconcileTable, withPostgresSide, type ReconciledTable } from "../lib/reconcile";
 import { harness } from "../test/harness";
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000);

@@ -1,12 +1,16 @@
 // CdcPipeline: from one description of the tables, the whole change-data-capture path, in order: CDC
 // enabled on the source (SQL Server or PostgreSQL) and the target tables created, then the Debezium
-// source connector and the JDBC sink connector.
+// source connector and the JDBC sink connector, then the backfills: tables added later, and every table once
+// the source resumed at a new position (a PostgreSQL slot made again, SQL Server change data cleaned up
+// before it was read).
 import * as pulumi from "@pulumi/pulumi";
 import type { ConnectConnection } from "../lib/connect-rest";
 import type { DesiredState } from "../lib/connector-api";
 import {
   ADOPTION_KEYS,
   jdbcSinkConfig,
+  postgresResumePoint,
+  sqlServerResumePoint,
   postgresSourceConfig,
   sqlServerSourceConfig,
   type ConnectorKind,
@@ -16,6 +20,7 @@ import { ownTablesSchema, pipelineNames } from "../lib/pipeline-names";
 import { KafkaConnector } from "../providers/kafka-connector";
 import { PostgresCdc } from "../providers/postgres-cdc";
 import { PostgresSchema, type ColumnSpec } from "../providers/postgres-schema";
+import { SourceBackfill } from "../providers/source-backfill";
 import { SqlServerCdc } from "../providers/sqlserver-cdc";
 
 /** One captured table: its name on the source, and its columns as the target has them. */
@@ -90,6 +95,8 @@ export interface CdcPipelineArgs {
   readonly connect: pulumi.Input<ConnectConnectionInput>;
   /** Kafka bootstrap servers as the Connect workers reach them (the SQL Server connector's schema history). */
   readonly kafkaBootstrap: pulumi.Input<string>;
+  /** Kafka bootstrap servers as this program reaches them (the backfills read notifications). Default: kafkaBootstrap. */
+  readonly kafkaBootstrapFromProgram?: pulumi.Input<string>;
   /**
    * Where the Connect workers reach the databases, when it differs from where this program does (the
    * containers' network names). Default: the source's and target's own host and port.
@@ -157,6 +164,8 @@ export class CdcPipeline extends pulumi.ComponentResource {
   readonly sourceConnector: KafkaConnector;
   /** The JDBC sink connector. */
   readonly sinkConnector: KafkaConnector;
+  /** The source's backfills: tables added later, and every table after the connector resumed at a new position. */
+  readonly backfill: SourceBackfill;
 
   constructor(name: string, args: CdcPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("cdc-pipeline:index:CdcPipeline", name, {}, opts);
@@ -214,6 +223,7 @@ export class CdcPipeline extends pulumi.ComponentResource {
           connector: { cluster, name: names.sourceConnector },
           connectorLogin: args.connectorLogin?.user,
           connectorPassword: args.connectorLogin?.password,
+          signalTable,
         },
         { parent: this },
       );
@@ -277,6 +287,8 @@ export class CdcPipeline extends pulumi.ComponentResource {
                 tables: tableNames,
                 kafkaBootstrap,
                 schemaHistoryTopic: names.schemaHistoryTopic,
+                signalTable,
+                notificationTopic: names.notificationTopic,
                 snapshotMode: args.snapshotMode,
                 topicCreation,
                 encrypt: source.encrypt,
@@ -318,6 +330,14 @@ export class CdcPipeline extends pulumi.ComponentResource {
         // created again must start over with a snapshot, not resume from a position that is gone.
         offsetsPolicy: "reset",
         offsetsResetToken: args.rebuild,
+        // A slot PostgresCdc made again, or change data SQL Server's cleanup job removed before the connector
+        // read it: the source resumes at the new position, and the backfill reads what was lost.
+        resumeFrom:
+          this.cdc instanceof PostgresCdc
+            ? this.cdc.slotCreatedAt.apply((lsn) => (lsn ? postgresResumePoint(topicPrefix, slot, lsn) : undefined))
+            : this.cdc.resumeAt.apply((lsn) =>
+                lsn ? sqlServerResumePoint(topicPrefix, source.database, lsn) : undefined,
+              ),
       },
       { parent: this, dependsOn: [this.cdc, this.targetSchema] },
     );
@@ -333,6 +353,27 @@ export class CdcPipeline extends pulumi.ComponentResource {
         adoptFrom: adoption(sinkKnobs, "sink"),
       },
       { parent: this, dependsOn: [this.targetSchema] },
+    );
+    this.backfill = new SourceBackfill(
+      `${name}-backfill`,
+      {
+        source: { ...source, engine: args.sourceEngine },
+        target,
+        signalTable,
+        notifications: {
+          bootstrapServers: args.kafkaBootstrapFromProgram ?? args.kafkaBootstrap,
+          topic: names.notificationTopic,
+        },
+        tables: args.tables.map(({ schema, name, columns, primaryKey }) => ({
+          schema,
+          name,
+          columns: columns.map((c) => ({ name: c.name, type: c.type })),
+          primaryKey,
+        })),
+        resumeToken: this.sourceConnector.resumeFrom.apply((point) => point?.token),
+        rebuildToken: args.rebuild,
+      },
+      { parent: this, dependsOn: [this.sourceConnector, this.sinkConnector] },
     );
     // What a caller (the stack's outputs, the operations commands) looks up: the connectors by name and
     // their live state, the topics they carry.

@@ -285,6 +285,8 @@ export interface ApplyOptions {
   restartFailed: boolean;
   /** Delete the committed offsets while the connector is stopped, before the write (Connect 3.6+). */
   resetOffsets: boolean;
+  /** Offsets to write while the connector is stopped, before the write (Connect 3.6+). Default: none. */
+  writeOffsets?: ConnectorOffsets;
   /** Keys something else manages (ignoreKeys): the value the worker holds is written back, not the declared one. */
   keepLive: readonly string[];
 }
@@ -317,12 +319,14 @@ export async function applyConfig(
   const written: ConnectorConfig = { ...config, ...Object.fromEntries(kept) };
   // Whether the write changes the config the worker holds (the keys it adds itself aside).
   const changes = live !== undefined && changedKeys(live, written, [], { maskedIsChange: true }).length > 0;
-  const viaStop = options.resetOffsets || (options.canStop && desired !== "paused" && changes);
+  const viaStop =
+    options.resetOffsets || options.writeOffsets !== undefined || (options.canStop && desired !== "paused" && changes);
   if (viaStop) {
     // A task that failed before the stop is no obstacle: the stop clears it.
     await requestState(http, name, "stopped", secrets);
     await waitForState(http, name, "stopped", timeoutMs, secrets);
     if (options.resetOffsets) await resetOffsets(http, name, secrets);
+    if (options.writeOffsets) await patchOffsets(http, name, options.writeOffsets, secrets);
   }
   await putConfig(http, name, written, secrets);
   // The desired state is re-asserted after every write, whatever the write did to it.

@@ -14,6 +14,7 @@ import {
   validateConfig,
   waitForState,
   workerVersion,
+  type ConnectorOffsets,
   type ConnectorStatus,
   type DesiredState,
 } from "./connector-api";
@@ -268,13 +269,15 @@ export function offsetsResetRequested(recordedToken: string | undefined, declare
 
 /**
  * Writes the whole config of an existing connector, the live values of its ignored keys kept (first resetting
- * its offsets with `resetOffsets`), restarts failed tasks once with `restartFailedTasks`, and waits until it
+ * its offsets with `resetOffsets`, writing `writeOffsets`), restarts failed tasks once with `restartFailedTasks`, and waits until it
  * reaches its state.
  */
 export async function redeployConnector(
   deployment: ConnectorDeployment & {
     readonly restartFailedTasks: boolean;
     readonly resetOffsets: boolean;
+    /** Offsets to write first (a source resuming after its position was lost). Default: none. */
+    readonly writeOffsets?: ConnectorOffsets;
     /** Keys something else manages: their live values are kept. */
     readonly ignoreKeys: readonly string[];
   },
@@ -283,8 +286,8 @@ export async function redeployConnector(
   const http = connectHttp(deployment.cluster);
   const features = workerFeatures(await workerVersion(http, secrets));
   requireStopSupport(deployment, features.stop);
-  if (deployment.resetOffsets && !features.offsets) {
-    throw new Error(`Connector '${deployment.name}': ${deployment.cluster.url} cannot reset offsets (Connect < 3.6)`);
+  if ((deployment.resetOffsets || deployment.writeOffsets) && !features.offsets) {
+    throw new Error(`Connector '${deployment.name}': ${deployment.cluster.url} cannot write offsets (Connect < 3.6)`);
   }
   return applyConfig(
     http,
@@ -297,6 +300,7 @@ export async function redeployConnector(
       canStop: features.stop,
       restartFailed: deployment.restartFailedTasks,
       resetOffsets: deployment.resetOffsets,
+      writeOffsets: deployment.writeOffsets,
       keepLive: deployment.ignoreKeys,
     },
   );

@@ -3,7 +3,15 @@
 // the cluster's credentials (a rotated token or password is a change, yet neither is stored as a hash
 // cheap to brute-force), and the runtime status.
 import { connectHttp, connectionCredentials, connectionSecrets, type ConnectConnection } from "./connect-rest";
-import { getConfig, getStatus, getTopics, workerVersion, type ConnectorStatus, type TaskStatus } from "./connector-api";
+import {
+  getConfig,
+  getStatus,
+  getTopics,
+  workerVersion,
+  type ConnectorOffsets,
+  type ConnectorStatus,
+  type TaskStatus,
+} from "./connector-api";
 import { changedKeys, hashSecrets, isMasked, visibleConfig, type ConnectorConfig } from "./connector-config";
 import type { ProviderState } from "./versioned-provider";
 
@@ -42,6 +50,16 @@ interface ConnectorSettings {
   ignoreKeys: string[];
   validate: boolean;
   offsetsResetToken?: string;
+  /** Where a source resumes once its recorded position was lost: written when its token changes. */
+  resumeFrom?: ResumePoint;
+}
+
+/** Offsets for a connector to resume from, and the token that says which loss they answer. */
+export interface ResumePoint {
+  /** Changes whenever there is a new position to resume from (a replication slot made again). */
+  token: string;
+  /** The offsets to write, as Connect's PATCH /offsets takes them. */
+  offsets: ConnectorOffsets["offsets"];
 }
 
 /** A connector as declared, once check has normalised it. */
@@ -183,7 +201,8 @@ export function connectorDifferences(recorded: RecordedConnector, declared: Decl
     recorded.tasks.some((t) => t.state === "FAILED") ||
     SETTING_KEYS.some((key) => recorded[key] !== declared[key]) ||
     JSON.stringify(recorded.ignoreKeys) !== JSON.stringify(declared.ignoreKeys) ||
-    recorded.offsetsResetToken !== declared.offsetsResetToken;
+    recorded.offsetsResetToken !== declared.offsetsResetToken ||
+    recorded.resumeFrom?.token !== declared.resumeFrom?.token;
   const credentials = recorded.clusterHash !== clusterCredentialsHash(declared.cluster, recorded.salt);
   return { replaces, connector, credentials };
 }

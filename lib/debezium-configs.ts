@@ -3,7 +3,9 @@
 // `connectors.<connector>.settings`), then the keys the project derives from the rest of the stack, which no
 // extra setting may replace (config.ts refuses them, naming the stack key that sets each).
 import type { ConfigValue, ConnectorConfig } from "./connector-config";
-import { heartbeatQuery, type PgTable } from "./logical-replication";
+import type { ResumePoint } from "./connector-state";
+import { normalLsn } from "./connector-lsn";
+import { heartbeatQuery, lsnNumber, type PgTable } from "./logical-replication";
 
 /** The operator's knobs of one connector that go into its config. */
 export interface ConnectorKnobs {
@@ -63,6 +65,8 @@ export const DERIVED_KEYS = {
     "snapshot.mode": "pipeline.snapshotMode",
     "schema.history.internal.kafka.bootstrap.servers": "kafkaConnect.bootstrapServers",
     "schema.history.internal.kafka.topic": "pipeline.schemaHistoryTopic (default from pipeline.topicPrefix)",
+    "signal.data.collection": "pipeline.topicPrefix and source.database (the signalling table SqlServerCdc makes)",
+    "notification.sink.topic.name": "pipeline.topicPrefix",
     ...TOPIC_CREATION_KEYS,
     "tasks.max": "connectors.source.tasksMax",
   },
@@ -190,14 +194,20 @@ export interface SqlServerSourceSettings extends SourceSettings {
   encrypt?: boolean;
   /** Trust a self-signed server certificate. Default: false. */
   trustServerCertificate?: boolean;
+  /** The signalling table (SqlServerCdc makes it and captures it: signals reach Debezium as its change data). */
+  signalTable: { schema: string; name: string };
+  /** The topic of Debezium's notifications (pipelineNames' notificationTopic). */
+  notificationTopic: string;
 }
 
 /**
  * The Debezium SQL Server source config (without database.password, which goes in sensitiveConfig). The
- * schema history topic must never be deleted by retention: the connector cannot restart without it.
+ * schema history topic must never be deleted by retention: the connector cannot restart without it. Signals
+ * through the signalling table, named database.schema.table as the connector names its tables,
+ * notifications to their topic (SOURCE_REQUIRED_ENTRIES).
  */
 export function sqlServerSourceConfig(s: SqlServerSourceSettings, knobs: ConnectorKnobs = {}): ConnectorConfig {
-  return layered<"sqlserver">({}, knobs, {
+  return layered<"sqlserver">(SOURCE_REQUIRED_ENTRIES, knobs, {
     "connector.class": "io.debezium.connector.sqlserver.SqlServerConnector",
     "database.hostname": s.host,
     "database.port": String(s.port),
@@ -210,6 +220,8 @@ export function sqlServerSourceConfig(s: SqlServerSourceSettings, knobs: Connect
     "snapshot.mode": s.snapshotMode ?? "initial",
     "schema.history.internal.kafka.bootstrap.servers": s.kafkaBootstrap,
     "schema.history.internal.kafka.topic": s.schemaHistoryTopic,
+    "signal.data.collection": `${s.database}.${s.signalTable.schema}.${s.signalTable.name}`,
+    "notification.sink.topic.name": s.notificationTopic,
     ...topicCreationConfig(s.topicCreation),
     "tasks.max": String(knobs.tasksMax ?? 1),
   });
@@ -301,4 +313,38 @@ export function jdbcSinkConfig(s: JdbcSinkSettings, knobs: ConnectorKnobs = {}):
     "errors.deadletterqueue.topic.replication.factor": String(s.deadLetterReplicationFactor ?? -1),
     "tasks.max": String(knobs.tasksMax ?? 1),
   });
+}
+
+/**
+ * Where a PostgreSQL source resumes once its slot was made again (dropped by hand) at `lsn`: Debezium's
+ * offset in its partition {server: topic.prefix}, holding the position alone (`lsn`; no `lsn_proc`, so no
+ * check against the slot's restart and no search for a position; no snapshot keys, so no snapshot). The
+ * token names the slot and its start, so that each new slot is a new resume point.
+ */
+export function postgresResumePoint(topicPrefix: string, slot: string, lsn: string): ResumePoint {
+  return {
+    token: `${slot}@${lsn}`,
+    offsets: [{ partition: { server: topicPrefix }, offset: { lsn: lsnNumber(lsn) } }],
+  };
+}
+
+/**
+ * Where a SQL Server source resumes once its position was lost (the cleanup job removed changes it had not
+ * read) at `lsn` (20 hex digits, SqlServerCdc's resumeAt): Debezium's offset in its partition {server:
+ * topic.prefix, database}, holding the commit position alone (no change_lsn: the whole transaction at `lsn`
+ * is read; no snapshot keys, so no snapshot). The token names the database and the position.
+ */
+export function sqlServerResumePoint(topicPrefix: string, database: string, lsn: string): ResumePoint {
+  const digits = normalLsn(lsn);
+  if (digits.length !== 20) throw new Error(`'${lsn}' is not a SQL Server LSN (20 hex digits)`);
+  return {
+    token: `${database}@${digits}`,
+    offsets: [
+      {
+        partition: { server: topicPrefix, database },
+        // io.debezium.connector.sqlserver.Lsn's text form.
+        offset: { commit_lsn: `${digits.slice(0, 8)}:${digits.slice(8, 16)}:${digits.slice(16)}` },
+      },
+    ],
+  };
 }

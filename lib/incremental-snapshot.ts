@@ -4,7 +4,7 @@
 // (lib/debezium-notifications) when each table's scan, and the whole snapshot, has finished.
 import { randomUUID } from "node:crypto";
 import type { Client } from "pg";
-import type { DebeziumNotification, NotificationWatch } from "./debezium-notifications";
+import { watchNotifications, type DebeziumNotification, type NotificationWatch } from "./debezium-notifications";
 import { qualified } from "./postgres";
 import { bracketed, type SqlClient } from "./sqlserver";
 
@@ -135,5 +135,47 @@ export async function awaitSnapshot(
     } else if (n.type === "COMPLETED") {
       return dataCollections.map((c) => scans.get(c) ?? { dataCollection: c, status: "NOT_SCANNED", rows: 0 });
     }
+  }
+}
+
+/** Where the connector's notifications go: the Kafka cluster as this program reaches it, and the topic. */
+export interface NotificationTopic {
+  readonly bootstrapServers: string;
+  readonly topic: string;
+}
+
+/** A snapshot that ran: its signal's id and each table's scan. */
+export interface SnapshotRun {
+  readonly signal: string;
+  readonly scans: TableScan[];
+}
+
+/**
+ * Asks for an incremental snapshot (`send` writes the signal to the signalling table) and waits for the
+ * connector's notification that it is over; fails when a table was not read (a condition the database
+ * refused, a table it does not know), naming it and the status Debezium gave.
+ */
+export async function runIncrementalSnapshot(
+  send: (signal: Signal) => Promise<void>,
+  notifications: NotificationTopic,
+  request: SnapshotRequest,
+  timeoutMs: number,
+): Promise<SnapshotRun> {
+  // Opened before the signal is sent: the watch sees only what comes after.
+  const watch = await watchNotifications(notifications.bootstrapServers, notifications.topic);
+  try {
+    const signal = snapshotSignal(request);
+    await send(signal);
+    const scans = await awaitSnapshot(watch, signal.id, request.dataCollections, timeoutMs);
+    const unread = scans.filter((scan) => !(SCANNED as readonly string[]).includes(scan.status));
+    if (unread.length > 0) {
+      throw new Error(
+        `the connector did not read ${unread.map((s) => `${s.dataCollection} (${s.status})`).join(", ")}: ` +
+          `see its log for why (signal ${signal.id})`,
+      );
+    }
+    return { signal: signal.id, scans };
+  } finally {
+    await watch.close();
   }
 }

@@ -137,8 +137,24 @@ export async function readCdcFacts(
   };
 }
 
+/** What applying the setup did that later resources build on. */
+export interface AppliedCdc {
+  /** The LSN a slot made by this run starts at ('0/1A2B3C4'); undefined when the slot was there already. */
+  slotCreatedAt?: string;
+}
+
+/**
+ * An LSN ('16/B374D848') as the 64-bit number Debezium's offsets hold it as (its `lsn` key); exact up to
+ * 2^53, some 9 PB of WAL.
+ */
+export function lsnNumber(lsn: string): number {
+  const match = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/.exec(lsn);
+  if (!match) throw new Error(`'${lsn}' is not an LSN`);
+  return parseInt(match[1], 16) * 2 ** 32 + parseInt(match[2], 16);
+}
+
 /** Brings the database to the setup: idempotent, so a run that stopped half-way is simply run again. */
-export async function applyCdc(client: Pick<Client, "query">, setup: ReplicationSetup): Promise<void> {
+export async function applyCdc(client: Pick<Client, "query">, setup: ReplicationSetup): Promise<AppliedCdc> {
   const facts = await readCdcFacts(client, setup);
   if (facts.walLevel !== "logical") {
     throw new Error(
@@ -161,8 +177,13 @@ export async function applyCdc(client: Pick<Client, "query">, setup: Replication
     ? `ALTER PUBLICATION ${ident(setup.publication)} SET TABLE`
     : `CREATE PUBLICATION ${ident(setup.publication)} FOR TABLE`;
   await client.query(`${verb} ${list}`);
+  let slotCreatedAt: string | undefined;
   if (setup.slot && !facts.slotExists) {
-    await client.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [setup.slot]);
+    const created = await client.query<{ lsn: string }>(
+      "SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')",
+      [setup.slot],
+    );
+    slotCreatedAt = created.rows[0].lsn;
   }
   if (setup.replicationUser) {
     const role = ident(setup.replicationUser);
@@ -179,6 +200,7 @@ export async function applyCdc(client: Pick<Client, "query">, setup: Replication
       await client.query(`GRANT ${privileges} ON ${qualified(table.schema, table.name)} TO ${role}`);
     }
   }
+  return { slotCreatedAt };
 }
 
 /** Drops a replication slot if it exists; refuses while a connector reads it. */

@@ -19,6 +19,7 @@ const IMPLEMENTATIONS = {
   PostgresCdc: ["providers/postgres-cdc.ts", "postgresCdcProvider"],
   PostgresSchema: ["providers/postgres-schema.ts", "postgresSchemaProvider"],
   PostgresServer: ["providers/postgres-server.ts", "postgresServerProvider"],
+  SourceBackfill: ["providers/source-backfill.ts", "sourceBackfillProvider"],
   SqlServerCdc: ["providers/sqlserver-cdc.ts", "sqlServerCdcProvider"],
 };
 

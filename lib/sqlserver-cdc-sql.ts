@@ -32,6 +32,11 @@ export interface SqlServerCdcFacts extends SqlServerDatabaseFacts {
   connectorLsn: string | null;
   /** Old capture instances the connector no longer needs (it passed their successor's start): `up` retires them. */
   retirableInstances: string[];
+  /**
+   * The connector's position is before the oldest change data the database keeps (the cleanup job removed
+   * changes it had not read): Debezium refuses to resume there, and `up` moves it on and backfills.
+   */
+  positionLost: boolean;
   /** Warnings of the last create or update (for example, Agent not running with agentNotRunning=warn). */
   warnings: string[];
 }
@@ -54,7 +59,16 @@ export interface CdcDeclaration {
   readonly connectorPassword: string;
   /** The source connector reading the database, when one is named (its position retires old instances). */
   readonly connector?: SourceConnectorRef;
+  /**
+   * Debezium's signalling table (signal.data.collection), made when missing and captured like the tables:
+   * the connector reads signals from its change data, and writes its snapshot watermarks there. Default: none.
+   */
+  readonly signalTable?: { readonly schema: string; readonly name: string };
 }
+
+/** The tables CDC captures: the declared ones and the signalling table. */
+const capturedTables = (declared: Pick<CdcDeclaration, "tables" | "signalTable">): readonly CdcTable[] =>
+  declared.signalTable ? [...declared.tables, declared.signalTable] : declared.tables;
 
 /** Reads CDC state of the current database. */
 export async function readSqlServerCdc(client: SqlClient, connectorLogin: string): Promise<SqlServerDatabaseFacts> {
@@ -135,7 +149,35 @@ export async function readSqlServerCdcFacts(
 ): Promise<SqlServerCdcFacts> {
   const facts = await readSqlServerCdc(client, declared.connectorLogin);
   const retirable = retirableInstances(facts, declared.tables, connectorLsn);
-  return { ...facts, connectorLsn, retirableInstances: retirable, warnings };
+  return {
+    ...facts,
+    connectorLsn,
+    retirableInstances: retirable,
+    positionLost: positionLost(facts, connectorLsn),
+    warnings,
+  };
+}
+
+/**
+ * Whether the connector's committed position is before every capture instance's start, Debezium's own check
+ * when its task starts (SqlServerConnection.validateLogPosition: min(start_lsn) of cdc.change_tables against
+ * the offset's commit_lsn): the changes in between are gone.
+ */
+export function positionLost(
+  facts: Pick<SqlServerDatabaseFacts, "captureInstances">,
+  connectorLsn: string | null,
+): boolean {
+  const starts = facts.captureInstances.map((ci) => ci.startLsn).filter((lsn): lsn is string => lsn !== null);
+  if (connectorLsn === null || /^0*$/.test(connectorLsn) || starts.length === 0) return false;
+  return starts.every((start) => start > connectorLsn);
+}
+
+/** The database's current maximum LSN (sys.fn_cdc_get_max_lsn) as 20 hex digits; null before the capture job has run. */
+export async function maxCdcLsn(client: SqlClient): Promise<string | null> {
+  const [row] = await client.query<{ lsn: string | null }>(
+    "SELECT CONVERT(char(20), sys.fn_cdc_get_max_lsn(), 2) AS lsn",
+  );
+  return row?.lsn ? normalLsn(row.lsn) : null;
 }
 
 /** The columns of a table, in order (what "all columns" means for a comparison). */
@@ -149,15 +191,16 @@ async function tableColumns(client: SqlClient, t: CdcTable): Promise<string[]> {
 
 /** One line per difference between the facts and the declaration (empty: in sync). */
 export function sqlServerCdcDrift(
-  facts: SqlServerDatabaseFacts & { readonly retirableInstances?: readonly string[] },
+  facts: SqlServerDatabaseFacts &
+    Partial<Pick<SqlServerCdcFacts, "retirableInstances" | "positionLost" | "connectorLsn">>,
   declared: Pick<
     CdcDeclaration,
-    "tables" | "pollingIntervalSeconds" | "maxTransactions" | "retentionMinutes" | "connectorLogin"
+    "tables" | "signalTable" | "pollingIntervalSeconds" | "maxTransactions" | "retentionMinutes" | "connectorLogin"
   >,
 ): string[] {
   const drift: string[] = [];
   if (!facts.cdcEnabled) return ["CDC is not enabled on the database"];
-  for (const t of declared.tables) {
+  for (const t of capturedTables(declared)) {
     const instances = facts.captureInstances.filter(ofTable(t));
     if (instances.length === 0) drift.push(`${t.schema}.${t.name}: not captured`);
     const newest = instances[instances.length - 1];
@@ -185,6 +228,12 @@ export function sqlServerCdcDrift(
   }
   for (const instance of facts.retirableInstances ?? []) {
     drift.push(`capture instance ${instance} is no longer read by the connector (pulumi up retires it)`);
+  }
+  if (facts.positionLost) {
+    drift.push(
+      `the connector's position ${facts.connectorLsn ?? ""} is before the oldest change data kept: the cleanup job ` +
+        "removed changes it had not read (pulumi up moves it on and backfills the tables)",
+    );
   }
   return drift;
 }
@@ -239,7 +288,8 @@ export async function applySqlServerCdc(
     await client.query("EXEC sys.sp_cdc_enable_db");
     facts = await readSqlServerCdc(client, declared.connectorLogin);
   }
-  for (const t of declared.tables) {
+  if (declared.signalTable) await createSignalTable(client, declared.signalTable);
+  for (const t of capturedTables(declared)) {
     let instances = facts.captureInstances.filter(ofTable(t));
     if (instances.length === 0) {
       await enableTable(client, t, defaultInstance(t));
@@ -282,6 +332,22 @@ export async function convergeSqlServerCdc(
 }
 
 /**
+ * Creates Debezium's signalling table when it is missing. Debezium reads its columns by position (id, type,
+ * data); a repair's data holds its keys, so it is unbounded. Names are quoted by QUOTENAME on the server.
+ */
+async function createSignalTable(client: SqlClient, t: { schema: string; name: string }): Promise<void> {
+  await client.query(
+    `IF OBJECT_ID(QUOTENAME(@schema) + N'.' + QUOTENAME(@table), N'U') IS NULL
+     BEGIN
+       DECLARE @sql nvarchar(max) = N'CREATE TABLE ' + QUOTENAME(@schema) + N'.' + QUOTENAME(@table) +
+         N' (id varchar(64) NOT NULL PRIMARY KEY, type varchar(32) NOT NULL, data nvarchar(max) NULL)';
+       EXEC (@sql);
+     END`,
+    { schema: t.schema, table: t.name },
+  );
+}
+
+/**
  * A login and database user for the connector with SELECT on the captured tables and membership of
  * their gating roles; never sysadmin or db_owner. Names and the password are quoted by QUOTENAME or
  * escaped on the server, inside dynamic SQL built from parameters. An existing login gets the declared
@@ -302,7 +368,7 @@ async function grantConnectorLogin(client: SqlClient, declared: CdcDeclaration):
      END`,
     { login: declared.connectorLogin, password: declared.connectorPassword },
   );
-  for (const t of declared.tables) {
+  for (const t of capturedTables(declared)) {
     await client.query(
       `DECLARE @sql nvarchar(max) = N'GRANT SELECT ON ' + QUOTENAME(@schema) + N'.' + QUOTENAME(@table) + N' TO ' + QUOTENAME(@login);
        EXEC (@sql);`,
@@ -316,21 +382,43 @@ async function grantConnectorLogin(client: SqlClient, declared: CdcDeclaration):
       );
     }
   }
+  // The connector writes its incremental snapshots' watermarks to the signalling table.
+  if (declared.signalTable) {
+    await client.query(
+      `DECLARE @sql nvarchar(max) = N'GRANT INSERT ON ' + QUOTENAME(@schema) + N'.' + QUOTENAME(@table) + N' TO ' + QUOTENAME(@login);
+       EXEC (@sql);`,
+      { schema: declared.signalTable.schema, table: declared.signalTable.name, login: declared.connectorLogin },
+    );
+  }
 }
 
-/** Disables CDC on the tables and the database, and drops the connector login. Gone already is fine. */
+/**
+ * Disables CDC on the tables and the database, drops the signalling table (signals are no one else's data)
+ * and the connector login. Gone already is fine.
+ */
 export async function disableSqlServerCdc(
   client: SqlClient,
-  declared: Pick<CdcDeclaration, "tables" | "connectorLogin">,
+  declared: Pick<CdcDeclaration, "tables" | "signalTable" | "connectorLogin">,
 ): Promise<void> {
   const facts = await readSqlServerCdc(client, declared.connectorLogin);
+  const tables = capturedTables(declared);
   if (facts.cdcEnabled) {
-    for (const t of declared.tables) {
+    for (const t of tables) {
       for (const ci of facts.captureInstances.filter(ofTable(t))) await disableTable(client, t, ci.captureInstance);
     }
     // The database keeps CDC while other tables use it.
-    const others = facts.captureInstances.filter((ci) => !declared.tables.some((t) => ofTable(t)(ci)));
+    const others = facts.captureInstances.filter((ci) => !tables.some((t) => ofTable(t)(ci)));
     if (others.length === 0) await client.query("EXEC sys.sp_cdc_disable_db");
+  }
+  if (declared.signalTable) {
+    await client.query(
+      `IF OBJECT_ID(QUOTENAME(@schema) + N'.' + QUOTENAME(@table), N'U') IS NOT NULL
+       BEGIN
+         DECLARE @sql nvarchar(max) = N'DROP TABLE ' + QUOTENAME(@schema) + N'.' + QUOTENAME(@table);
+         EXEC (@sql);
+       END`,
+      { schema: declared.signalTable.schema, table: declared.signalTable.name },
+    );
   }
   if (declared.connectorLogin && facts.connectorLoginExists) {
     await client.query(

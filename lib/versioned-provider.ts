@@ -35,6 +35,20 @@ export function migrateState(versioning: StateVersioning, state: ProviderState, 
   return { ...migrated, providerVersion: versioning.version };
 }
 
+/**
+ * The value without its undefined properties, at any depth: the engine receives a state as a protobuf
+ * Struct, which cannot hold undefined (the CLI fails with "Unexpected struct type."). Absent means the same.
+ */
+export function withoutUndefined(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutUndefined);
+  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, withoutUndefined(v)]),
+  );
+}
+
 /** A provider with every method the shim forwards (configure is not forwarded). */
 export type FullProvider<Inputs, Outputs> = Required<
   Omit<pulumi.dynamic.ResourceProvider<Inputs, Outputs>, "configure">
@@ -56,7 +70,7 @@ export function versionedProvider<Inputs, Outputs>(
   const migrate = (id: string, state: unknown) =>
     migrateState(versioning, state as ProviderState, `${typeName} '${id}'`);
   const stamp = (outs: ProviderState | undefined): ProviderState | undefined =>
-    outs === undefined ? outs : { ...outs, providerVersion: versioning.version };
+    outs === undefined ? outs : (withoutUndefined({ ...outs, providerVersion: versioning.version }) as ProviderState);
   const needsRestamp = (olds: ProviderState, news: ProviderState) =>
     olds.providerVersion !== versioning.version || olds[PROVIDER_KEY] !== news[PROVIDER_KEY];
   type Props = ProviderState | undefined;
@@ -89,7 +103,7 @@ export function versionedProvider<Inputs, Outputs>(
       const { changes } = await provider.diff(id, current, news);
       if (changes === false) {
         const { [PROVIDER_KEY]: _stored, ...state } = current;
-        return { outs: state };
+        return { outs: withoutUndefined(state) as ProviderState };
       }
       const result = await provider.update(id, current, news);
       return { ...result, outs: stamp(result.outs as Props) };

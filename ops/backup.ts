@@ -24,7 +24,8 @@ import { withClient, type PostgresConnection } from "../lib/postgres";
 import { withSqlServer, type SqlClient, type SqlServerConnection } from "../lib/sqlserver";
 import { z } from "zod";
 import { backupsSchema, sourceSchema, tableSchema, targetSchema, type StackSettings } from "../config";
-import { postgresSide, reconciledTables, tableDigest } from "./reconcile";
+import { postgresSide, tableDigest } from "../lib/reconcile";
+import { reconciledTables } from "./reconcile";
 import { s3Client } from "../lib/backup-objects";
 import type { StackSite } from "./stacks";
 

@@ -8,7 +8,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { checkDrift, DRIFT_EXIT, formatDrift } from "./drift";
 import { describeSwitch, failBack, runDrill, type FailBackReport, type SwitchReport } from "./drill";
 import { describeFence, fenceSite } from "./fence";
-import { RECONCILE_EXIT, reconcileSite, type ReconcileOptions, type ReconcileReport } from "./reconcile";
+import { type ReconcileOptions, type ReconcileReport } from "../lib/reconcile";
+import { RECONCILE_EXIT, reconcileSite } from "./reconcile";
 import { formatReconcile, formatRepair, REPORT_FORMATS, type ReportFormat } from "./reconcile-format";
 import { repairSite } from "./repair";
 import { resyncTable } from "./resync";

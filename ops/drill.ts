@@ -14,7 +14,8 @@ import { redact } from "../lib/redact";
 import { withSqlServer } from "../lib/sqlserver";
 import { runBackups, stackBackupJob } from "./backup";
 import { describeFence, fenceSite, type FenceReport } from "./fence";
-import { reconcileSite, stackTables, withPostgresSide, type ReconcileReport } from "./reconcile";
+import { withPostgresSide, type ReconcileReport } from "../lib/reconcile";
+import { reconcileSite, stackTables } from "./reconcile";
 import {
   chooseDatabaseBackup,
   compareWithManifest,

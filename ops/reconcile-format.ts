@@ -1,7 +1,7 @@
 // The reconcile report for people (a console table and the differing keys), for spreadsheets (CSV, one
 // line per differing row) and for tools (JSON).
 import Table from "cli-table3";
-import type { ReconcileReport } from "./reconcile";
+import type { ReconcileReport } from "../lib/reconcile";
 import type { RepairReport } from "./repair";
 
 export type ReportFormat = "table" | "json" | "csv";

@@ -2,22 +2,13 @@
 // are read again from the source by an incremental snapshot limited to them (a condition on the canonical
 // key text reconcile names them by); extra keys, which no snapshot can remove, are deleted from the target
 // once the source is seen not to have them still. Reconcile must then match.
-import { literal, qualified, withClient } from "../lib/postgres";
-import { tableName } from "./canonical";
-import { unicodeLiteral } from "../lib/sqlserver";
+import { withClient } from "../lib/postgres";
 import type { TableScan } from "../lib/incremental-snapshot";
-import {
-  primaryKeyText,
-  reconcileSite,
-  stackTables,
-  withPostgresSide,
-  withSqlServerSide,
-  type ReconcileReport,
-  type ReconcileSide,
-  type ReconciledTable,
-} from "./reconcile";
+import { deleteExtraKeys, keysCondition } from "../lib/repair";
+import type { ReconcileReport, ReconciledTable } from "../lib/reconcile";
+import { reconcileSite, stackTables, withSourceSide } from "./reconcile";
 import { declaredTable, snapshotOnSite, stackDataCollection } from "./resync";
-import { sourceConnection, targetConnection, type StackSite } from "./stacks";
+import { targetConnection, type StackSite } from "./stacks";
 
 export interface RepairOptions {
   /** Only this table ("schema.name"). Default: every table of the stack. */
@@ -57,48 +48,11 @@ export interface RepairReport {
   readonly status: "match" | "mismatch";
 }
 
-/** A condition selecting the rows whose canonical key text is one of `keys`, in the engine's SQL. */
-export function keysCondition(
-  side: Pick<ReconcileSide, "engine">,
-  table: ReconciledTable,
-  keys: readonly string[],
-): string {
-  const quote = side.engine === "postgres" ? literal : unicodeLiteral;
-  return `${primaryKeyText(side.engine, table)} IN (${keys.map(quote).join(", ")})`;
-}
-
-/** The keys among `keys` that the source table has. */
-async function presentKeys(side: ReconcileSide, table: ReconciledTable, keys: readonly string[]): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const rows = await side.query<{ k: string }>(
-    `SELECT ${primaryKeyText(side.engine, table)} AS k FROM ${tableName(side.engine, table.source.schema, table.source.name)} ` +
-      `WHERE ${keysCondition(side, table, keys)}`,
+/** Deletes the extra keys the source does not have (deleteExtraKeys), over the stack's databases. */
+function deleteExtras(site: StackSite, table: ReconciledTable, extra: string[]): Promise<string[]> {
+  return withSourceSide(site, (source) =>
+    withClient(targetConnection(site), (target) => deleteExtraKeys(source, target, table, extra)),
   );
-  return new Set(rows.map((r) => r.k));
-}
-
-/** The source side of the stack, open for the duration of `work`. */
-function withSourceSide<T>(site: StackSite, work: (side: ReconcileSide) => Promise<T>): Promise<T> {
-  return site.settings.source.engine === "postgres"
-    ? withPostgresSide(sourceConnection(site), work)
-    : withSqlServerSide(sourceConnection(site), work);
-}
-
-/**
- * Deletes from the target the extra keys the source still does not have (a key written on the source since
- * the reconcile is on its way through the pipeline: it is left alone); returns the keys deleted.
- */
-async function deleteExtras(site: StackSite, table: ReconciledTable, extra: string[]): Promise<string[]> {
-  const present = await withSourceSide(site, (source) => presentKeys(source, table, extra));
-  const gone = extra.filter((key) => !present.has(key));
-  if (gone.length === 0) return [];
-  await withClient(targetConnection(site), (client) =>
-    client.query(
-      `DELETE FROM ${qualified(table.target.schema, table.target.name)} WHERE ${primaryKeyText("postgres", table)} = ANY($1::text[])`,
-      [gone],
-    ),
-  );
-  return gone;
 }
 
 /** Repairs the stack's target, or reports what a repair would do. */

@@ -27,12 +27,12 @@ import { pointInTimeStart } from "./point-in-time";
 import { sqlServerDirectories, sqlServerSessions } from "./backup";
 import {
   sqlServerSide,
-  stackTables,
   tableDigest,
   withPostgresSide,
   type ReconciledTable,
   type ReconcileSide,
-} from "./reconcile";
+} from "../lib/reconcile";
+import { stackTables } from "./reconcile";
 import { restoreSqlServerBackup, type SqlServerRestoreTarget } from "./sqlserver-restore";
 import { sourceConnection, type StackSite } from "./stacks";
 import { dropSqlServerDatabase } from "../lib/sqlserver-backup";

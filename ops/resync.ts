@@ -2,23 +2,22 @@
 // incremental snapshot (lib/incremental-snapshot), optionally only the rows a condition selects; once the
 // connector's own notification says the scan has finished, the table is reconciled. `repair` runs its
 // snapshots the same way (snapshotOnSite).
-import { watchNotifications } from "../lib/debezium-notifications";
 import {
-  awaitSnapshot,
   dataCollection,
-  SCANNED,
+  runIncrementalSnapshot,
   sendSignal,
-  snapshotSignal,
   type SignalSource,
   type SnapshotRequest,
+  type SnapshotRun,
   type SourceTable,
   type TableScan,
 } from "../lib/incremental-snapshot";
 import { ownTablesSchema, pipelineNames } from "../lib/pipeline-names";
 import { withClient } from "../lib/postgres";
 import { withSqlServer } from "../lib/sqlserver";
-import { tableName } from "./canonical";
-import { reconcileSite, type ReconcileReport } from "./reconcile";
+import { tableName } from "../lib/canonical";
+import { type ReconcileReport } from "../lib/reconcile";
+import { reconcileSite } from "./reconcile";
 import { sourceConnection, type StackSite } from "./stacks";
 
 /** A table of the stack as the flag names it ("schema.name"); an error naming the flag and the tables there are. */
@@ -43,16 +42,9 @@ function withSignalSource<T>(site: StackSite, work: (source: SignalSource) => Pr
 export const stackDataCollection = (site: StackSite, table: SourceTable): string =>
   dataCollection({ engine: site.settings.source.engine, database: site.settings.source.database }, table);
 
-/** A snapshot that ran: its signal's id and each table's scan. */
-export interface SnapshotRun {
-  readonly signal: string;
-  readonly scans: TableScan[];
-}
-
 /**
- * Asks the stack's source connector for an incremental snapshot and waits for its notification that the
- * snapshot is over; fails when a table was not read (a condition the database refused, a table it does not
- * know), naming it and the status Debezium gave.
+ * Asks the stack's source connector for an incremental snapshot and waits until it is over
+ * (runIncrementalSnapshot).
  */
 export async function snapshotOnSite(
   site: StackSite,
@@ -60,29 +52,14 @@ export async function snapshotOnSite(
   timeoutMs: number,
 ): Promise<SnapshotRun> {
   const { settings } = site;
-  if (settings.source.engine !== "postgres") {
-    // SqlServerCdc does not make the signalling table yet: the connector has none to read signals from.
-    throw new Error("resync and repair need the source's signalling table, which only a PostgreSQL source has so far");
-  }
   const names = pipelineNames(settings.pipeline, settings.source);
   const signalTable = { schema: ownTablesSchema(settings.tables), name: names.signalTable };
-  // Opened before the signal is sent: the watch sees only what comes after.
-  const watch = await watchNotifications(settings.kafkaConnect.bootstrapServers, names.notificationTopic);
-  try {
-    const signal = snapshotSignal(request);
-    await withSignalSource(site, (source) => sendSignal(source, signalTable, signal));
-    const scans = await awaitSnapshot(watch, signal.id, request.dataCollections, timeoutMs);
-    const unread = scans.filter((scan) => !(SCANNED as readonly string[]).includes(scan.status));
-    if (unread.length > 0) {
-      throw new Error(
-        `the connector did not read ${unread.map((s) => `${s.dataCollection} (${s.status})`).join(", ")}: ` +
-          `see its log for why (signal ${signal.id})`,
-      );
-    }
-    return { signal: signal.id, scans };
-  } finally {
-    await watch.close();
-  }
+  return runIncrementalSnapshot(
+    (signal) => withSignalSource(site, (source) => sendSignal(source, signalTable, signal)),
+    { bootstrapServers: settings.kafkaConnect.bootstrapServers, topic: names.notificationTopic },
+    request,
+    timeoutMs,
+  );
 }
 
 /**

@@ -32,6 +32,7 @@ import {
   connectorSecrets,
   readLiveConnector,
   recordDeployed,
+  type ResumePoint,
   recordSecrets,
   type RecordOf,
 } from "../lib/connector-state";
@@ -85,6 +86,19 @@ const inputsSchema = z
     validate: z.boolean("must be true or false").default(true),
     /** Setting or changing it resets the committed offsets on update (a Debezium source then snapshots again). */
     offsetsResetToken: z.string("must be a string").optional(),
+    /** A position to resume from: its offsets are written on update when its token is new. */
+    resumeFrom: z
+      .object({
+        token: z.string("must be a string").min(1, "must not be empty"),
+        offsets: z.array(
+          z.object({
+            partition: z.record(z.string(), z.unknown()),
+            offset: z.record(z.string(), z.unknown()).nullable(),
+          }),
+          "must be a list of {partition, offset}",
+        ),
+      })
+      .optional(),
     /** A hand-made connector whose offsets the first create takes over, and the keys it must share. */
     adoptFrom: z
       .object({
@@ -131,8 +145,9 @@ export const kafkaConnectorProvider = versionedProvider<KafkaConnectorInputs, Ka
   {
     async check(olds, news) {
       const { inputs, failures } = checkInputs(inputsSchema, news);
-      // Validating, or naming the connector to take offsets over from, waits until every value is known.
-      const pending = Object.values(inputs).some(containsUnknown);
+      // Validating, or naming the connector to take offsets over from, waits until every value is known;
+      // except resumeFrom, which only update reads: a slot this `up` makes is unknown at preview.
+      const pending = Object.entries(inputs).some(([key, value]) => key !== "resumeFrom" && containsUnknown(value));
       if (failures.length > 0 || pending) return { inputs, failures };
       const from = offsetsSource(olds, inputs);
       const checked: KafkaConnectorInputs = from ? { ...inputs, offsetsFrom: from } : inputs;
@@ -181,11 +196,15 @@ export const kafkaConnectorProvider = versionedProvider<KafkaConnectorInputs, Ka
         const live = await readLiveConnector(news, recorded, secrets);
         if (live) return { outs: connectorRecord(news, recorded, live) };
       }
+      const resetOffsets = offsetsResetRequested(olds.offsetsResetToken, news.offsetsResetToken);
+      // A reset starts over from a snapshot: a position to resume from would skip it.
+      const resume = !resetOffsets && offsetsResetRequested(olds.resumeFrom?.token, news.resumeFrom?.token);
       const reached = await redeployConnector(
         {
           ...news,
           config: merged(news),
-          resetOffsets: offsetsResetRequested(olds.offsetsResetToken, news.offsetsResetToken),
+          resetOffsets,
+          writeOffsets: resume ? { offsets: news.resumeFrom!.offsets } : undefined,
         },
         secrets,
       );
@@ -222,6 +241,12 @@ export interface KafkaConnectorArgs {
   /** Setting or changing it resets the committed offsets on update: a Debezium source snapshots again. Default: none. */
   readonly offsetsResetToken?: pulumi.Input<string>;
   /**
+   * Where a source resumes once the position its offsets recorded is gone (a replication slot made again): a
+   * new token writes the offsets to the stopped connector on update, before it resumes; create only records
+   * it. Default: none.
+   */
+  readonly resumeFrom?: pulumi.Input<ResumePoint | undefined>;
+  /**
    * A hand-made connector on the same cluster whose offsets the first create takes over (so a source does not
    * snapshot again) before deleting it; refused at preview unless it has `sameKeys`' values. Default: none.
    */
@@ -243,6 +268,8 @@ export class KafkaConnector extends pulumi.dynamic.Resource {
   declare readonly workerVersion: pulumi.Output<string>;
   /** Topics the connector has used. */
   declare readonly topics: pulumi.Output<string[]>;
+  /** The position the connector last resumed from, when it was given one (resumeFrom). */
+  declare readonly resumeFrom: pulumi.Output<ResumePoint | undefined>;
   /** The recorded config (without the sensitive keys). */
   declare readonly config: pulumi.Output<Record<string, string>>;
   /** The provider version that last wrote this resource's state. */

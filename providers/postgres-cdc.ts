@@ -55,16 +55,21 @@ const inputsSchema = postgresConnectionSchema
   });
 
 export type PostgresCdcInputs = z.infer<typeof inputsSchema>;
-export type PostgresCdcState = PostgresCdcInputs & PostgresCdcFacts;
+export type PostgresCdcState = PostgresCdcInputs &
+  PostgresCdcFacts & {
+    /** The LSN the slot started at when this resource last made it: a new one means the old position is gone. */
+    slotCreatedAt?: string;
+  };
 
 /** The inputs with the database's replication setup as it is now. */
 async function readReplicationState(inputs: PostgresCdcInputs): Promise<PostgresCdcState> {
   return { ...inputs, ...(await withClient(inputs, (client) => readCdcFacts(client, inputs))) };
 }
 
-async function applyReplicationSetup(inputs: PostgresCdcInputs): Promise<PostgresCdcState> {
-  await withClient(inputs, (client) => applyCdc(client, inputs));
-  return readReplicationState(inputs);
+/** Applies the setup; the slot's start is the one made now, else the one recorded before (`madeAt`). */
+async function applyReplicationSetup(inputs: PostgresCdcInputs, madeAt?: string): Promise<PostgresCdcState> {
+  const applied = await withClient(inputs, (client) => applyCdc(client, inputs));
+  return { ...(await readReplicationState(inputs)), slotCreatedAt: applied.slotCreatedAt ?? madeAt };
 }
 
 const CONNECTION_KEYS = ["host", "port", "database"] as const;
@@ -117,7 +122,7 @@ export const postgresCdcProvider = versionedProvider<PostgresCdcInputs, Postgres
           if (old && !sameTable(old, news[key])) await dropOwnTable(client, old);
         }
       });
-      return { outs: await applyReplicationSetup(news) };
+      return { outs: await applyReplicationSetup(news, olds.slot === news.slot ? olds.slotCreatedAt : undefined) };
     },
     async delete(_id, props: PostgresCdcState) {
       await withClient(props, (client) => dropCdc(client, props));
@@ -148,6 +153,11 @@ export class PostgresCdc extends pulumi.dynamic.Resource {
   declare readonly walLevel: pulumi.Output<string>;
   declare readonly publishedTables: pulumi.Output<string[]>;
   declare readonly slotExists: pulumi.Output<boolean>;
+  /**
+   * The LSN the slot started at when this resource last made it ('0/1A2B3C4'); it changes when `up` makes a
+   * slot dropped by hand again, and the source connector then resumes there. Undefined before it made one.
+   */
+  declare readonly slotCreatedAt: pulumi.Output<string | undefined>;
   /** The provider version that last wrote this resource's state. */
   declare readonly providerVersion: pulumi.Output<number>;
 
@@ -157,6 +167,7 @@ export class PostgresCdc extends pulumi.dynamic.Resource {
       publishedTables: undefined,
       publicationExists: undefined,
       slotExists: undefined,
+      slotCreatedAt: undefined,
       tablesNeedingFullIdentity: undefined,
       replicationUserExists: undefined,
       providerVersion: undefined,

@@ -1,7 +1,9 @@
 // SqlServerCdc: change data capture on one SQL Server database, declared: CDC enabled on the database and
-// on each listed table, the capture and cleanup jobs' settings, SQL Server Agent checked, optionally a
-// least-privilege login for the connector. Refresh reads it all back, so CDC disabled by hand or lost in a
-// RESTORE without KEEP_CDC is drift that `pulumi up` repairs. The T-SQL, bringing a database to the inputs
+// on each listed table and Debezium's signalling table, the capture and cleanup jobs' settings, SQL Server
+// Agent checked, optionally a least-privilege login for the connector. Refresh reads it all back, so CDC
+// disabled by hand or lost in a RESTORE without KEEP_CDC is drift that `pulumi up` repairs; so is the
+// connector's position left behind by the cleanup job, which `up` answers with a new resume point (resumeAt)
+// that the source connector resumes at and SourceBackfill backfills from. The T-SQL, bringing a database to the inputs
 // and reading back what the state records, is in lib/sqlserver-cdc-sql.ts, the capture instances' online
 // rotation in lib/capture-instances.ts, the connector's position in lib/connector-lsn.ts.
 import * as pulumi from "@pulumi/pulumi";
@@ -15,6 +17,7 @@ import {
   convergeSqlServerCdc,
   createDatabaseIfMissing,
   disableSqlServerCdc,
+  maxCdcLsn,
   readSqlServerCdcFacts,
   sameDeclaredValue,
   sqlServerCdcDrift,
@@ -75,6 +78,8 @@ const inputsSchema = sqlServerConnectionSchema.extend({
       name: z.string("must name the source connector").min(1, "must name the source connector"),
     })
     .optional(),
+  /** Debezium's signalling table: made when missing, captured, INSERT granted to the connector login. */
+  signalTable: z.object({ schema: sqlServerName, name: sqlServerName }).optional(),
 });
 
 /**
@@ -93,18 +98,32 @@ const connectorLoginSchema = z
 
 export type SqlServerCdcInputs = z.infer<typeof inputsSchema>;
 
-export type SqlServerCdcState = SqlServerCdcInputs & SqlServerCdcFacts;
+export type SqlServerCdcState = SqlServerCdcInputs &
+  SqlServerCdcFacts & {
+    /**
+     * Where the source connector resumes since its position was lost (the database's maximum LSN then, 20 hex
+     * digits); null while it never was. KafkaConnector's resumeFrom writes it to the connector's offsets.
+     */
+    resumeAt: string | null;
+  };
 
-/** The database brought to the inputs (created first, on master, when asked) and read back, as the state. */
-async function converged(inputs: SqlServerCdcInputs): Promise<SqlServerCdcState> {
+/**
+ * The database brought to the inputs (created first, on master, when asked) and read back, as the state.
+ * When the connector's position is lost, it is to resume at the database's newest change (`resumeAt`), and
+ * the backfill reads the tables for what the cleanup job removed; `resumeAt` otherwise stays as it was.
+ */
+async function converged(inputs: SqlServerCdcInputs, resumeAt: string | null): Promise<SqlServerCdcState> {
   if (inputs.createDatabase) {
     await withSqlServer({ ...inputs, database: "master" }, (client) =>
       createDatabaseIfMissing(client, inputs.database),
     );
   }
   const connectorLsn = await readConnectorLsn(inputs.connector, inputs.database);
-  const facts = await withSqlServer(inputs, (client) => convergeSqlServerCdc(client, inputs, connectorLsn));
-  return { ...inputs, ...facts };
+  return withSqlServer(inputs, async (client) => {
+    const facts = await convergeSqlServerCdc(client, inputs, connectorLsn);
+    const newest = facts.positionLost ? await maxCdcLsn(client) : null;
+    return newest ? { ...inputs, ...facts, positionLost: false, resumeAt: newest } : { ...inputs, ...facts, resumeAt };
+  });
 }
 
 /** Another server or database is another resource. */
@@ -125,6 +144,7 @@ const IN_PLACE_KEYS = [
   "connectorLogin",
   "connectorPassword",
   "connector",
+  "signalTable",
 ] as const;
 
 /** The implementation, loaded by the serialized shim below from the installed project. */
@@ -151,7 +171,7 @@ export const sqlServerCdcProvider = versionedProvider<SqlServerCdcInputs, SqlSer
       return { changes, replaces: [...replaces] };
     },
     async create(inputs: SqlServerCdcInputs) {
-      return { id: `${inputs.host}:${inputs.port}/${inputs.database}`, outs: await converged(inputs) };
+      return { id: `${inputs.host}:${inputs.port}/${inputs.database}`, outs: await converged(inputs, null) };
     },
     async read(id, props?: SqlServerCdcState) {
       if (!props) throw new Error(`SqlServerCdc ${id}: cannot read without its recorded connection`);
@@ -160,7 +180,7 @@ export const sqlServerCdcProvider = versionedProvider<SqlServerCdcInputs, SqlSer
       const facts = await withSqlServer(props, (client) =>
         readSqlServerCdcFacts(client, props, connectorLsn, warnings),
       );
-      return { id, props: { ...props, ...facts } };
+      return { id, props: { ...props, ...facts, resumeAt: props.resumeAt ?? null } };
     },
     async update(_id, olds: SqlServerCdcState, news: SqlServerCdcInputs) {
       // Tables no longer declared stop being captured.
@@ -168,7 +188,7 @@ export const sqlServerCdcProvider = versionedProvider<SqlServerCdcInputs, SqlSer
       if (dropped.length > 0) {
         await withSqlServer(news, (client) => disableSqlServerCdc(client, { tables: dropped, connectorLogin: "" }));
       }
-      return { outs: await converged(news) };
+      return { outs: await converged(news, olds.resumeAt ?? null) };
     },
     async delete(_id, props: SqlServerCdcState) {
       if (!props.disableOnDelete) return;
@@ -215,6 +235,8 @@ export interface SqlServerCdcArgs {
    * once the connector has passed its successor's start. Default: none (old instances are kept).
    */
   readonly connector?: pulumi.Input<{ cluster: pulumi.Input<ConnectConnection>; name: pulumi.Input<string> }>;
+  /** Debezium's signalling table, made and captured (signal.data.collection). Default: none. */
+  readonly signalTable?: pulumi.Input<{ schema: string; name: string }>;
 }
 
 const sqlServerCdcShim = installedProvider("SqlServerCdc");
@@ -225,6 +247,8 @@ export class SqlServerCdc extends pulumi.dynamic.Resource {
   declare readonly captureInstances: pulumi.Output<CaptureInstance[]>;
   /** Old capture instances the connector no longer reads (the next `up` retires them). */
   declare readonly retirableInstances: pulumi.Output<string[]>;
+  /** Where the source connector resumes since its position was lost (20 hex digits); null while it never was. */
+  declare readonly resumeAt: pulumi.Output<string | null>;
   declare readonly warnings: pulumi.Output<string[]>;
   /** The provider version that last wrote this resource's state. */
   declare readonly providerVersion: pulumi.Output<number>;
@@ -238,6 +262,8 @@ export class SqlServerCdc extends pulumi.dynamic.Resource {
       connectorLoginExists: undefined,
       connectorLsn: undefined,
       retirableInstances: undefined,
+      positionLost: undefined,
+      resumeAt: undefined,
       warnings: undefined,
       providerVersion: undefined,
     };

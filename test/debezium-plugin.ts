@@ -85,3 +85,16 @@ export function pluginSinkEnumSettings(): Record<string, string[]> {
       .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1).split(",")]),
   );
 }
+
+/**
+ * What the SQL Server plugin's own offset loader makes of an offset (its string values) for a connector with
+ * config `config` (test/jvm/DebeziumOffsets.java): the position it resumes from, and its snapshot state.
+ */
+export function pluginSqlServerOffset(config: ConnectorConfig, offset: Record<string, string>): Record<string, string> {
+  const lines = [...configLines(config), ...Object.entries(offset).map(([k, v]) => propertiesLine(`offset.${k}`, v))];
+  return Object.fromEntries(
+    runOnPlugin("DebeziumOffsets", "sqlserver", [], lines)
+      .filter((line) => line !== "")
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  );
+}

@@ -20,7 +20,7 @@ describe("local stack with the real CLI", () => {
   it("npm run local deploys the stack and prints its outputs", () => {
     const run = backend.script("local.sh");
     expect(run.status, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/\+ 11 created/);
+    expect(run.stdout).toMatch(/\+ 12 created/);
     expect(run.stdout).toMatch(/connectVersion\s+4\.3\.1/);
     expect(run.stdout).toMatch(/targetServerVersion\s+15\./);
   });
@@ -57,10 +57,10 @@ describe("local stack with the real CLI", () => {
     expect(connectors).toHaveLength(2);
     for (const r of connectors) expect(r.inputs.sensitiveConfig).toHaveProperty("ciphertext");
 
-    expect(backend.ok("refresh", "--stack", "local", "--yes")).toMatch(/11 unchanged/);
+    expect(backend.ok("refresh", "--stack", "local", "--yes")).toMatch(/12 unchanged/);
     expect(backend.pulumi("preview", "--stack", "local", "--expect-no-changes").status).toBe(0);
 
-    expect(backend.ok("destroy", "--stack", "local", "--yes")).toMatch(/11 deleted/);
+    expect(backend.ok("destroy", "--stack", "local", "--yes")).toMatch(/12 deleted/);
     expect(exported().deployment.resources ?? []).toEqual([]);
 
     expect(backend.transcript.join("\n")).not.toContain(harness.pgPassword);

@@ -11,7 +11,7 @@ import type { RpoReport } from "../../ops/rpo";
 import type { StatusReport } from "../../ops/status";
 import { cluster, eventually, query } from "../connectors";
 import { backupBucket, harnessS3, putBackup, templateKey } from "../fixtures/backup-bucket";
-import { severityOf } from "../../ops/reconcile";
+import { severityOf } from "../../lib/reconcile";
 import { CLOSED_PORT, harness, PROJECT_DIR } from "../harness";
 import { PrivateBackend } from "./cli";
 

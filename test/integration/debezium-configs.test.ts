@@ -17,6 +17,8 @@ describe("Debezium SQL Server source config", () => {
       tables: ["dbo.customers", "dbo.orders"],
       kafkaBootstrap: harness.env.CDC_KAFKA_BOOTSTRAP,
       schemaHistoryTopic: "inventory.schema-history",
+      signalTable: { schema: "dbo", name: "inventory_cdc_signal" },
+      notificationTopic: "inventory.notifications",
       trustServerCertificate: true,
     });
     expect(outdatedKeys(config)).toEqual([]);

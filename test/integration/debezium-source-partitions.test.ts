@@ -15,6 +15,8 @@ describe("Debezium source partitions", () => {
       database: "warehouse_source",
       kafkaBootstrap: "127.0.0.1:9",
       schemaHistoryTopic: "schema-changes.warehouse",
+      signalTable: { schema: "dbo", name: "sig" },
+      notificationTopic: "sqlserver.notifications",
     });
     const partitions = pluginSourcePartitions("sqlserver", config);
     expect(partitions).toEqual([{ server: "sqlserver", database: "warehouse_source" }]);

@@ -26,6 +26,8 @@ function sourceConfig(engine: NamedSource["engine"], prefix: string, database: s
         ...common,
         kafkaBootstrap: "127.0.0.1:9",
         schemaHistoryTopic: `${prefix}.schema-history`,
+        signalTable: { schema: "s", name: "sig" },
+        notificationTopic: `${prefix}.notifications`,
       })
     : postgresSourceConfig({
         ...common,

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSqlServer } from "../../lib/sqlserver";
-import { reconcileTable, withPostgresSide, type ReconcileSide } from "../../ops/reconcile";
+import { reconcileTable, withPostgresSide, type ReconcileSide } from "../../lib/reconcile";
 import { query } from "../connectors";
 import { ReplayClient, RecordingClient, type Exchange } from "../fakes/sql-recording";
 import { edgeTable, pgTargetEdge, sqlServerSourceEdge } from "../fixtures/reconcile-edge";

@@ -2,7 +2,7 @@
 // (time zones, scales, padding, case) match; missing, extra and changed rows are each found by key, also
 // when the segments must be split several times; rows still in flight settle.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { reconcileTable, withPostgresSide, type ReconciledTable, type ReconcileSide } from "../../ops/reconcile";
+import { reconcileTable, withPostgresSide, type ReconciledTable, type ReconcileSide } from "../../lib/reconcile";
 import { query } from "../connectors";
 import { edgeTable, pgSourceEdge, pgTargetEdge } from "../fixtures/reconcile-edge";
 import { harness } from "../harness";

@@ -107,6 +107,7 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
   // What CdcPipeline derives from its topic prefix and source.
   const names = pipelineNames({ topicPrefix: prefix }, { engine: "sqlserver", database });
   const topic = names.changeTopic(sourceTable);
+  const signalTable = { schema: "dbo", name: names.signalTable };
   const oldInstance = `dbo_${table}`;
   const newInstance = `dbo_${table}_v2`;
 
@@ -123,6 +124,7 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
     connectorLogin: "",
     connectorPassword: "",
     connector: { cluster, name: names.sourceConnector },
+    signalTable,
   });
   const schemaInputs = (withEmail: boolean, rebuildToken?: string): PostgresSchemaInputs => ({
     ...harness.target,
@@ -163,6 +165,8 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
       tables: [sourceTable],
       kafkaBootstrap: harness.env.CDC_KAFKA_BOOTSTRAP,
       schemaHistoryTopic: names.schemaHistoryTopic,
+      signalTable,
+      notificationTopic: names.notificationTopic,
       encrypt: server.encrypt,
       trustServerCertificate: server.trustServerCertificate,
     }),

@@ -12,6 +12,9 @@ beforeAll(async () => {
     {},
     {
       "pulumi-nodejs:dynamic/cdc-pipeline:KafkaConnector": (name) => ({ state: "running", topics: [`${name}-topic`] }),
+      // As PostgresCdc reports a slot it made.
+      "pulumi-nodejs:dynamic/cdc-pipeline:PostgresCdc": () => ({ slotCreatedAt: "16/B374D848" }),
+      "pulumi-nodejs:dynamic/cdc-pipeline:SqlServerCdc": () => ({ resumeAt: "0000002d00000af80003" }),
     },
   );
   ({ CdcPipeline } = await import("../../components/cdc-pipeline"));
@@ -43,7 +46,8 @@ async function build(
     replicationFactor: 1,
     ...args,
   });
-  await Promise.all([p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector].map((r) => valueOf(r.urn)));
+  const parts = [p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector, ...(p.backfill ? [p.backfill] : [])];
+  await Promise.all(parts.map((r) => valueOf(r.urn)));
   return new Map(registered.slice(before).map((r) => [r.name, r]));
 }
 
@@ -100,7 +104,8 @@ describe("CdcPipeline", () => {
         sink: { state: "paused", tasksMax: 4, settings: { "batch.size": 500 } },
       },
     });
-    await Promise.all([p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector].map((r) => valueOf(r.urn)));
+    const parts = [p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector, ...(p.backfill ? [p.backfill] : [])];
+    await Promise.all(parts.map((r) => valueOf(r.urn)));
     const r = new Map(registered.slice(before).map((x) => [x.name, x]));
     expect(r.get("knobs-cdc")?.inputs.tables).toEqual([
       {
@@ -203,6 +208,53 @@ describe("CdcPipeline", () => {
     expect((await build("plain", "postgres")).get("plain-source")?.inputs.adoptFrom).toBeUndefined();
   });
 
+  it("for PostgreSQL: the source resumes at the slot PostgresCdc made; the backfill follows both connectors", async () => {
+    const r = await build("heal", "postgres");
+    const resumeFrom = {
+      token: "inventory_dr_slot@16/B374D848",
+      offsets: [{ partition: { server: "Inventory-DR" }, offset: { lsn: 0x16 * 2 ** 32 + 0xb374d848 } }],
+    };
+    expect(r.get("heal-source")?.inputs.resumeFrom).toEqual(resumeFrom);
+    expect(r.get("heal-sink")?.inputs.resumeFrom).toBeUndefined();
+    const backfill = r.get("heal-backfill");
+    expect(backfill?.type).toBe("pulumi-nodejs:dynamic/cdc-pipeline:SourceBackfill");
+    expect(backfill?.inputs).toMatchObject({
+      signalTable: { schema: "dbo", name: "inventory_dr_cdc_signal" },
+      notifications: { bootstrapServers: "kafka:9092", topic: "Inventory-DR.notifications" },
+      resumeToken: "inventory_dr_slot@16/B374D848",
+      tables: tables.map((t) => ({ ...t })),
+    });
+    expect(backfill?.inputs.source).toEqual(
+      secret({ host: "db", port: 1433, database: "inventory", user: "cdc", password: "pw", engine: "postgres" }),
+    );
+    expect(backfill?.dependsOn).toEqual(expect.arrayContaining(["heal-source", "heal-sink"]));
+  });
+
+  it("for SQL Server: the signalling table is captured, the source resumes at SqlServerCdc's resumeAt, the backfill follows", async () => {
+    const r = await build("mheal", "sqlserver");
+    const signalTable = { schema: "dbo", name: "inventory_dr_cdc_signal" };
+    expect(r.get("mheal-cdc")?.inputs.signalTable).toEqual(signalTable);
+    expect(r.get("mheal-source")?.inputs.config).toMatchObject({
+      "signal.data.collection": "inventory.dbo.inventory_dr_cdc_signal",
+      "signal.enabled.channels": "source",
+      "notification.enabled.channels": "sink",
+      "notification.sink.topic.name": "Inventory-DR.notifications",
+    });
+    expect(r.get("mheal-source")?.inputs.resumeFrom).toEqual({
+      token: "inventory@0000002d00000af80003",
+      offsets: [
+        {
+          partition: { server: "Inventory-DR", database: "inventory" },
+          offset: { commit_lsn: "0000002d:00000af8:0003" },
+        },
+      ],
+    });
+    const backfill = r.get("mheal-backfill");
+    expect(backfill?.inputs).toMatchObject({ signalTable, resumeToken: "inventory@0000002d00000af80003" });
+    expect(backfill?.inputs.source).toMatchObject(secret({ engine: "sqlserver", host: "db", database: "inventory" }));
+    expect(backfill?.dependsOn).toEqual(expect.arrayContaining(["mheal-source", "mheal-sink"]));
+  });
+
   it("puts a PostgreSQL source's heartbeat and signalling tables in the first captured schema by name, whatever the tables' order", async () => {
     const sales = { ...tables[0], schema: "sales" };
     const inventory = { ...tables[1], schema: "inventory" };
@@ -267,7 +319,8 @@ describe("CdcPipeline", () => {
       topicPrefix: "Inventory-DR",
       rebuild: outputOf("restore", "restore-1"),
     });
-    await Promise.all([p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector].map((r) => valueOf(r.urn)));
+    const parts = [p.cdc, p.targetSchema, p.sourceConnector, p.sinkConnector, ...(p.backfill ? [p.backfill] : [])];
+    await Promise.all(parts.map((r) => valueOf(r.urn)));
     await allRegistered();
     const r = new Map(registered.slice(before).map((x) => [x.name, x]));
     const cluster = { url: "http://connect.internal:8083" };

@@ -7,6 +7,7 @@ import {
   POSTGRES_SOURCE_DEFAULTS,
   postgresSourceConfig,
   SINK_DEFAULTS,
+  SOURCE_REQUIRED_ENTRIES,
   sqlServerSourceConfig,
 } from "../../lib/debezium-configs";
 
@@ -14,7 +15,7 @@ const db = { host: "db", port: 5432, database: "d", user: "u" };
 const source = { ...db, topicPrefix: "p", tables: ["s.t"] };
 const build = {
   sqlserver: (knobs = {}) =>
-    sqlServerSourceConfig({ ...source, kafkaBootstrap: "k:9092", schemaHistoryTopic: "h" }, knobs),
+    sqlServerSourceConfig({ ...source, kafkaBootstrap: "k:9092", schemaHistoryTopic: "h", ...signalling }, knobs),
   postgres: (knobs = {}) =>
     postgresSourceConfig(
       { ...source, publication: "pub", slot: "slot", heartbeatTable: { schema: "s", name: "hb" }, ...signalling },
@@ -23,7 +24,7 @@ const build = {
   sink: (knobs = {}) => jdbcSinkConfig({ ...db, topics: ["a"], schema: "s", deadLetterTopic: "dlq" }, knobs),
 };
 const signalling = { signalTable: { schema: "s", name: "sig" }, notificationTopic: "p.notifications" };
-const DEFAULTS = { sqlserver: {}, postgres: POSTGRES_SOURCE_DEFAULTS, sink: SINK_DEFAULTS };
+const DEFAULTS = { sqlserver: SOURCE_REQUIRED_ENTRIES, postgres: POSTGRES_SOURCE_DEFAULTS, sink: SINK_DEFAULTS };
 
 describe("connector configs", () => {
   it("hold the defaults, and the derived keys DERIVED_KEYS names (the passwords go in sensitiveConfig)", () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { parseNotification, type DebeziumNotification, type NotificationWatch } from "../../lib/debezium-notifications";
 import { awaitSnapshot, dataCollection, javaQuoted, snapshotSignal } from "../../lib/incremental-snapshot";
-import { keysCondition } from "../../ops/repair";
+import { keysCondition } from "../../lib/repair";
 import { conditionShapeProblem } from "../../ops/resync";
 
 /** A watch that hands out the given notifications, then nothing (as at a deadline). */

@@ -29,6 +29,7 @@ it("composes containers, preflight, the SQL Server pipeline and the backup bucke
     "cdc-pipeline:KafkaConnector",
     "cdc-pipeline:PostgresSchema",
     "cdc-pipeline:PostgresServer",
+    "cdc-pipeline:SourceBackfill",
     "cdc-pipeline:SqlServerCdc",
     "cdc-pipeline:index:BackupStorage",
     "cdc-pipeline:index:CdcPipeline",

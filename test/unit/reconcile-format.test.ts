@@ -1,7 +1,7 @@
 // The reconcile report's severities and its three formats.
 import { describe, expect, it } from "vitest";
-import type { ReconcileReport, TableReport } from "../../ops/reconcile";
-import { severityOf } from "../../ops/reconcile";
+import type { ReconcileReport, TableReport } from "../../lib/reconcile";
+import { severityOf } from "../../lib/reconcile";
 import { formatReconcile } from "../../ops/reconcile-format";
 
 const table = (over: Partial<TableReport>): TableReport => ({

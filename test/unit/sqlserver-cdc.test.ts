@@ -16,6 +16,8 @@ import {
   applySqlServerCdc,
   createDatabaseIfMissing,
   disableSqlServerCdc,
+  maxCdcLsn,
+  positionLost,
   readSqlServerCdc,
   sqlServerCdcDrift,
 } from "../../lib/sqlserver-cdc-sql";
@@ -443,6 +445,68 @@ describe("SqlServerCdc diff", () => {
     await sqlServerCdcProvider.delete("id", outs!);
     expect(database.passwords.length).toBeGreaterThan(2);
     expect(new Set(database.passwords)).toEqual(new Set(["Sa-Secret-2"]));
+  });
+
+  it("a signalling table declared is made when missing, captured, and the connector login may insert into it", async () => {
+    const current = { ...declared, connector: undefined };
+    const signalTable = { schema: "dbo", name: "inventory_cdc_signal" };
+    database.sent.length = 0;
+    const olds = written({ ...current, ...facts }) as unknown as SqlServerCdcState;
+    // Declaring it (a stack from before signalling) is a change in place.
+    expect(await diff(olds as unknown as Record<string, unknown>, { ...current, signalTable })).toEqual({
+      changes: true,
+      replaces: [],
+    });
+    await sqlServerCdcProvider.update("id", olds, { ...current, signalTable });
+    const steps = database.sent
+      .map((s) => {
+        if (s.sql.includes("CREATE TABLE")) return `create ${String(s.params.table)}`;
+        if (s.sql.includes("sp_cdc_enable_table")) return `capture ${String(s.params.table)}`;
+        if (s.sql.includes("GRANT")) return `${/GRANT (\w+)/.exec(s.sql)![1]} ${String(s.params.table)}`;
+        return undefined;
+      })
+      .filter(Boolean);
+    // dbo.customers is captured already (the fake database's one capture instance).
+    expect(steps).toEqual([
+      `create ${signalTable.name}`,
+      `capture ${signalTable.name}`,
+      "SELECT customers",
+      `SELECT ${signalTable.name}`,
+      `INSERT ${signalTable.name}`,
+    ]);
+    // The table's name reaches the server as a parameter, quoted there.
+    for (const { sql } of database.sent) expect(sql).not.toContain(signalTable.name);
+    // Delete drops it after disabling its capture.
+    database.sent.length = 0;
+    await sqlServerCdcProvider.delete("id", { ...olds, signalTable });
+    expect(database.sent.some((s) => s.sql.includes("DROP TABLE") && s.params.table === signalTable.name)).toBe(true);
+  });
+
+  it("the connector's position before every capture instance's start is lost, as Debezium judges it at start", () => {
+    const instances = (...starts: (string | null)[]) => ({
+      captureInstances: starts.map((startLsn, i) => ({ ...CUSTOMERS_INSTANCE, captureInstance: `ci${i}`, startLsn })),
+    });
+    // The cleanup job moved every start past the connector.
+    expect(positionLost(instances("0000002d00000b000001", "0000002d00000c000001"), "0000002d00000a280003")).toBe(true);
+    // One instance still starting at or before it (Debezium takes the minimum): not lost.
+    expect(positionLost(instances("0000002d00000a280003", "0000002d00000c000001"), "0000002d00000a280003")).toBe(false);
+    // No position yet, a zero position, or no start set yet: nothing to judge.
+    expect(positionLost(instances("0000002d00000b000001"), null)).toBe(false);
+    expect(positionLost(instances("0000002d00000b000001"), "00000000000000000000")).toBe(false);
+    expect(positionLost(instances(null), "0000002d00000a280003")).toBe(false);
+    const lost = { ...facts, connectorLsn: "0000002d00000a280003", positionLost: true };
+    expect(sqlServerCdcDrift(lost, declared)).toEqual([
+      "the connector's position 0000002d00000a280003 is before the oldest change data kept: the cleanup job " +
+        "removed changes it had not read (pulumi up moves it on and backfills the tables)",
+    ]);
+  });
+
+  it("reads the database's newest LSN as 20 hex digits, or null before the capture job has run", async () => {
+    const statement = "SELECT CONVERT(char(20), sys.fn_cdc_get_max_lsn(), 2) AS lsn";
+    expect(await maxCdcLsn(new ReplayClient([{ sql: statement, rows: [{ lsn: "0000002D00000AF80003" }] }]))).toBe(
+      "0000002d00000af80003",
+    );
+    expect(await maxCdcLsn(new ReplayClient([{ sql: statement, rows: [{ lsn: null }] }]))).toBeNull();
   });
 
   it("a state written before versions were recorded (de520ab) is unchanged against the same config's inputs", async () => {

@@ -64,6 +64,18 @@ describe("versionedProvider", () => {
     expect((await provider.read("toy", { size: "5" })).props).toEqual({ size: 5, unit: "MB", providerVersion: 3 });
   });
 
+  it("leaves undefined out of what it returns, at any depth (the engine's Struct cannot hold it)", async () => {
+    const { provider } = toyProvider();
+    const made = { size: 5, slotCreatedAt: undefined, last: { tables: [{ name: "t", rows: undefined }] } };
+    expect((await provider.create(made)).outs).toStrictEqual({
+      size: 5,
+      last: { tables: [{ name: "t" }] },
+      providerVersion: 3,
+    });
+    const rewritten = await provider.update("toy", { size: "5", note: undefined, __provider: "old" }, { size: 5 });
+    expect(rewritten.outs).toStrictEqual({ size: 5, unit: "MB", providerVersion: 3 });
+  });
+
   it("diff sees the migrated state, and an old state as a change", async () => {
     const { provider, calls } = toyProvider();
     expect((await provider.diff("toy", { size: "5" }, { size: 5 })).changes).toBe(true);
