@@ -5,8 +5,9 @@
 import { randomUUID } from "node:crypto";
 import type { Client } from "pg";
 import { watchNotifications, type DebeziumNotification, type NotificationWatch } from "./debezium-notifications";
-import { qualified } from "./postgres";
-import { bracketed, type SqlClient } from "./sqlserver";
+import { qualified, withClient } from "./postgres";
+import type { SourceDatabase } from "./source-database";
+import { bracketed, withSqlServer, type SqlClient } from "./sqlserver";
 
 /** A table as the signal names it. */
 export interface SourceTable {
@@ -144,6 +145,22 @@ export interface NotificationTopic {
   readonly topic: string;
 }
 
+/** Where signals go: the source database and its signalling table (PostgresCdc or SqlServerCdc makes it). */
+export interface SignalChannel {
+  readonly source: SourceDatabase;
+  readonly table: SourceTable;
+}
+
+/** Writes one signal through the channel, on a connection of its own. */
+function sendOnChannel(channel: SignalChannel, signal: Signal): Promise<void> {
+  const { source, table } = channel;
+  return source.engine === "postgres"
+    ? withClient(source, (client) => sendSignal({ engine: "postgres", client }, table, signal))
+    : withSqlServer(source, (client) =>
+        sendSignal({ engine: "sqlserver", client, database: source.database }, table, signal),
+      );
+}
+
 /** A snapshot that ran: its signal's id and each table's scan. */
 export interface SnapshotRun {
   readonly signal: string;
@@ -151,12 +168,12 @@ export interface SnapshotRun {
 }
 
 /**
- * Asks for an incremental snapshot (`send` writes the signal to the signalling table) and waits for the
+ * Asks for an incremental snapshot (a signal written to the channel's signalling table) and waits for the
  * connector's notification that it is over; fails when a table was not read (a condition the database
  * refused, a table it does not know), naming it and the status Debezium gave.
  */
 export async function runIncrementalSnapshot(
-  send: (signal: Signal) => Promise<void>,
+  channel: SignalChannel,
   notifications: NotificationTopic,
   request: SnapshotRequest,
   timeoutMs: number,
@@ -165,7 +182,7 @@ export async function runIncrementalSnapshot(
   const watch = await watchNotifications(notifications.bootstrapServers, notifications.topic);
   try {
     const signal = snapshotSignal(request);
-    await send(signal);
+    await sendOnChannel(channel, signal);
     const scans = await awaitSnapshot(watch, signal.id, request.dataCollections, timeoutMs);
     const unread = scans.filter((scan) => !(SCANNED as readonly string[]).includes(scan.status));
     if (unread.length > 0) {

@@ -7,6 +7,7 @@
 // grows with the number of segments, not of rows.
 import type { Client } from "pg";
 import { withClient, type PostgresConnection } from "./postgres";
+import type { SourceDatabase } from "./source-database";
 import { withSqlServer, type SqlClient, type SqlServerConnection } from "./sqlserver";
 import { hashBits, rowText, tableName, type CanonicalColumn, type Engine } from "./canonical";
 
@@ -258,4 +259,9 @@ export const sqlServerSide = (client: SqlClient): ReconcileSide => ({
 /** A SQL Server side, open for the duration of `work`. */
 export function withSqlServerSide<T>(conn: SqlServerConnection, work: (side: ReconcileSide) => Promise<T>): Promise<T> {
   return withSqlServer(conn, (client) => work(sqlServerSide(client)));
+}
+
+/** A source database of either engine as a comparison side, open for the duration of `work`. */
+export function withSourceSide<T>(source: SourceDatabase, work: (side: ReconcileSide) => Promise<T>): Promise<T> {
+  return source.engine === "postgres" ? withPostgresSide(source, work) : withSqlServerSide(source, work);
 }

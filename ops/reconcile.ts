@@ -4,13 +4,13 @@ import type { StackSettings } from "../config";
 import {
   reconcile,
   withPostgresSide,
-  withSqlServerSide,
+  withSourceSide,
   type ReconcileOptions,
   type ReconcileReport,
   type ReconcileSide,
   type ReconciledTable,
 } from "../lib/reconcile";
-import { sourceConnection, targetConnection, type StackSite } from "./stacks";
+import { sourceDatabase, targetConnection, type StackSite } from "./stacks";
 
 export const RECONCILE_EXIT = { match: 0, mismatch: 1, error: 2 } as const;
 
@@ -52,12 +52,5 @@ export function reconcileSite(
   }
   const compare = (source: ReconcileSide) =>
     withPostgresSide(targetConnection(site), (target) => reconcile(source, target, tables, options));
-  return withSourceSide(site, compare);
-}
-
-/** The stack's source database as a comparison side, open for the duration of `work`. */
-export function withSourceSide<T>(site: StackSite, work: (side: ReconcileSide) => Promise<T>): Promise<T> {
-  return site.settings.source.engine === "postgres"
-    ? withPostgresSide(sourceConnection(site), work)
-    : withSqlServerSide(sourceConnection(site), work);
+  return withSourceSide(sourceDatabase(site), compare);
 }

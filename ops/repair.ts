@@ -5,10 +5,10 @@
 import { withClient } from "../lib/postgres";
 import type { TableScan } from "../lib/incremental-snapshot";
 import { deleteExtraKeys, keysCondition } from "../lib/repair";
-import type { ReconcileReport, ReconciledTable } from "../lib/reconcile";
-import { reconcileSite, stackTables, withSourceSide } from "./reconcile";
+import { withSourceSide, type ReconcileReport, type ReconciledTable } from "../lib/reconcile";
+import { reconcileSite, stackTables } from "./reconcile";
 import { declaredTable, snapshotOnSite, stackDataCollection } from "./resync";
-import { targetConnection, type StackSite } from "./stacks";
+import { sourceDatabase, targetConnection, type StackSite } from "./stacks";
 
 export interface RepairOptions {
   /** Only this table ("schema.name"). Default: every table of the stack. */
@@ -50,7 +50,7 @@ export interface RepairReport {
 
 /** Deletes the extra keys the source does not have (deleteExtraKeys), over the stack's databases. */
 function deleteExtras(site: StackSite, table: ReconciledTable, extra: string[]): Promise<string[]> {
-  return withSourceSide(site, (source) =>
+  return withSourceSide(sourceDatabase(site), (source) =>
     withClient(targetConnection(site), (target) => deleteExtraKeys(source, target, table, extra)),
   );
 }

@@ -5,8 +5,6 @@
 import {
   dataCollection,
   runIncrementalSnapshot,
-  sendSignal,
-  type SignalSource,
   type SnapshotRequest,
   type SnapshotRun,
   type SourceTable,
@@ -18,7 +16,7 @@ import { withSqlServer } from "../lib/sqlserver";
 import { tableName } from "../lib/canonical";
 import { type ReconcileReport } from "../lib/reconcile";
 import { reconcileSite } from "./reconcile";
-import { sourceConnection, type StackSite } from "./stacks";
+import { sourceConnection, sourceDatabase, type StackSite } from "./stacks";
 
 /** A table of the stack as the flag names it ("schema.name"); an error naming the flag and the tables there are. */
 export function declaredTable(site: StackSite, name: string, flag: string): SourceTable {
@@ -28,14 +26,6 @@ export function declaredTable(site: StackSite, name: string, flag: string): Sour
     throw new Error(`${flag}: '${name}' is not one of the stack's tables (${names})`);
   }
   return { schema: table.schema, name: table.name };
-}
-
-/** Runs `work` with a signal source on the stack's source database. */
-function withSignalSource<T>(site: StackSite, work: (source: SignalSource) => Promise<T>): Promise<T> {
-  const conn = sourceConnection(site);
-  return site.settings.source.engine === "postgres"
-    ? withClient(conn, (client) => work({ engine: "postgres", client }))
-    : withSqlServer(conn, (client) => work({ engine: "sqlserver", client, database: conn.database }));
 }
 
 /** A table's data collection name on the stack's source. */
@@ -53,9 +43,9 @@ export async function snapshotOnSite(
 ): Promise<SnapshotRun> {
   const { settings } = site;
   const names = pipelineNames(settings.pipeline, settings.source);
-  const signalTable = { schema: ownTablesSchema(settings.tables), name: names.signalTable };
+  const table = { schema: ownTablesSchema(settings.tables), name: names.signalTable };
   return runIncrementalSnapshot(
-    (signal) => withSignalSource(site, (source) => sendSignal(source, signalTable, signal)),
+    { source: sourceDatabase(site), table },
     { bootstrapServers: settings.kafkaConnect.bootstrapServers, topic: names.notificationTopic },
     request,
     timeoutMs,

@@ -3,6 +3,7 @@
 import { LocalWorkspace, type LocalWorkspaceOptions, Stack } from "@pulumi/pulumi/automation";
 import { parseStackSettings, PROJECT, SECRET_KEYS, type StackSettings } from "../config";
 import type { PostgresConnection } from "../lib/postgres";
+import type { SourceDatabase } from "../lib/source-database";
 import type { SqlServerConnection } from "../lib/sqlserver";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { s3Client, type BackupSource } from "../lib/backup-objects";
@@ -77,6 +78,12 @@ export const targetConnection = (site: StackSite): PostgresConnection => ({
 export const sourceConnection = (site: StackSite): PostgresConnection & SqlServerConnection => ({
   ...site.settings.source,
   password: site.sourcePassword,
+});
+
+/** The stack's source database with its engine: what signals are written to and reconcile reads. */
+export const sourceDatabase = (site: StackSite): SourceDatabase => ({
+  ...sourceConnection(site),
+  engine: site.settings.source.engine,
 });
 
 /** A bucket and the S3-compatible endpoint it is reached at (none: AWS). */

@@ -11,34 +11,14 @@
 import { isDeepStrictEqual } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import {
-  dataCollection,
-  runIncrementalSnapshot,
-  sendSignal,
-  type SignalSource,
-  type SnapshotRun,
-} from "../lib/incremental-snapshot";
+import { dataCollection, runIncrementalSnapshot, type SnapshotRun } from "../lib/incremental-snapshot";
 import { checkInputs, containsUnknown } from "../lib/input-check";
 import { installedProvider } from "../lib/installed-provider";
 import { pgName, postgresConnectionSchema, withClient, type PostgresConnectionArgs } from "../lib/postgres";
-import { withPostgresSide, withSqlServerSide, type ReconcileSide, type ReconciledTable } from "../lib/reconcile";
+import { withSourceSide, type ReconciledTable } from "../lib/reconcile";
 import { deleteExtraRows } from "../lib/repair";
-import { sqlServerConnectionSchema, withSqlServer } from "../lib/sqlserver";
+import { sourceDatabaseSchema } from "../lib/source-database";
 import { versionedProvider } from "../lib/versioned-provider";
-
-/** The source database, either engine, as this program reaches it. */
-const sourceSchema = z.discriminatedUnion(
-  "engine",
-  [
-    postgresConnectionSchema.extend({ engine: z.literal("postgres") }),
-    sqlServerConnectionSchema.extend({ engine: z.literal("sqlserver") }),
-  ],
-  {
-    // The issue's input is the whole connection: the message names the engine it gave.
-    error: (issue) =>
-      `must say its engine, "postgres" or "sqlserver", got '${String((issue.input as { engine?: unknown } | undefined)?.engine)}'`,
-  },
-);
 
 const tableSchema = z.object({
   schema: z.string("must be a schema name").min(1, "must be a schema name"),
@@ -49,7 +29,7 @@ const tableSchema = z.object({
 
 const inputsSchema = z.object({
   /** The source database, as this program reaches it: the signals are written there. */
-  source: sourceSchema,
+  source: sourceDatabaseSchema,
   /** The target database and the schema of its tables: a heal deletes the rows the source does not have. */
   target: postgresConnectionSchema.extend({ schema: pgName }),
   /** The signalling table (PostgresCdc or SqlServerCdc makes it). */
@@ -100,25 +80,13 @@ const reconciled = (inputs: SourceBackfillInputs): ReconciledTable[] =>
     primaryKey: t.primaryKey,
   }));
 
-type SourceConnection = SourceBackfillInputs["source"];
-
-/** Runs `work` with a signal source on the source database. */
-const withSignalSource = <T>(source: SourceConnection, work: (signals: SignalSource) => Promise<T>): Promise<T> =>
-  source.engine === "postgres"
-    ? withClient(source, (client) => work({ engine: "postgres", client }))
-    : withSqlServer(source, (client) => work({ engine: "sqlserver", client, database: source.database }));
-
-/** Runs `work` with the source database as a comparison side. */
-const withSourceSide = <T>(source: SourceConnection, work: (side: ReconcileSide) => Promise<T>): Promise<T> =>
-  source.engine === "postgres" ? withPostgresSide(source, work) : withSqlServerSide(source, work);
-
 /** Snapshots the tables through the signalling table and waits for the connector to say it is done. */
 function snapshot(
   inputs: SourceBackfillInputs,
   tables: readonly { schema: string; name: string }[],
 ): Promise<SnapshotRun> {
   return runIncrementalSnapshot(
-    (signal) => withSignalSource(inputs.source, (signals) => sendSignal(signals, inputs.signalTable, signal)),
+    { source: inputs.source, table: inputs.signalTable },
     inputs.notifications,
     { dataCollections: tables.map((t) => dataCollection(inputs.source, t)) },
     inputs.timeoutSeconds * 1000,

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jdbcSinkConfig, postgresSourceConfig } from "../../lib/debezium-configs";
 import { deployConnector, removeConnector } from "../../lib/connector-lifecycle";
-import { runIncrementalSnapshot, sendSignal, type SnapshotRequest } from "../../lib/incremental-snapshot";
+import { runIncrementalSnapshot, type SnapshotRequest } from "../../lib/incremental-snapshot";
 import { applyCdc, dropCdc, type ReplicationSetup } from "../../lib/logical-replication";
 import { withClient } from "../../lib/postgres";
 import { cluster, eventually, query } from "../connectors";
@@ -73,8 +73,7 @@ const targetIds = async () =>
 const snapshot = async (request: SnapshotRequest) =>
   (
     await runIncrementalSnapshot(
-      (signal) =>
-        withClient(source, (client) => sendSignal({ engine: "postgres", client }, setup.signalTable!, signal)),
+      { source: { ...source, engine: "postgres" }, table: setup.signalTable! },
       { bootstrapServers: harness.env.CDC_KAFKA_BOOTSTRAP, topic: notificationTopic },
       request,
       120_000,

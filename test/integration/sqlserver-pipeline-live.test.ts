@@ -1,7 +1,9 @@
 // The whole SQL Server path for real, for machines that have a SQL Server (GitHub Actions runs it:
 // .github/workflows/sqlserver-live.yml): SqlServerCdc on a fresh database, the target table, the Debezium
 // SQL Server source and the JDBC sink on the harness's real Kafka Connect worker, into the harness's target
-// PostgreSQL, with the configs and names the CdcPipeline component builds. Set
+// PostgreSQL, with the configs and names the CdcPipeline component builds; then `resync` and `repair` as the
+// commands run them (ops/resync, ops/repair) and the heal after the cleanup job removed changes the
+// connector had not read (SqlServerCdc, KafkaConnector and SourceBackfill as `up` calls them). Set
 //   MSSQL_URL='mssql://sa:<password>@127.0.0.1:1433/master?trustServerCertificate=true'
 // (SQL Server 2019+ with SQL Server Agent running; the database in the URL is not used: the test creates its
 // own from master, and drops it at the end) and, for the Agent test, a second server whose Agent is not
@@ -12,7 +14,8 @@
 import axios from "axios";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ADOPTION_KEYS, jdbcSinkConfig, sqlServerSourceConfig } from "../../lib/debezium-configs";
+import { parseStackSettings } from "../../config";
+import { ADOPTION_KEYS, jdbcSinkConfig, sqlServerResumePoint, sqlServerSourceConfig } from "../../lib/debezium-configs";
 import { pipelineNames } from "../../lib/pipeline-names";
 import { withSqlServer, type SqlParam, type SqlServerConnection } from "../../lib/sqlserver";
 import {
@@ -36,6 +39,14 @@ import {
   type SqlServerCdcInputs,
   type SqlServerCdcState,
 } from "../../providers/sqlserver-cdc";
+import {
+  sourceBackfillProvider as backfills,
+  type SourceBackfillInputs,
+  type SourceBackfillState,
+} from "../../providers/source-backfill";
+import { repairSite } from "../../ops/repair";
+import { resyncTable } from "../../ops/resync";
+import type { StackSite } from "../../ops/stacks";
 import { cluster, eventually, query } from "../connectors";
 import { RecordingClient } from "../fakes/sql-recording";
 import { harness, mssqlConnection } from "../harness";
@@ -462,6 +473,205 @@ describe.skipIf(!url)("the SQL Server pipeline against a live SQL Server (skippe
       await query("target", `DROP FUNCTION IF EXISTS public.${table}_log()`);
     }
   }, 600_000);
+
+  /**
+   * The stack the commands would read for this pipeline (parseStackSettings checks it as `pulumi config`
+   * would): resync and repair use its settings and passwords, not the Automation API stack.
+   */
+  const liveSite = (): StackSite => ({
+    stack: undefined as unknown as StackSite["stack"],
+    settings: parseStackSettings(
+      {
+        kafkaConnect: { url: harness.connectUrl, bootstrapServers: harness.env.CDC_KAFKA_BOOTSTRAP },
+        pipeline: { topicPrefix: prefix },
+        source: {
+          engine: "sqlserver",
+          host: server.host,
+          port: server.port,
+          database,
+          user: server.user,
+          encrypt: server.encrypt,
+          trustServerCertificate: server.trustServerCertificate,
+        },
+        target: { ...harness.target, schema: "public" },
+        tables: [
+          {
+            schema: "dbo",
+            name: table,
+            columns: [
+              { name: "id", type: "integer", nullable: false },
+              { name: "name", type: "text", nullable: false },
+              { name: "email", type: "text" },
+            ],
+            primaryKey: ["id"],
+          },
+        ],
+      },
+      "live",
+      new Set(["sourcePassword", "targetPassword"]),
+    ),
+    sourcePassword: server.password,
+    targetPassword: harness.pgPassword,
+  });
+  const commandTimeouts = { timeoutMs: 300_000, settleMs: 5_000 };
+
+  it("resync and repair through the signalling table: a condition the server refuses signals nothing; what differs is read again or deleted while streaming goes on; then reconcile matches", async () => {
+    expect(sourceState, "the pipeline of the first tests").toBeTruthy();
+    const site = liveSite();
+    const signals = async () =>
+      (await sql<{ n: number }>(source, `SELECT COUNT(*) AS n FROM dbo.[${signalTable.name}]`))[0].n;
+    // The target put wrong by hand: a row missing, a row changed, a row the source does not have.
+    await query("target", `DELETE FROM public.${table} WHERE id = 4`);
+    await query("target", `UPDATE public.${table} SET name = 'by hand' WHERE id = 1`);
+    await query("target", `INSERT INTO public.${table} (id, name) VALUES (99, 'stray')`);
+
+    const before = await signals();
+    await expect(
+      resyncTable(site, { table: sourceTable, where: "no_such_column = 1", ...commandTimeouts }),
+    ).rejects.toThrow(`--where is not a valid condition on dbo.${table}: Invalid column name 'no_such_column'`);
+    await expect(resyncTable(site, { table: "dbo.nope", ...commandTimeouts })).rejects.toThrow(
+      `--table: 'dbo.nope' is not one of the stack's tables (${sourceTable})`,
+    );
+    expect(await signals()).toBe(before);
+
+    // Only the rows the condition selects are read again: row 4 is back, row 1 and the stray one are not put right.
+    const resynced = await resyncTable(site, { table: sourceTable, where: "id >= 4", ...commandTimeouts });
+    expect(resynced.scan).toEqual({ dataCollection: `${database}.${sourceTable}`, status: "SUCCEEDED", rows: 5 });
+    expect(await signals()).toBeGreaterThan(before);
+    const [afterResync] = resynced.reconciled.tables;
+    expect([afterResync.missing.length, afterResync.changed.length, afterResync.extra.length]).toEqual([0, 1, 1]);
+    expect((await targetRows(true)).find((r) => r.id === 4)).toEqual({
+      id: 4,
+      name: "Barbara",
+      email: "bl@example.com",
+    });
+
+    const repair = (maxKeys: number) => repairSite(site, { dryRun: false, force: false, maxKeys, ...commandTimeouts });
+    await expect(repair(1)).rejects.toThrow("2 keys differ, more than --max-keys 1: nothing was changed.");
+    expect((await targetRows(true)).map((r) => r.id)).toContain(99);
+    // Streaming went on through the resync.
+    await sql(source, `INSERT INTO dbo.[${table}] (id, name, email) VALUES (10, N'Radia', N'rp@example.com')`);
+    await eventually(
+      () => targetRows(false),
+      (rows) => rows.some((r) => r.id === 10),
+      120_000,
+    );
+    const repaired = await repair(10);
+    expect(repaired.repairs.map((r) => [r.table, r.reemitted.length, r.deleted.length])).toEqual([[sourceTable, 1, 1]]);
+    expect(repaired.scans.map((s) => s.status)).toEqual(["SUCCEEDED"]);
+    expect(repaired.status).toBe("match");
+    expect((await inSync(true)).map((r) => r.id)).toEqual([1, 4, 5, 6, 7, 8, 10]);
+  }, 900_000);
+
+  it("the cleanup job removed changes the connector had not read: up resumes it at the newest change and backfills the table, the target never emptied, reconcile matches", async () => {
+    expect(cdcState && sourceState, "the pipeline of the first tests").toBeTruthy();
+    const backfillInputs = (resumeToken?: string): SourceBackfillInputs => ({
+      source: { ...source, engine: "sqlserver" },
+      target: { ...harness.target, password: harness.pgPassword, schema: "public" },
+      signalTable,
+      notifications: { bootstrapServers: harness.env.CDC_KAFKA_BOOTSTRAP, topic: names.notificationTopic },
+      tables: [
+        {
+          schema: "dbo",
+          name: table,
+          columns: [
+            { name: "id", type: "integer" },
+            { name: "name", type: "text" },
+            { name: "email", type: "text" },
+          ],
+          primaryKey: ["id"],
+        },
+      ],
+      resumeToken,
+      timeoutSeconds: 300,
+    });
+    // The backfill as the component declares it with the pipeline: no resume point yet, nothing to read.
+    let backfill: SourceBackfillState = (await backfills.create(await checked(backfills, backfillInputs()))).outs!;
+    const running = sourceInputs({
+      adoptFrom: { name: `sqlserver-source-connector-${run}`, sameKeys: ADOPTION_KEYS.sqlserver },
+    });
+    const stopped = await checked(connectors, { ...running, state: "stopped" }, running);
+    sourceState = (await connectors.update(sourceState!.name, sourceState!, stopped)).outs!;
+
+    const rowsSeen: number[] = [];
+    const watch = setInterval(
+      () =>
+        void targetRows(false).then(
+          (r) => rowsSeen.push(r.length),
+          () => undefined,
+        ),
+      250,
+    );
+    try {
+      // The gap: written while the connector is stopped, read into the change tables by the capture job...
+      // (the insert last: the connector resumes at the newest transaction and may read it again, but not the others).
+      await sql(source, `DELETE FROM dbo.[${table}] WHERE id = 5`);
+      await sql(source, `UPDATE dbo.[${table}] SET name = N'changed in the gap' WHERE id = 4`);
+      await sql(source, `INSERT INTO dbo.[${table}] (id, name, email) VALUES (11, N'in the gap', NULL)`);
+      const instances = (
+        await sql<{ capture_instance: string }>(source, "SELECT capture_instance FROM cdc.change_tables")
+      ).map((r) => r.capture_instance);
+      const changeTable = `cdc.[${instances.find((ci) => ci === oldInstance)}_CT]`;
+      await eventually(
+        () => sql<{ n: number }>(source, `SELECT COUNT(*) AS n FROM ${changeTable} WHERE id = 11 AND __$operation = 2`),
+        (rows) => rows[0].n === 1,
+        60_000,
+      );
+      // ...then removed by a cleanup past them, as the cleanup job does once they are older than its retention.
+      for (const instance of instances) {
+        await sql(
+          source,
+          `DECLARE @lsn binary(10) = sys.fn_cdc_get_max_lsn(), @instance sysname = @ci;
+           EXEC sys.sp_cdc_cleanup_change_table @capture_instance = @instance, @low_water_mark = @lsn, @threshold = 100000;`,
+          { ci: instance },
+        );
+      }
+
+      // What refresh then sees: the connector's position is lost (drift); `up` moves it on.
+      cdcState = (await cdc.read(cdcId, cdcState)).props!;
+      expect(cdcState.positionLost).toBe(true);
+      const inputs = await checked(cdc, cdcInputs(["id", "name", "email"]), cdcState);
+      expect(sqlServerCdcDrift(cdcState, inputs).join("\n")).toContain(
+        "the cleanup job removed changes it had not read",
+      );
+      expect((await cdc.diff(cdcId, cdcState, inputs)).changes).toBe(true);
+      cdcState = (await cdc.update(cdcId, cdcState, inputs)).outs!;
+      expect(cdcState.positionLost).toBe(false);
+      expect(cdcState.resumeAt).toMatch(/^[0-9A-F]{20}$/);
+
+      const resumed = await checked(
+        connectors,
+        { ...running, resumeFrom: sqlServerResumePoint(prefix, database, cdcState.resumeAt!) },
+        stopped,
+      );
+      sourceState = (await connectors.update(sourceState.name, sourceState, resumed)).outs!;
+      expect(sourceState.state).toBe("running");
+      expect(sourceState.resumeFrom?.token).toBe(`${database}@${cdcState.resumeAt}`);
+      const news = await checked(backfills, backfillInputs(sourceState.resumeFrom?.token), backfill);
+      expect((await backfills.diff("b", backfill, news)).changes).toBe(true);
+      backfill = (await backfills.update("b", backfill, news)).outs!;
+      expect(backfill.lastBackfill).toMatchObject({
+        tables: [sourceTable],
+        reason: "resumed at a new position",
+        deleted: { [sourceTable]: 1 },
+      });
+
+      const rows = await inSync(true);
+      expect(rows.find((r) => r.id === 11)?.name).toBe("in the gap");
+      expect(rows.find((r) => r.id === 4)?.name).toBe("changed in the gap");
+      expect(rows.map((r) => r.id)).not.toContain(5);
+      // Streaming goes on from the new position.
+      await sql(source, `INSERT INTO dbo.[${table}] (id, name, email) VALUES (12, N'after', NULL)`);
+      expect((await inSync(true)).map((r) => r.id)).toContain(12);
+      // Nothing changed since: another `up` reads nothing again.
+      const again = await checked(cdc, cdcInputs(["id", "name", "email"]), cdcState);
+      expect((await cdc.diff(cdcId, cdcState, again)).changes).toBe(false);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(rowsSeen.length).toBeGreaterThan(0);
+    expect(Math.min(...rowsSeen), "the target was never emptied").toBeGreaterThan(0);
+  }, 900_000);
 
   it.skipIf(!noAgentUrl)(
     "SQL Server Agent not running: create fails before changing anything, or warns with agentNotRunning=warn (skipped: set MSSQL_NO_AGENT_URL)",
