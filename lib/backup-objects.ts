@@ -121,14 +121,18 @@ export async function uploadStream(
     queueSize: 1,
     leavePartsOnError: false,
   });
-  // The source's error ends the upload too: Upload then aborts the multipart upload it began.
-  const feeding = pipeline(body, digest.stream, counted).catch(async (err: unknown) => {
-    await upload.abort().catch(() => undefined);
+  // The source's error reaches Upload through `counted` (pipeline destroys it with that error), and done()
+  // settles only once Upload has aborted the multipart upload it began. Upload.abort() is not used: it makes
+  // done() reject at once while a CreateMultipartUpload may still be in flight, whose upload is then aborted
+  // (if at all) after this function has returned. An upload that fails ends the feeding the same way.
+  const uploading = upload.done().catch((err: unknown) => {
+    counted.destroy(err instanceof Error ? err : new Error(String(err)));
     throw err;
   });
-  const [, uploaded] = await Promise.allSettled([feeding, upload.done()]);
-  await feeding;
+  const [fed, uploaded] = await Promise.allSettled([pipeline(body, digest.stream, counted), uploading]);
+  // Upload's reason is the source's own error when the source failed, S3's when S3 refused.
   if (uploaded.status === "rejected") throw uploaded.reason;
+  if (fed.status === "rejected") throw fed.reason;
   return digest.result();
 }
 

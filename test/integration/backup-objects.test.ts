@@ -73,6 +73,54 @@ describe("uploadStream", () => {
     const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     expect((uploads.Uploads ?? []).filter((u) => u.Key === key)).toEqual([]);
   });
+
+  it("reports S3's own error, and stops reading the stream, when S3 refuses the upload", async () => {
+    const body = chunks(12);
+    await expect(
+      uploadStream({ client, bucket: "cdc-no-such-bucket" }, "database/refused.dump", body.stream, {
+        partSize: 5 * MiB,
+      }),
+    ).rejects.toThrow(/bucket does not exist/i);
+    expect(body.stream.destroyed).toBe(true);
+  });
+
+  // A fresh-clone run once found a multipart upload left behind: the stream's error arrived while
+  // CreateMultipartUpload was in flight, and the upload it created was aborted only after uploadStream had
+  // already returned. Here the error is made to arrive exactly then, and the create is held back a while.
+  it("has finished every request and left no parts when it fails while the multipart upload is being created", async () => {
+    const key = "database/interrupted-at-create.dump";
+    const racing = harnessS3();
+    let inFlight = 0;
+    let createSent!: () => void;
+    const created = new Promise<void>((resolve) => (createSent = resolve));
+    racing.middlewareStack.add(
+      (next, context) => async (args) => {
+        inFlight++;
+        try {
+          if (context.commandName === "CreateMultipartUploadCommand") {
+            createSent();
+            await new Promise((resolve) => setTimeout(resolve, 300));
+          }
+          return await next(args);
+        } finally {
+          inFlight--;
+        }
+      },
+      { step: "initialize", name: "countRequestsInFlight" },
+    );
+    async function* failingAtCreate() {
+      for (let i = 0; i < 6; i++) yield randomBytes(MiB);
+      await created;
+      throw new Error("pg_dump died");
+    }
+    await expect(
+      uploadStream({ client: racing, bucket }, key, Readable.from(failingAtCreate()), { partSize: 5 * MiB }),
+    ).rejects.toThrow("pg_dump died");
+    expect(inFlight).toBe(0);
+    racing.destroy();
+    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    expect((uploads.Uploads ?? []).filter((u) => u.Key === key)).toEqual([]);
+  });
 });
 
 /** A database backup's manifest for an uploaded object. */
