@@ -13,6 +13,7 @@ import { pathText, valueAt } from "./lib/input-check";
 import { DESIRED_STATES } from "./lib/connector-api";
 import { DERIVED_KEYS, SINK_ENUM_SETTINGS, SOURCE_REQUIRED_ENTRIES } from "./lib/debezium-configs";
 import { pipelineNames } from "./lib/pipeline-names";
+import { DEFAULT_RESTART_POLICY } from "./lib/restart-policy";
 import { pgTypeName } from "./lib/target-schema";
 
 export const PROJECT = "cdc-pipeline";
@@ -244,6 +245,29 @@ export const backupsSchema = z.strictObject({
 });
 
 /**
+ * `cdc-pipeline watch`: how often it looks, its restart backoff (Strimzi's: at once, then 2, 6, 12, 20 ...
+ * units), and whether the containers component runs it.
+ */
+export const watchSchema = z.strictObject({
+  /** Seconds between two status checks. Default: 30. */
+  intervalSeconds: z.number().positive().default(30),
+  /** The backoff's time unit, in seconds. Default: 60 (Strimzi's minute). */
+  unitSeconds: z
+    .number()
+    .positive()
+    .default(DEFAULT_RESTART_POLICY.unitMs / 1000),
+  /** Restarts in a row before the watcher gives up on a connector. Default: 7 (Strimzi's). */
+  maxRestarts: z.number().int().min(1).default(DEFAULT_RESTART_POLICY.maxRestarts),
+  /** Units a connector must stay healthy for its restart count to go back to zero. Default: 10. */
+  healthyUnits: z.number().positive().default(DEFAULT_RESTART_POLICY.healthyUnits),
+  /** The port of its GET /metrics. Default: 9404. */
+  metricsPort: z.number().int().min(1).max(65535).default(9404),
+  /** With components.containers: run it in a container of its own, scraped by the containers' Prometheus. Default: true. */
+  container: z.boolean().default(true),
+});
+export type WatchSettings = z.infer<typeof watchSchema>;
+
+/**
  * The DR stack names the primary stack it takes over from, fully qualified: <org>/cdc-pipeline/<stack> on
  * Pulumi Cloud, organization/cdc-pipeline/<stack> on a DIY backend (S3, file).
  */
@@ -269,6 +293,7 @@ const stackSchema = z
     aws: awsSchema.optional(),
     backups: backupsSchema.default({ keyTemplate: DEFAULT_KEY_TEMPLATE, files: [], schedule: {}, logRpoMinutes: 15 }),
     failover: failoverSchema.optional(),
+    watch: watchSchema.default(() => watchSchema.parse({})),
     connectors: z
       .strictObject({ source: connectorKnobsSchema.default(noKnobs), sink: connectorKnobsSchema.default(noKnobs) })
       .default(() => ({ source: noKnobs(), sink: noKnobs() })),

@@ -32,6 +32,10 @@ const containers =
         // its metrics go to the containers' Pushgateway, the one their Prometheus scrapes. No bucket keys in the
         // stack's config: the AWS SDK finds the credentials (the Docker host's instance role).
         backup: stackBackupArgs(config, pulumi.getStack(), backupBucketName),
+        // `cdc-pipeline watch` on the stack's connectors, between deploys (watch.container).
+        watch: config.watch.container
+          ? { connectors: [names.sourceConnector, names.sinkConnector], settings: config.watch }
+          : undefined,
       })
     : undefined;
 

@@ -3,12 +3,13 @@
 // monitoring around them (JMX and Kafka exporters, a Pushgateway for backup jobs, Prometheus with the
 // pipeline's alert rules, Grafana with its datasource and dashboard), and, when the stack schedules backups,
 // the backup container (`cdc-pipeline backup schedule` from a job file, its image built from the project),
-// which shares a volume with SQL Server for the database and log backups that BACKUP writes there.
+// which shares a volume with SQL Server for the database and log backups that BACKUP writes there; and, when
+// the stack runs one, the watch container (`cdc-pipeline watch`, the same image), scraped by Prometheus.
 // Images are pinned; every service container has a healthcheck and `pulumi up` waits until it is healthy.
 import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { Endpoint, StackSettings } from "../config";
+import type { Endpoint, StackSettings, WatchSettings } from "../config";
 import { DEFAULT_KEY_TEMPLATE } from "../lib/backup-keys";
 import {
   CONTAINER_BROKERS,
@@ -39,14 +40,15 @@ export const IMAGES = {
 } as const;
 
 /**
- * The backup container's image, built from the project on the stack's Docker host (never pushed). Paths are
- * relative to the program's directory (Pulumi.yaml's), as the Docker provider reads a Dockerfile's path.
+ * The image of the backup and watch containers (the operations CLI), built from the project on the stack's
+ * Docker host (never pushed). Paths are relative to the program's directory (Pulumi.yaml's), as the Docker
+ * provider reads a Dockerfile's path.
  */
 const PROJECT_DIR = path.relative(process.cwd(), path.resolve(__dirname, "..")) || ".";
-export const BACKUP_IMAGE = {
-  /** The project: docker/backup.Dockerfile copies what the CLI loads, the root's .dockerignore lets in no more. */
+export const OPS_IMAGE = {
+  /** The project: docker/ops.Dockerfile copies what the CLI loads, the root's .dockerignore lets in no more. */
   context: PROJECT_DIR,
-  dockerfile: path.join(PROJECT_DIR, "docker", "backup.Dockerfile"),
+  dockerfile: path.join(PROJECT_DIR, "docker", "ops.Dockerfile"),
 } as const;
 
 /** Where the backup container reads its job (ops/backup.ts's BackupJob, no password in it). */
@@ -61,7 +63,7 @@ export const SQLSERVER_BACKUP_DIR = "/var/opt/mssql/cdc-backups";
 /**
  * The backup container's user: SQL Server's in the mssql image (mssql, uid 10001, group 0), so that it owns
  * the files BACKUP writes into SQLSERVER_BACKUP_DIR and can read and delete them (the node image's user, 1000,
- * could do neither). docker/backup.Dockerfile creates that directory 10001:0, mode 0770, which the volume takes
+ * could do neither). docker/ops.Dockerfile creates that directory 10001:0, mode 0770, which the volume takes
  * when this container first mounts it; its app is root's, readable by any user.
  */
 export const BACKUP_USER = "10001:0";
@@ -167,6 +169,8 @@ export interface PipelineContainersArgs {
   readonly backupAccessKeyId?: pulumi.Input<string>;
   /** The backup bucket's secret access key (secret; AWS_SECRET_ACCESS_KEY), with backupAccessKeyId. Default: none. */
   readonly backupSecretAccessKey?: pulumi.Input<string>;
+  /** The watch container, which restarts FAILED connectors and tasks between deploys. Default: none. */
+  readonly watch?: ContainerWatchArgs;
 }
 
 /** The network's addresses the backup job uses, as the containers on it reach them. */
@@ -222,6 +226,26 @@ export function containerBackupJob(job: pulumi.Unwrap<ContainerBackupArgs>): Rec
   };
 }
 
+/** The watch container: `cdc-pipeline watch` on the stack's connectors, scraped by the containers' Prometheus. */
+export interface ContainerWatchArgs {
+  /** The connectors it watches (the stack's source and sink). No default. */
+  readonly connectors: readonly string[];
+  /** Its interval, backoff and metrics port (the stack's `watch` settings). No default. */
+  readonly settings: WatchSettings;
+}
+
+/** What the watch container runs: the watch of the connectors on Connect, at its network name. */
+export function watchCommand(watch: ContainerWatchArgs): string[] {
+  const s = watch.settings;
+  return [
+    ...["node", "ops/bin.cjs", "watch", "--connect-url", inNetworkUrl(SVC.connect)],
+    ...["--connector", ...watch.connectors],
+    ...["--interval", String(s.intervalSeconds), "--unit", String(s.unitSeconds)],
+    ...["--max-restarts", String(s.maxRestarts), "--healthy", String(s.healthyUnits)],
+    ...["--metrics-port", String(s.metricsPort)],
+  ];
+}
+
 /** A named volume and the path it is mounted at. */
 type Mount = [docker.Volume, string];
 
@@ -266,6 +290,8 @@ export class PipelineContainers extends pulumi.ComponentResource {
   };
   /** The backup container's name (`docker logs` it), when the stack schedules backups. */
   readonly backupContainer?: pulumi.Output<string>;
+  /** The watch container's name (`docker logs` it), when the stack runs one. */
+  readonly watchContainer?: pulumi.Output<string>;
 
   constructor(name: string, args: PipelineContainersArgs, opts?: pulumi.ComponentResourceOptions) {
     // The bucket's keys both or neither: without them the AWS SDK's chain finds the credentials (an instance role).
@@ -410,6 +436,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
           connect: "jmx-exporter:5556",
           kafka: "kafka-exporter:9308",
           pushgateway: `${SVC.pushgateway.name}:${SVC.pushgateway.port}`,
+          watch: args.watch ? `watch:${args.watch.settings.metricsPort}` : undefined,
         }),
         "/etc/prometheus/alerts.yml": alertRules({
           lagSeconds: args.lagSeconds ?? 300,
@@ -435,20 +462,23 @@ export class PipelineContainers extends pulumi.ComponentResource {
       dependsOn: [prometheus],
     });
 
+    // The operations CLI's image, built by the stack's Docker host, which runs it: no registry.
+    const opsImage =
+      args.backup || args.watch
+        ? new docker.Image(
+            `${name}-ops-image`,
+            {
+              imageName: `${name}-ops:local`,
+              build: { context: OPS_IMAGE.context, dockerfile: OPS_IMAGE.dockerfile },
+              skipPush: true,
+              buildOnPreview: false,
+            },
+            childOpts,
+          )
+        : undefined;
     if (args.backup) {
-      const image = new docker.Image(
-        `${name}-backup-image`,
-        {
-          imageName: `${name}-backup:local`,
-          build: { context: BACKUP_IMAGE.context, dockerfile: BACKUP_IMAGE.dockerfile },
-          // Built by the stack's Docker host, which runs it: no registry.
-          skipPush: true,
-          buildOnPreview: false,
-        },
-        childOpts,
-      );
       const backup = service("backup", {
-        image,
+        image: opsImage!,
         command: BACKUP_COMMAND,
         // The only secrets it is given: the source's password and the bucket's secret key.
         envs: [
@@ -475,6 +505,15 @@ export class PipelineContainers extends pulumi.ComponentResource {
         dependsOn: [sqlserver, connect, pushgateway],
       });
       this.backupContainer = backup.name;
+    }
+    if (args.watch) {
+      // No secret at all: it reads statuses and restarts, nothing else (it never changes a configuration).
+      const watch = service("watch", {
+        image: opsImage!,
+        command: watchCommand(args.watch),
+        dependsOn: [connect],
+      });
+      this.watchContainer = watch.name;
     }
 
     // Each address is known once its container is healthy (the container's id resolves after the wait):
@@ -515,6 +554,7 @@ export class PipelineContainers extends pulumi.ComponentResource {
       kafkaBootstrapServers: this.kafkaBootstrapServers,
       fromWorkers: this.fromWorkers,
       backupContainer: this.backupContainer,
+      watchContainer: this.watchContainer,
     });
   }
 }

@@ -1,8 +1,8 @@
 // Debezium's notifications, as its sink channel writes them to a Kafka topic (notification.sink.topic.name):
 // how an incremental snapshot started, went on and finished. A watch reads the topic from where it ended
 // when the watch was opened, so it sees only what happens after: open it before sending the signal.
-import { randomUUID } from "node:crypto";
-import { Consumer, type MessagesStream } from "@platformatic/kafka";
+import type { MessagesStream } from "@platformatic/kafka";
+import { LATEST, offsetReader, topicOffsets } from "./kafka-cluster";
 
 /** One notification (io.debezium.connector.common.Notification). */
 export interface DebeziumNotification {
@@ -51,34 +51,15 @@ export interface NotificationWatch {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The topic's partitions and their end offsets; undefined when the topic does not exist (yet). */
-async function endOffsets(consumer: Consumer, topic: string): Promise<bigint[] | undefined> {
-  const metadata = await consumer.metadata({ topics: [topic], forceUpdate: true }).catch((err: unknown) => {
-    // The broker's answer for a topic it does not have: no metadata for it.
-    if (/unknown topic|UNKNOWN_TOPIC/i.test(JSON.stringify(err, Object.getOwnPropertyNames(err)))) return undefined;
-    throw err;
-  });
-  if (!metadata?.topics.has(topic)) return undefined;
-  return (await consumer.listOffsets({ topics: [topic], timestamp: -1n })).get(topic);
-}
-
 /**
  * Opens a watch on the notification topic at its current end. A topic that does not exist yet (the connector
  * has sent no notification so far) is read from its start once it appears.
  */
 export async function watchNotifications(bootstrapServers: string, topic: string): Promise<NotificationWatch> {
-  const consumer = new Consumer({
-    // A group of its own, committing nothing: the watch reads from the offsets it chose.
-    groupId: `cdc-pipeline-watch-${randomUUID()}`,
-    clientId: "cdc-pipeline",
-    bootstrapBrokers: bootstrapServers.split(",").map((server) => server.trim()),
-    autocommit: false,
-    timeout: 10_000,
-    retries: 2,
-  });
+  const consumer = offsetReader(bootstrapServers);
   let from: bigint[] | undefined;
   try {
-    from = await endOffsets(consumer, topic);
+    from = await topicOffsets(consumer, topic, LATEST);
   } catch (err) {
     await consumer.close(true);
     throw err;
@@ -91,7 +72,7 @@ export async function watchNotifications(bootstrapServers: string, topic: string
     while (!from) {
       if (Date.now() > deadline) return false;
       await sleep(500);
-      from = (await endOffsets(consumer, topic))?.map(() => 0n);
+      from = (await topicOffsets(consumer, topic, LATEST))?.map(() => 0n);
     }
     stream = await consumer.consume({
       topics: [topic],

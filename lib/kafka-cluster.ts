@@ -1,7 +1,8 @@
 // The facts the pipeline needs of its Kafka cluster, read with a Kafka client's metadata request: the
 // cluster's id and how many brokers it has, so that topics are never asked for more replicas than there are
 // brokers (Connect would fail the source's task when it creates its first change topic).
-import { Admin } from "@platformatic/kafka";
+import { randomUUID } from "node:crypto";
+import { Admin, Consumer } from "@platformatic/kafka";
 
 export interface KafkaClusterFacts {
   /** The Kafka cluster id (the one Connect's GET / reports as kafka_cluster_id). */
@@ -44,4 +45,38 @@ export function replicationProblem(
     `${replicas.setBy} ${replicas.count} needs as many brokers, and the Kafka cluster at ${bootstrapServers} has ` +
     `${facts.brokerCount}: set it to at most ${facts.brokerCount}`
   );
+}
+
+/**
+ * A consumer that reads topics from offsets it chooses: a group of its own, committing nothing (the
+ * notification watch and the dead-letter commands read so, and leave no group behind that matters).
+ */
+export function offsetReader(bootstrapServers: string): Consumer {
+  return new Consumer({
+    groupId: `cdc-pipeline-reader-${randomUUID()}`,
+    clientId: "cdc-pipeline",
+    bootstrapBrokers: bootstrapServers.split(",").map((server) => server.trim()),
+    autocommit: false,
+    timeout: 10_000,
+    retries: 2,
+  });
+}
+
+/** Kafka's ListOffsets timestamps: a partition's end (the next offset written) and its start (the oldest kept). */
+export const LATEST = -1n;
+export const EARLIEST = -2n;
+
+/** Each partition's offset at `timestamp` (LATEST, EARLIEST); undefined when the topic does not exist (yet). */
+export async function topicOffsets(
+  consumer: Consumer,
+  topic: string,
+  timestamp: bigint,
+): Promise<bigint[] | undefined> {
+  const metadata = await consumer.metadata({ topics: [topic], forceUpdate: true }).catch((err: unknown) => {
+    // The broker's answer for a topic it does not have: no metadata for it.
+    if (/unknown topic|UNKNOWN_TOPIC/i.test(JSON.stringify(err, Object.getOwnPropertyNames(err)))) return undefined;
+    throw err;
+  });
+  if (!metadata?.topics.has(topic)) return undefined;
+  return (await consumer.listOffsets({ topics: [topic], timestamp })).get(topic);
 }

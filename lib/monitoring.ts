@@ -28,6 +28,8 @@ export interface ScrapeTargets {
   readonly kafka: string;
   /** host:port of the Pushgateway the backup jobs report to. */
   readonly pushgateway: string;
+  /** host:port of `cdc-pipeline watch`'s metrics. Default: none. */
+  readonly watch?: string;
 }
 
 export function prometheusConfig(t: ScrapeTargets): string {
@@ -43,7 +45,13 @@ scrape_configs:
   - job_name: backups
     honor_labels: true
     static_configs: [{ targets: ["${t.pushgateway}"] }]
-`;
+${
+  t.watch
+    ? `  - job_name: watch
+    static_configs: [{ targets: ["${t.watch}"] }]
+`
+    : ""
+}`;
 }
 
 export interface AlertThresholds {

@@ -30,7 +30,10 @@ import {
 import { backupSource, openStack, stackBuckets, type BucketLocation, type StackSite } from "./stacks";
 import { BACKUP_KINDS } from "../lib/backup-keys";
 import { collectStatus, formatStatus, STATUS_EXIT } from "./status";
-import { DEFAULT_RPO_HOURS } from "../config";
+import { DEFAULT_RPO_HOURS, watchSchema } from "../config";
+import { parseLetterPosition, readDeadLetters } from "../lib/dead-letter";
+import { formatDeadLetter, replayStackDeadLetters, stackDeadLetterTopic } from "./dlq";
+import { restartPolicyOf, stackWatchTarget, watchConnectors } from "./watch";
 
 const EXIT_ERROR = 2;
 
@@ -580,6 +583,112 @@ snapshotCommand(
       if (options.json) console.log(JSON.stringify(report, null, 2));
       else console.log(formatRepair(report, options.dryRun ?? false));
       process.exitCode = RECONCILE_EXIT[report.status];
+    },
+  );
+
+const dlq = program
+  .command("dlq")
+  .description("The sink's dead-letter topic: records the sink could not convert or transform, with why.");
+const dlqCommand = (name: string, description: string) =>
+  dlq
+    .command(name)
+    .description(description)
+    .requiredOption("-s, --stack <name>", "the stack whose dead-letter topic to read")
+    .addOption(cwdOption());
+
+dlqCommand("list", "List the dead letters, oldest first: position, time, failed stage, error, source record.")
+  .option("--limit <n>", "at most this many", count("--limit"), 100)
+  .action(async (options: { stack: string; cwd: string; limit: number }) => {
+    const site = await openStack(project(options.cwd), options.stack);
+    const topic = stackDeadLetterTopic(site);
+    const letters = await readDeadLetters(topic, { limit: options.limit });
+    if (letters.length === 0) console.log(`${topic.topic}: no dead letters`);
+    for (const letter of letters) console.log(formatDeadLetter(letter));
+  });
+
+dlqCommand("show", "Show one dead letter whole: its error context, stack trace, key and value.")
+  .argument("<position>", "offset, or partition/offset, as list prints it")
+  .action(async (position: string, options: { stack: string; cwd: string }) => {
+    const from = parseLetterPosition(position);
+    const site = await openStack(project(options.cwd), options.stack);
+    const [letter] = await readDeadLetters(stackDeadLetterTopic(site), { from, limit: 1 });
+    console.log(formatDeadLetter(letter));
+    for (const [field, value] of Object.entries(letter.context)) console.log(`  ${field}: ${String(value)}`);
+    console.log(`  key: ${letter.key?.toString() ?? "(none)"}`);
+    console.log(`  value: ${letter.value?.toString() ?? "(none)"}`);
+  });
+
+dlqCommand(
+  "replay",
+  "Write the dead letters again to the topic each came from (or --to-topic), once the cause is fixed.",
+)
+  .option("--from <position>", "the first to replay (default: the oldest)")
+  .option("--limit <n>", "at most this many", count("--limit"), 10_000)
+  .option("--to-topic <topic>", "write them to this topic instead (one the stack's sink reads)")
+  .action(async (options: { stack: string; cwd: string; from?: string; limit: number; toTopic?: string }) => {
+    const from = options.from === undefined ? undefined : parseLetterPosition(options.from);
+    const site = await openStack(project(options.cwd), options.stack);
+    const result = await replayStackDeadLetters(site, { from, limit: options.limit, toTopic: options.toTopic });
+    console.log(
+      `replayed ${result.replayed} dead letter(s)${result.topics.length ? ` to ${result.topics.join(", ")}` : ""}`,
+    );
+  });
+
+program
+  .command("watch")
+  .description(
+    "Restart the stack's FAILED connectors and tasks between deploys, with a backoff (at once, then 2, 6, 12, 20 ... " +
+      "units), giving up after --max-restarts in a row; serve metrics; stop on SIGTERM. Never changes a configuration. " +
+      "Defaults: the stack's watch settings.",
+  )
+  .option("-s, --stack <name>", "the stack whose connectors to watch")
+  .option("--connect-url <url>", "instead of --stack: the Connect REST API (the watch container's)")
+  .option("--connector <name...>", "with --connect-url: the connectors to watch")
+  .option("--interval <seconds>", "time between status checks (default 30)", seconds("--interval"))
+  .option("--unit <seconds>", "the backoff's time unit (default 60)", seconds("--unit"))
+  .option("--max-restarts <n>", "restarts in a row before giving up (default 7)", count("--max-restarts"))
+  .option("--healthy <units>", "how long healthy before the count resets (default 10)", count("--healthy"))
+  .option("--metrics-port <port>", "serve GET /metrics on this port (default 9404)", count("--metrics-port"))
+  .addOption(cwdOption())
+  .action(
+    async (options: {
+      stack?: string;
+      connectUrl?: string;
+      connector?: string[];
+      cwd: string;
+      interval?: number;
+      unit?: number;
+      maxRestarts?: number;
+      healthy?: number;
+      metricsPort?: number;
+    }) => {
+      if ((options.stack === undefined) === (options.connectUrl === undefined)) {
+        throw new Error("watch: give --stack, or --connect-url with --connector (one of the two)");
+      }
+      if (options.connectUrl !== undefined && !options.connector?.length) {
+        throw new Error("watch: --connect-url needs --connector, the connectors to watch");
+      }
+      const site = options.stack === undefined ? undefined : await openStack(project(options.cwd), options.stack);
+      const target = site
+        ? stackWatchTarget(site)
+        : { url: options.connectUrl!, connectors: options.connector!, secrets: [] };
+      const settings = site?.settings.watch ?? watchSchema.parse({});
+      const stop = new AbortController();
+      for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => stop.abort());
+      await watchConnectors(target, {
+        intervalMs: (options.interval ?? settings.intervalSeconds) * 1000,
+        policy: restartPolicyOf({
+          ...settings,
+          unitSeconds: options.unit ?? settings.unitSeconds,
+          maxRestarts: options.maxRestarts ?? settings.maxRestarts,
+          healthyUnits: options.healthy ?? settings.healthyUnits,
+        }),
+        metricsPort: options.metricsPort ?? settings.metricsPort,
+        log: (line) => console.error(line),
+        signal: stop.signal,
+        // The watch container (--connect-url) starts before the first `pulumi up` has created the connectors.
+        requireConnectors: site !== undefined,
+      });
     },
   );
 

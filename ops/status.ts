@@ -11,6 +11,8 @@ import { withClient } from "../lib/postgres";
 import { redact } from "../lib/redact";
 import { withSqlServer } from "../lib/sqlserver";
 import { readSqlServerCdc, type SqlServerDatabaseFacts } from "../lib/sqlserver-cdc-sql";
+import { deadLetterDepth } from "../lib/dead-letter";
+import { stackDeadLetterTopic } from "./dlq";
 import { targetRowCounts, type RowCounts } from "./row-counts";
 import { checkRpo, type RpoCheckOptions, type RpoReport } from "./rpo";
 import { sourceConnection, type StackSite } from "./stacks";
@@ -42,6 +44,11 @@ export interface StatusReport {
   readonly targetRows: Part<RowCounts>;
   /** The RPO check of the backup bucket; value undefined when the stack has none. */
   readonly backups: Part<RpoReport | undefined>;
+  /**
+   * The sink's dead-letter topic and how many records it holds; value undefined when the stack does not say
+   * where Kafka is (kafkaConnect.bootstrapServers). Shown, not judged: a replayed letter stays in the topic.
+   */
+  readonly deadLetters: Part<{ readonly topic: string; readonly depth: number } | undefined>;
 }
 
 export const STATUS_EXIT = { ok: 0, degraded: 1, unreadable: 2 } as const;
@@ -120,7 +127,7 @@ const running = (c: ConnectorLine) =>
   c.status?.state === "RUNNING" && c.status.tasks.length > 0 && c.status.tasks.every((t) => t.state === "RUNNING");
 
 export function statusOf(report: Omit<StatusReport, "status">): StatusReport["status"] {
-  const parts = [report.connectors, report.cdc, report.targetRows, report.backups];
+  const parts = [report.connectors, report.cdc, report.targetRows, report.backups, report.deadLetters];
   if (parts.some((p) => p.error !== undefined)) return "unreadable";
   const healthy =
     report.connectors.value!.every(running) &&
@@ -141,7 +148,7 @@ export async function collectStatus(site: StackSite, options: StatusOptions = {}
   const tables = settings.tables.map((t) => `${t.schema}.${t.name}`);
   const http = connectHttp({ url: settings.kafkaConnect.url }, 10_000);
 
-  const [connectors, cdc, targetRows, backups] = await Promise.all([
+  const [connectors, cdc, targetRows, backups, deadLetters] = await Promise.all([
     part(
       () =>
         Promise.all(
@@ -166,8 +173,13 @@ export async function collectStatus(site: StackSite, options: StatusOptions = {}
       const check = await options.backups?.();
       return check ? checkRpo(check) : undefined;
     }, secrets),
+    part(async () => {
+      if (!settings.kafkaConnect.bootstrapServers) return undefined;
+      const topic = stackDeadLetterTopic(site);
+      return { topic: topic.topic, depth: await deadLetterDepth(topic) };
+    }, secrets),
   ]);
-  const report = { stack: site.stack.name, connectors, cdc, targetRows, backups };
+  const report = { stack: site.stack.name, connectors, cdc, targetRows, backups, deadLetters };
   return { ...report, status: statusOf(report) };
 }
 
@@ -220,6 +232,13 @@ export function formatStatus(report: StatusReport): string {
     );
     const settings = rpo.bucketChecks.filter((c) => !c.ok).map((c) => `${c.setting} MISSING`);
     lines.push(`backups s3://${rpo.bucket}: ${[...ages, ...settings].join(", ")}`);
+  }
+
+  if (report.deadLetters.error !== undefined) lines.push(`dead letters ${unreadable(report.deadLetters.error)}`);
+  else if (!report.deadLetters.value) lines.push("dead letters: not read (kafkaConnect.bootstrapServers is not set)");
+  else {
+    const { topic, depth } = report.deadLetters.value;
+    lines.push(`dead letters: ${depth} in ${topic}${depth > 0 ? " (cdc-pipeline dlq list shows them)" : ""}`);
   }
   return lines.join("\n");
 }

@@ -1,6 +1,6 @@
 // Runs the project's scripts (and through scripts/pulumi.sh the real Pulumi CLI) as a user would, against
 // a private file backend so that the user's own stacks are left alone.
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -31,6 +31,14 @@ export class PrivateBackend {
 
   /** scripts/<script> as `script` runs it, without blocking this process (a test works on while it runs). */
   scriptAsync(script: string, ...args: string[]): Promise<RunResult> {
+    return this.start(script, ...args).done;
+  }
+
+  /**
+   * scripts/<script> started: the process (a test signals it), what it has printed so far, and its end.
+   * harness-env.sh execs its command, so the process is the command itself.
+   */
+  start(script: string, ...args: string[]): { child: ChildProcess; output: () => string; done: Promise<RunResult> } {
     const child = spawn("bash", [path.join(PROJECT_DIR, "scripts", script), ...args], {
       env: { ...process.env, PULUMI_BACKEND_URL: `file://${this.dir}` },
       timeout: 600_000,
@@ -39,12 +47,13 @@ export class PrivateBackend {
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    return new Promise((resolve) =>
+    const done = new Promise<RunResult>((resolve) =>
       child.on("close", (status) => {
         this.transcript.push(stdout, stderr);
         resolve({ status, stdout, stderr });
       }),
     );
+    return { child, output: () => stdout + stderr, done };
   }
 
   pulumi(...args: string[]): RunResult {

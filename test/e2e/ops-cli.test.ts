@@ -73,6 +73,8 @@ describe("an unknown stack", () => {
     // Not `--primary local --dr lcoal`: a command naming any other stack than the harness's gets no passphrase
     // (scripts/lib/pulumi-env.sh), so that one would fail reading local's secrets first.
     ["drill", "--primary", "lcoal", "--dr", "local-dr"],
+    ["watch", "--stack", "lcoal"],
+    ["dlq", "list", "--stack", "lcoal"],
   ])("%s is an error naming the stacks there are, and creates nothing", (...args) => {
     expect(refused(...args).stderr).toContain("cdc-pipeline: no stack 'lcoal' (stacks: local, local-dr)\n");
   });
@@ -166,6 +168,7 @@ describe("cdc-pipeline status", () => {
     expect(run.stdout).toContain("slot local_slot: active");
     expect(run.stdout).toMatch(/^target rows: inventory\.customers \d+, inventory\.orders \d+$/m);
     expect(run.stdout).toMatch(/^backups s3:\/\/cdc-local-backups: database 0\.0 h \(RPO 24 h\), files 0\.0 h/m);
+    expect(run.stdout).toMatch(/^dead letters: \d+ in local\.dead-letter/m);
   });
 
   it("is degraded while the sink is paused (exit 1), as JSON", async () => {
@@ -200,6 +203,119 @@ describe("cdc-pipeline status", () => {
     expect(unreadable.stdout).toMatch(/^backups cannot be read: .*bucket/im);
     expect(unreadable.stdout).toContain("source CDC (postgres): ok");
   });
+});
+
+describe("cdc-pipeline dlq", () => {
+  it("lists the stack's dead-letter topic, and refuses a position past its end and a replay to a topic no connector reads (exit 2)", () => {
+    const list = ops("dlq", "list", "--stack", "local");
+    expect(list.status, list.stdout + list.stderr).toBe(0);
+    const show = ops("dlq", "show", "0/999999999", "--stack", "local");
+    expect(show.status).toBe(2);
+    expect(show.stderr).toMatch(/^cdc-pipeline: no dead letter at 0\/999999999: local\.dead-letter holds /m);
+    const replay = ops("dlq", "replay", "--stack", "local", "--to-topic", "local.inventory.nope");
+    expect(replay.status).toBe(2);
+    expect(replay.stderr).toContain(
+      "cdc-pipeline: --to-topic: 'local.inventory.nope' is not read by any connector of the stack (local.inventory.customers, local.inventory.orders)",
+    );
+  });
+});
+
+describe("cdc-pipeline watch", () => {
+  const poison = "watch-poison";
+  const sinkConfig = () => connectHttp(cluster).get<Record<string, string>>("/connectors/local-sink/config");
+  const [recoverId, failId] = [id + 1, id + 2];
+  const inTarget = (rowId: number) =>
+    query("target", "SELECT id FROM inventory.customers WHERE id = $1", [rowId]).catch(() => []);
+  /** A row the target refuses (a CHECK constraint the source does not have): the sink's task fails on it. */
+  const refuseRows = () =>
+    query(
+      "target",
+      `ALTER TABLE inventory.customers ADD CONSTRAINT watch_poison CHECK (name <> '${poison}') NOT VALID`,
+    );
+  const acceptRows = () => query("target", "ALTER TABLE inventory.customers DROP CONSTRAINT IF EXISTS watch_poison");
+
+  afterAll(async () => {
+    await acceptRows();
+    await connectHttp(cluster).post("/connectors/local-sink/restart?includeTasks=true&onlyFailed=true");
+    await eventually(
+      () => inTarget(failId),
+      (rows) => rows.length === 1,
+      120_000,
+    );
+    await query("source", "DELETE FROM inventory.customers WHERE id = ANY($1)", [[recoverId, failId]]);
+    await eventually(
+      () => inTarget(recoverId),
+      (rows) => rows.length === 0,
+      120_000,
+    );
+    await eventually(
+      () => inTarget(failId),
+      (rows) => rows.length === 0,
+      120_000,
+    );
+  }, 400_000);
+
+  it("refuses a stack none of whose connectors is on its worker (exit 2)", () => {
+    // local-dr is initialized here but never deployed.
+    const run = ops("watch", "--stack", "local-dr", "--metrics-port", "59999");
+    expect(run.status, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/^cdc-pipeline: none of the connectors \(local-dr-source, local-dr-sink\) is on http/m);
+  });
+
+  it("restarts a failed sink task that then recovers, gives up on one that fails for good, serves its metrics and stops on SIGTERM", async () => {
+    const configBefore = (await sinkConfig()).data;
+    const metricsPort = 59_000 + Math.floor(Math.random() * 900);
+    const watch = backend.start(
+      "harness-env.sh",
+      ...["node", "ops/bin.cjs", "watch", "--stack", "local", "--interval", "1", "--unit", "1"],
+      ...["--max-restarts", "3", "--healthy", "3", "--metrics-port", String(metricsPort)],
+    );
+    const logged = (text: string) =>
+      eventually(
+        async () => watch.output(),
+        (out) => out.includes(text),
+        120_000,
+      );
+    const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    try {
+      await logged("watch    local-source, local-sink on ");
+      // Fails, is restarted (and fails again while the cause stays), recovers once the cause is gone.
+      await refuseRows();
+      await query("source", "INSERT INTO inventory.customers VALUES ($1, $2, 'w@x')", [recoverId, poison]);
+      await logged("watch    local-sink: restarted: restart 1 of 3: task 0:");
+      await acceptRows();
+      // Recovered: healthy for the healthy period (3 s), its count back to zero.
+      await logged("watch    local-sink: recovered: RUNNING for 3 units after ");
+      await eventually(
+        () => inTarget(recoverId),
+        (rows) => rows.length === 1,
+      );
+      expect(await metrics()).toContain('cdc_pipeline_task_state{connector="local-sink",task="0",state="RUNNING"} 1');
+
+      // Then it fails for good, and is given up on after three restarts (counted from one again).
+      await refuseRows();
+      await query("source", "INSERT INTO inventory.customers VALUES ($1, $2, 'w@x')", [failId, poison]);
+      await logged("watch    local-sink: gave up: still FAILED after 3 restarts");
+      const given = await metrics();
+      expect(given).toContain('cdc_pipeline_watch_given_up{connector="local-sink"} 1');
+      expect(given).toContain('cdc_pipeline_watch_give_ups_total{connector="local-sink"} 1');
+      expect(given).toContain('cdc_pipeline_task_state{connector="local-sink",task="0",state="FAILED"} 1');
+      expect(given).toContain('cdc_pipeline_watch_given_up{connector="local-source"} 0');
+      // The episode before the healthy period, then three: the count started again at 1.
+      const restarts = Number(/cdc_pipeline_watch_restarts_total\{connector="local-sink"\} (\d+)/.exec(given)?.[1]);
+      expect(restarts).toBeGreaterThanOrEqual(4);
+      expect(watch.output()).toMatch(
+        /restarted: restart 1 of 3[^]*recovered[^]*restarted: restart 1 of 3[^]*restart 3 of 3/,
+      );
+    } finally {
+      watch.child.kill("SIGTERM");
+    }
+    const ended = await watch.done;
+    expect(ended.status, ended.stderr).toBe(0);
+    expect(ended.stderr.trimEnd().split("\n").pop()).toBe("watch    stopped");
+    // It restarted; it never changed a configuration.
+    expect((await sinkConfig()).data).toEqual(configBefore);
+  }, 300_000);
 });
 
 describe("cdc-pipeline rpo", () => {

@@ -86,6 +86,24 @@ describe("parseStackSettings", () => {
     expect(problems[0]).toContain("pulumi config set --stack dev --path 'target.port' <value>");
   });
 
+  it("takes the watch settings with Strimzi's defaults, and names a bad one", () => {
+    const settings = parseStackSettings(valid, "dev", ALL_SECRETS);
+    expect(settings.watch).toEqual({
+      intervalSeconds: 30,
+      unitSeconds: 60,
+      maxRestarts: 7,
+      healthyUnits: 10,
+      metricsPort: 9404,
+      container: true,
+    });
+    const problems = problemsOf({ ...valid, watch: { maxRestarts: 0, metricsPort: 0, every: 5 } });
+    expect(problems).toEqual([
+      expect.stringMatching(/^cdc-pipeline:watch\.maxRestarts .*>=1/),
+      expect.stringMatching(/^cdc-pipeline:watch\.metricsPort .*>=1/),
+      expect.stringMatching(/^cdc-pipeline:watch Unrecognized key: "every"/),
+    ]);
+  });
+
   it("lists the allowed source engines", () => {
     const [problem] = problemsOf({ ...valid, source: { ...valid.source, engine: "oracle" } });
     expect(problem).toMatch(/^cdc-pipeline:source\.engine .*"sqlserver".*"postgres"/);

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { PipelineContainers } from "../../components/pipeline-containers";
 import { DEFAULT_KEY_TEMPLATE } from "../../lib/backup-keys";
 import { parseBackupJob } from "../../ops/backup";
+import { watchSchema } from "../../config";
 import { allRegistered, outputOf, recordResources, type Registered, registeredOutputs, valueOf } from "./mocks";
 
 const PASSWORDS = {
@@ -42,6 +43,8 @@ let keyed: PipelineContainers;
 let role: PipelineContainers;
 /** With SQL Server's database and log backups scheduled, and a BACKUP's timeout. */
 let sqlBackups: PipelineContainers;
+/** With the watch container. */
+let watched: PipelineContainers;
 /** What the program logged as warnings while the components registered. */
 let warnings: string[];
 let mod: typeof import("../../components/pipeline-containers");
@@ -82,7 +85,11 @@ beforeAll(async () => {
     ...scheduled,
     backup: { ...backupJob({ database: 86400, log: 900 }), sqlServerTimeoutMinutes: 15 },
   });
-  await Promise.all([c, keyed, role, sqlBackups].map((x) => valueOf(x.endpoints)));
+  watched = new mod.PipelineContainers("watched", {
+    ...scheduled,
+    watch: { connectors: ["inventory-source", "inventory-sink"], settings: watchSchema.parse({ intervalSeconds: 5 }) },
+  });
+  await Promise.all([c, keyed, role, sqlBackups, watched].map((x) => valueOf(x.endpoints)));
   await allRegistered();
   warnings = warn.mock.calls.map(([message]) => message);
   warn.mockRestore();
@@ -227,6 +234,35 @@ describe("PipelineContainers", () => {
   });
 });
 
+describe("PipelineContainers' watch container", () => {
+  it("runs `watch` on the stack's connectors at Connect's network name, from the ops image, with no secret", () => {
+    const r = containerOf("watched", "watch");
+    expect(r.inputs.command).toEqual([
+      ...["node", "ops/bin.cjs", "watch", "--connect-url", "http://connect:8083"],
+      ...["--connector", "inventory-source", "inventory-sink"],
+      ...["--interval", "5", "--unit", "60", "--max-restarts", "7", "--healthy", "10", "--metrics-port", "9404"],
+    ]);
+    expect(r.inputs.image).toBe("sha256:b4c");
+    expect(registered.find((x) => x.name === "watched-ops-image")?.inputs.imageName).toBe("watched-ops:local");
+    expect(r.inputs.envs ?? []).toEqual([]);
+    expect(JSON.stringify(r.inputs)).not.toMatch(/Secret-1/);
+    expect(r.inputs.restart).toBe("unless-stopped");
+    expect(r.dependsOn).toContain("watched-connect");
+    expect(registeredOutputs("cdc-pipeline:index:PipelineContainers", "watched")).toMatchObject({
+      watchContainer: "watched-watch",
+    });
+  });
+
+  it("is scraped by the containers' Prometheus, and exists only when asked for", () => {
+    expect(uploadOf("watched", "prometheus", "/etc/prometheus/prometheus.yml")).toContain(
+      '  - job_name: watch\n    static_configs: [{ targets: ["watch:9404"] }]',
+    );
+    expect(container("watch")).toBeUndefined();
+    expect(registered.find((r) => r.name === "services-ops-image")).toBeUndefined();
+    expect(upload("prometheus", "/etc/prometheus/prometheus.yml")).not.toContain("job_name: watch");
+  });
+});
+
 describe("PipelineContainers' backup container", () => {
   const JOB_FILE = "/etc/cdc-backup/job.json";
   const backup = (component: string) => containerOf(component, "backup");
@@ -234,9 +270,9 @@ describe("PipelineContainers' backup container", () => {
   it("exists only when the stack schedules backups, with neither image nor container otherwise", async () => {
     expect(container("backup")).toBeUndefined();
     expect(registered.filter((r) => r.type === "docker:index/image:Image").map((r) => r.name)).toEqual(
-      expect.arrayContaining(["keyed-backup-image", "role-backup-image"]),
+      expect.arrayContaining(["keyed-ops-image", "role-ops-image"]),
     );
-    expect(registered.find((r) => r.name === "services-backup-image")).toBeUndefined();
+    expect(registered.find((r) => r.name === "services-ops-image")).toBeUndefined();
     expect(c.backupContainer).toBeUndefined();
     expect(await valueOf(keyed.backupContainer!)).toBe("keyed-backup");
     expect(registeredOutputs("cdc-pipeline:index:PipelineContainers", "keyed")).toMatchObject({
@@ -245,7 +281,7 @@ describe("PipelineContainers' backup container", () => {
     expect(registeredOutputs("cdc-pipeline:index:PipelineContainers", "services")?.backupContainer).toBeUndefined();
   });
 
-  it("runs `backup schedule` from its job file, from the image built from docker/backup.Dockerfile", () => {
+  it("runs `backup schedule` from its job file, from the image built from docker/ops.Dockerfile", () => {
     for (const component of ["keyed", "role"]) {
       const r = backup(component);
       expect(r.inputs.command).toEqual(["node", "ops/bin.cjs", "backup", "schedule", "--job", JOB_FILE]);
@@ -255,10 +291,10 @@ describe("PipelineContainers' backup container", () => {
       // The built image's id: a rebuild replaces the container.
       expect(r.inputs.image).toBe("sha256:b4c");
     }
-    const image = registered.find((r) => r.name === "keyed-backup-image")!;
+    const image = registered.find((r) => r.name === "keyed-ops-image")!;
     expect(image.inputs).toMatchObject({
-      imageName: "keyed-backup:local",
-      build: { context: ".", dockerfile: "docker/backup.Dockerfile" },
+      imageName: "keyed-ops:local",
+      build: { context: ".", dockerfile: "docker/ops.Dockerfile" },
       skipPush: true,
     });
     expect(image.inputs.registry).toBeUndefined();
@@ -438,9 +474,9 @@ describe("PipelineContainers' backup container", () => {
   });
 });
 
-describe("docker/backup.Dockerfile", () => {
+describe("docker/ops.Dockerfile", () => {
   const root = path.resolve(__dirname, "../..");
-  const dockerfile = readFileSync(path.join(root, "docker/backup.Dockerfile"), "utf8");
+  const dockerfile = readFileSync(path.join(root, "docker/ops.Dockerfile"), "utf8");
   const ignore = readFileSync(path.join(root, ".dockerignore"), "utf8")
     .split("\n")
     .filter((l) => l && !l.startsWith("#"));
@@ -511,7 +547,7 @@ describe("docker/backup.Dockerfile", () => {
       expect(lock[`node_modules/${name}`].version).toBe(pkg.devDependencies[name]);
       visit(`node_modules/${name}`);
     }
-    expect(flagged, "flagged dev: docker/backup.Dockerfile's npm ci --omit=dev would leave them out").toEqual([]);
+    expect(flagged, "flagged dev: docker/ops.Dockerfile's npm ci --omit=dev would leave them out").toEqual([]);
   });
 
   it("copies every project file the CLI loads, and the build context lets in nothing else", () => {
@@ -545,6 +581,6 @@ describe("docker/backup.Dockerfile", () => {
       expect(copied, file).toContain(top);
       expect(allowed, file).toContain(top);
     }
-    expect(allowed.sort()).toEqual([...copied, "docker/backup.Dockerfile"].sort());
+    expect(allowed.sort()).toEqual([...copied, "docker/ops.Dockerfile"].sort());
   });
 });

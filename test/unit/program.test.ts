@@ -36,7 +36,17 @@ it("composes containers, preflight, the SQL Server pipeline and the backup bucke
     "cdc-pipeline:index:PipelineContainers",
     "cdc-pipeline:index:Preflight",
   ]);
-  expect(registered.filter((r) => r.type === "docker:index/container:Container")).toHaveLength(9);
+  // The nine services and the watch container (watch.container defaults to on).
+  expect(
+    registered
+      .filter((r) => r.type === "docker:index/container:Container")
+      .map((r) => r.name)
+      .sort(),
+  ).toEqual(
+    ["connect", "grafana", "jmx-exporter", "kafka", "kafka-exporter", "postgres", "prometheus", "pushgateway"]
+      .concat(["sqlserver", "watch"])
+      .map((svc) => `services-${svc}`),
+  );
   const providers = registered.filter((r) => r.type === "pulumi:providers:aws").map((r) => r.inputs.region);
   expect(providers).toEqual(["eu-west-1", "eu-central-1"]);
   const lifecycle = registered.find((r) => r.name === "backups-backup-lifecycle")!;

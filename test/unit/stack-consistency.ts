@@ -321,6 +321,34 @@ export function checkConsistency(s: StackUnderTest): void {
       .toBe(job.backups.sqlServer?.serverDirectory);
   }
 
+  // 8. The watch container watches the connectors the stack creates, on the Connect the workers' side
+  // declares, and the containers' Prometheus scrapes its metrics port.
+  const watch = containers.find((c) => c.name.endsWith("-watch"));
+  if (watch) {
+    const command = watch.inputs.command as string[];
+    const flag = (name: string) => command.slice(command.indexOf(name) + 1);
+    const watched = flag("--connector").slice(
+      0,
+      flag("--connector").findIndex((a) => a.startsWith("--")),
+    );
+    expect.soft(watched.sort(), `${s.stack}: the watch container's connectors`).toEqual(
+      dynamic(s, "KafkaConnector")
+        .map((r) => r.inputs.name as string)
+        .sort(),
+    );
+    expect
+      .soft([...fromWorkers], `${s.stack}: the watch container's Connect is ${flag("--connect-url")[0]}`)
+      .toContain(urlHostPort(flag("--connect-url")[0]));
+    const prometheus = containers.find((c) => c.name.endsWith("-prometheus"));
+    const scrape = (prometheus?.inputs.uploads as { file: string; content: string }[] | undefined)?.find(
+      (u) => u.file === "/etc/prometheus/prometheus.yml",
+    )?.content;
+    const aliases = (watch.inputs.networksAdvanced as { aliases: string[] }[]).flatMap((n) => n.aliases);
+    expect
+      .soft(scrape, `${s.stack}: Prometheus scrapes the watch container's metrics`)
+      .toContain(`targets: ["${aliases[0]}:${flag("--metrics-port")[0]}"]`);
+  }
+
   // 6. The policy pack's rules pass (the CLI cannot run the bucket rules here: no aws provider plugin).
   const resources = policyResources(s.stack, s.registered);
   expect.soft(bucketProblems(resources), `${s.stack}: the policy pack's bucket rules`).toEqual([]);

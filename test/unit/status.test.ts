@@ -49,6 +49,7 @@ const healthy: Omit<StatusReport, "status"> = {
   cdc: { value: { engine: "postgres", facts: ["publication p: dbo.t", "slot s: active"], problems: [] } },
   targetRows: { value: { "dbo.t": 12 } },
   backups: { value: undefined },
+  deadLetters: { value: { topic: "dev.dlq", depth: 0 } },
 };
 const rpo = (status: RpoReport["status"]): RpoReport => ({
   bucket: "backups",
@@ -77,6 +78,9 @@ describe("statusOf", () => {
   it("is unreadable when any part could not be read, whatever the others say", () => {
     expect(statusOf({ ...healthy, targetRows: { error: "connection refused" } })).toBe("unreadable");
     expect(statusOf({ ...healthy, backups: { error: "NoSuchBucket" } })).toBe("unreadable");
+    expect(statusOf({ ...healthy, deadLetters: { error: "connect ECONNREFUSED 127.0.0.1:9092" } })).toBe("unreadable");
+    // Dead letters are shown, not judged: a replayed letter stays in the topic.
+    expect(statusOf({ ...healthy, deadLetters: { value: { topic: "dev.dlq", depth: 3 } } })).toBe("ok");
   });
 });
 
@@ -129,5 +133,14 @@ describe("formatStatus", () => {
   });
   it("says where backups would come from when the stack has none", () => {
     expect(formatStatus({ ...healthy, status: "ok" })).toContain("backups: no backup bucket");
+  });
+  it("shows the dead-letter topic's depth, and why it was not read", () => {
+    expect(formatStatus({ ...healthy, status: "ok" })).toContain("dead letters: 0 in dev.dlq");
+    expect(
+      formatStatus({ ...healthy, status: "ok", deadLetters: { value: { topic: "dev.dlq", depth: 2 } } }),
+    ).toContain("dead letters: 2 in dev.dlq (cdc-pipeline dlq list shows them)");
+    expect(formatStatus({ ...healthy, status: "ok", deadLetters: { value: undefined } })).toContain(
+      "dead letters: not read (kafkaConnect.bootstrapServers is not set)",
+    );
   });
 });

@@ -1,6 +1,7 @@
-# The backup container's image (components/pipeline-containers.ts builds it on the stack's Docker host, with
-# the project directory as its context): the operations CLI, run as
+# The image of the backup and watch containers (components/pipeline-containers.ts builds it on the stack's
+# Docker host, with the project directory as its context): the operations CLI, run as
 #   node ops/bin.cjs backup schedule --job /etc/cdc-backup/job.json
+#   node ops/bin.cjs watch --connect-url http://connect:8083 --connector ... --metrics-port 9404
 # with the PostgreSQL client (pg_dump, pg_restore, pg_basebackup, pg_receivewal) and tar that the backups
 # spawn. The job file is uploaded into the container; CDC_SOURCE_PASSWORD and the bucket's credentials come
 # from its environment: nothing secret is in the image. The root's .dockerignore lets into the context only
