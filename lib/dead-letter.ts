@@ -119,9 +119,11 @@ export interface DeadLetterTopic {
 
 /** Each partition's first kept and next offset; empty when the topic does not exist yet (nothing failed). */
 async function partitionRanges(consumer: Consumer, topic: string): Promise<{ start: bigint; end: bigint }[]> {
-  const starts = await topicOffsets(consumer, topic, EARLIEST);
   const ends = await topicOffsets(consumer, topic, LATEST);
-  return (ends ?? []).map((end, partition) => ({ start: starts?.[partition] ?? 0n, end }));
+  if (!ends) return [];
+  // The topic is known to exist now: its starts need no second metadata request.
+  const starts = (await consumer.listOffsets({ topics: [topic], timestamp: EARLIEST })).get(topic) ?? [];
+  return ends.map((end, partition) => ({ start: starts[partition] ?? 0n, end }));
 }
 
 /** Runs `read` with a consumer of the topic's cluster, closed afterwards. */

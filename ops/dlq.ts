@@ -2,7 +2,6 @@
 // context, and records replayed to the topic they came from (or --to-topic) once the cause is fixed.
 import {
   checkReplayTopic,
-  deadLetterDepth,
   readDeadLetters,
   replayDeadLetters,
   replayTopic,
@@ -27,9 +26,6 @@ export function sinkTopics(site: StackSite): string[] {
   const names = pipelineNames(site.settings.pipeline, site.settings.source);
   return site.settings.tables.map((t) => names.changeTopic(`${t.schema}.${t.name}`));
 }
-
-/** How many records the stack's dead-letter topic holds. */
-export const stackDeadLetterDepth = (site: StackSite): Promise<number> => deadLetterDepth(stackDeadLetterTopic(site));
 
 /** One line per dead letter: where it is, when, which stage failed and why, and where it came from. */
 export function formatDeadLetter(letter: DeadLetter): string {
